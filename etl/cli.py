@@ -1,0 +1,208 @@
+"""The ``sigg`` command line: database, loads, server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import text
+
+from geo.cluster import PrivateCluster
+from geo.config import PROJECT_ROOT, Settings
+from geo.db import connect, database_url, postgis_version, safe_url
+from geo.errors import ErrorCargaTerritorio, SiggError
+
+app = typer.Typer(help="SIGG: Sistema de Información Gerencial Georreferenciado", no_args_is_help=True)
+db_app = typer.Typer(help="La base de datos PostGIS (privada o externa)", no_args_is_help=True)
+etl_app = typer.Typer(help="Cargas de datos", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(etl_app, name="etl")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(exc: SiggError) -> None:
+    err.print(f"[bold red]Error:[/] {exc.mensaje}")
+    for linea in getattr(exc, "errores", [])[1:] if isinstance(exc, ErrorCargaTerritorio) else []:
+        err.print(f"  - {linea}")
+    raise typer.Exit(1)
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                    TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                    console=console, transient=False)
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Arranca el PostgreSQL privado (lo inicializa la primera vez). Con SIGG_DATABASE_URL
+    definida, solo comprueba la base externa."""
+    settings = Settings()
+    try:
+        if not settings.usa_cluster_privado:
+            with connect(settings) as engine, engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            console.print(f"Base externa alcanzable: {safe_url(database_url(settings))} "
+                          "(no se arranca nada)")
+            return
+        cluster = PrivateCluster.from_settings(settings)
+        with console.status("Arrancando PostgreSQL privado..."):
+            started = cluster.start()
+        estado = "arrancado" if started else "ya estaba en marcha"
+        console.print(f"PostgreSQL privado {estado}: {safe_url(cluster.url())} "
+                      f"(datos en {cluster.data_dir})")
+    except SiggError as exc:
+        _fail(exc)
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Detiene el PostgreSQL privado (nada, si la base es externa)."""
+    settings = Settings()
+    if not settings.usa_cluster_privado:
+        console.print("Base externa (SIGG_DATABASE_URL): nada que detener")
+        return
+    try:
+        stopped = PrivateCluster.from_settings(settings).stop()
+    except SiggError as exc:
+        _fail(exc)
+    console.print("PostgreSQL privado detenido" if stopped else "PostgreSQL privado no estaba en marcha")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Estado de la base: en marcha, PostGIS, migración, territorio cargado."""
+    from geo.migrate import current_revision, head_revision
+    from geo.territorio import conteos
+
+    settings = Settings()
+    tabla = Table(show_header=False)
+    if settings.usa_cluster_privado:
+        cluster = PrivateCluster.from_settings(settings)
+        tabla.add_row("clúster privado", str(cluster.data_dir))
+        if not cluster.running():
+            tabla.add_row("estado", "[red]detenido[/] (sigg db start)")
+            console.print(tabla)
+            raise typer.Exit(3)
+    try:
+        with connect(settings) as engine, engine.connect() as conn:
+            tabla.add_row("url", safe_url(database_url(settings)))
+            tabla.add_row("PostGIS", postgis_version(conn) or "no instalado")
+            rev = current_revision(conn)
+            tabla.add_row("migración", f"{rev or 'ninguna'} (última: {head_revision()})")
+            if rev:
+                for version, n in conteos(conn).items():
+                    tabla.add_row(f"territorio {version}", ", ".join(f"{k}: {v}" for k, v in n.items()))
+    except Exception as exc:  # the point of status is to report, not to crash
+        tabla.add_row("estado", f"[red]inalcanzable[/]: {exc}")
+        console.print(tabla)
+        raise typer.Exit(3) from exc
+    console.print(tabla)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Aplica las migraciones de Alembic (el esquema solo existe a través de ellas)."""
+    from geo.migrate import current_revision, upgrade
+
+    with connect(Settings()) as engine, engine.begin() as conn:
+        upgrade(conn, revision)
+        console.print(f"Esquema en la revisión {current_revision(conn)}")
+
+
+@db_app.command("url")
+def db_url(mostrar_clave: bool = False) -> None:
+    """Imprime la URL de la base (para psql, QGIS u ogr2ogr)."""
+    url = database_url(Settings())
+    console.print(url if mostrar_clave else safe_url(url), soft_wrap=True)
+
+
+@etl_app.command("territorio")
+def etl_territorio(
+    source: Annotated[Path | None, typer.Option("--source", help="Carpeta con los límites "
+                      "(por defecto ../shared/data/bolivia o SIGG_BOUNDARIES_DIR)")] = None,
+    cartografia: Annotated[str | None, typer.Option(help="Versión: 2012 (la del programa) o 2024")] = None,
+    archivo: Annotated[Path | None, typer.Option(help="Archivo propio: GeoJSON, GeoPackage o "
+                       "Shapefile (.shp o .zip)")] = None,
+    capa: Annotated[str | None, typer.Option(help="Capa dentro del archivo (GeoPackage)")] = None,
+    campo: Annotated[list[str] | None, typer.Option(help="Mapeo clave=CAMPO, repetible; claves: "
+                     "codigo, nombre, provincia_codigo, provincia_nombre, departamento_codigo, "
+                     "departamento_nombre, codigo_2012, pob_2012, urbana_2012, rural_2012, "
+                     "pob_2024")] = None,
+    mapeo: Annotated[Path | None, typer.Option(help="Mapeo de campos en un JSON")] = None,
+    lagos: Annotated[Path | None, typer.Option(help="Capa de lagos y salares")] = None,
+    si_falta: Annotated[bool, typer.Option("--si-falta", help="Solo si esa versión no está cargada")] = False,
+) -> None:
+    """Carga municipios, y disuelve provincias, departamentos y unidades operativas."""
+    from etl.fuente_territorio import (
+        FuenteTerritorio,
+        MapeoCampos,
+        ReglasTerritorio,
+        fuente_por_defecto,
+    )
+    from etl.territorio import PASOS, cargar_territorio
+    from geo.territorio import conteos
+
+    settings = Settings()
+    version = cartografia or settings.cartografia
+    try:
+        if archivo is not None:
+            base = MapeoCampos.desde_json(mapeo) if mapeo else MapeoCampos()
+            fuente = FuenteTerritorio(cartografia=version, descripcion=f"archivo propio {archivo.name}",
+                                      municipios=archivo, mapeo=base.con(campo or []), capa=capa,
+                                      cuerpos_agua=lagos)
+        else:
+            fuente = fuente_por_defecto(source or settings.directorio_limites(), version)
+        reglas = ReglasTerritorio.desde_directorio(PROJECT_ROOT / "data" / "municipios")
+        with connect(settings) as engine:
+            if si_falta:
+                with engine.connect() as conn:
+                    if conteos(conn).get(version, {}).get("municipios"):
+                        console.print(f"Territorio {version} ya cargado: nada que hacer")
+                        return
+            with _progress() as progress, engine.begin() as conn:
+                tarea = progress.add_task("Cargando territorio", total=len(PASOS))
+
+                def avance(msg: str) -> None:
+                    progress.update(tarea, description=msg, completed=PASOS.index(msg))
+
+                reporte = cargar_territorio(conn, fuente, reglas, avance)
+                progress.update(tarea, description="Territorio cargado", completed=len(PASOS))
+    except SiggError as exc:
+        _fail(exc)
+    _imprimir_reporte(reporte)
+
+
+def _imprimir_reporte(reporte) -> None:  # type: ignore[no-untyped-def]
+    tabla = Table(title=f"Territorio {reporte.cartografia}: {reporte.fuente}")
+    for col in ("municipios", "provincias", "departamentos", "unidades operativas", "lagos/salares"):
+        tabla.add_column(col, justify="right")
+    tabla.add_row(*(str(x) for x in (reporte.municipios, reporte.provincias, reporte.departamentos,
+                                     reporte.unidades_operativas, reporte.cuerpos_agua)))
+    console.print(tabla)
+    if reporte.reproyectado_desde:
+        console.print(f"Reproyectado a EPSG:4326 desde {reporte.reproyectado_desde}")
+    for r in reporte.reparadas:
+        console.print(f"[yellow]Geometría reparada[/] {r['codigo']} {r['nombre']}: {r['motivo']}")
+    if reporte.codigos_completados:
+        console.print(f"Códigos completados con ceros: {len(reporte.codigos_completados)}")
+    for aviso in reporte.avisos:
+        console.print(f"[yellow]Aviso:[/] {aviso}")
+
+
+@app.command("serve")
+def serve(host: str = "127.0.0.1", port: int = 8000, reload: bool = False) -> None:
+    """Sirve la API y la aplicación web."""
+    import uvicorn
+
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,66 @@
+"""Settings for every part of SIGG, read from the environment (prefix ``SIGG_``).
+
+Settings are built by whoever starts the program (the CLI or the app factory) and passed in;
+nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The repository root, for a source checkout (editable install). The private cluster and the
+# default boundary folder are found relative to it.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SIGG_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="External PostGIS (postgresql+psycopg://...). Unset: the private cluster.",
+    )
+    state_dir: Path = Field(
+        default=PROJECT_ROOT / ".sigg",
+        description="Where the private cluster keeps its data, socket, log and password.",
+    )
+    pg_port: int = Field(default=54320, ge=1024, le=65535)
+    pg_bin_dir: Path | None = Field(
+        default=None, description="PostgreSQL binaries; default: Debian's /usr/lib/postgresql/15/bin"
+    )
+    boundaries_dir: Path | None = Field(
+        default=None, description="Boundary files; default: ../shared/data/bolivia beside the project"
+    )
+    tipo_cambio: float = Field(
+        default=6.86, gt=0, description="Bolivianos per US dollar used in the program's reports"
+    )
+    cartografia: str = Field(default="2012", description="Cartography version used by default")
+    tolerancia_borde_m: float = Field(
+        default=100.0,
+        ge=0,
+        description="A point this close to a municipality but in no polygon is still placed in it",
+    )
+    environment: str = "development"
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_driver(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @property
+    def usa_cluster_privado(self) -> bool:
+        return self.database_url is None
+
+    def directorio_limites(self) -> Path:
+        """The folder the territory loader reads by default."""
+        if self.boundaries_dir is not None:
+            return self.boundaries_dir
+        return PROJECT_ROOT.parent / "shared" / "data" / "bolivia"

@@ -1,0 +1,53 @@
+"""Engine and sessions. One engine per process, made by whoever owns the process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from geo.cluster import PrivateCluster
+from geo.config import Settings
+
+
+def database_url(settings: Settings) -> str:
+    """The external URL when configured, else the private cluster's."""
+    if settings.database_url:
+        return settings.database_url
+    return PrivateCluster.from_settings(settings).url()
+
+
+def make_engine(url: str, **kwargs) -> Engine:  # type: ignore[no-untyped-def]
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    return create_engine(url, **kwargs)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password hidden, for printing."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def connect(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(database_url(settings), pool_size=2, max_overflow=2)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def postgis_version(conn) -> str | None:  # type: ignore[no-untyped-def]
+    """PostGIS's version string, or None when the extension is not installed."""
+    has = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).first()
+    if not has:
+        return None
+    return str(conn.execute(text("SELECT postgis_lib_version()")).scalar_one())

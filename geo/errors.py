@@ -1,0 +1,58 @@
+"""Domain errors. The API maps each class to an HTTP status; the CLI prints the message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SiggError(Exception):
+    """Base class: ``codigo`` is a stable machine name, the message is for a person."""
+
+    codigo = "error"
+    titulo = "Error"
+
+    def __init__(self, mensaje: str, **extra: Any) -> None:
+        super().__init__(mensaje)
+        self.mensaje = mensaje
+        self.extra = extra
+
+
+class NoEncontrado(SiggError):
+    codigo = "no-encontrado"
+    titulo = "No encontrado"
+
+
+class EntradaInvalida(SiggError):
+    codigo = "entrada-invalida"
+    titulo = "Entrada inválida"
+
+
+class PuntoFueraDeBolivia(EntradaInvalida):
+    codigo = "fuera-de-bolivia"
+    titulo = "El punto está fuera de Bolivia"
+
+
+class PuntoEnCuerpoDeAgua(EntradaInvalida):
+    codigo = "cuerpo-de-agua"
+    titulo = "El punto cae en un lago o salar"
+
+
+class TerritorioNoCargado(SiggError):
+    codigo = "territorio-no-cargado"
+    titulo = "Territorio no cargado"
+
+
+class ErrorCargaTerritorio(SiggError):
+    """A boundary file failed validation; nothing was written."""
+
+    codigo = "carga-territorio"
+    titulo = "La carga de territorio no pasó la validación"
+
+    def __init__(self, errores: list[str]) -> None:
+        super().__init__("; ".join(errores[:5]) + (" ..." if len(errores) > 5 else ""))
+        self.errores = errores
+
+
+class ErrorCluster(SiggError):
+    codigo = "cluster"
+    titulo = "Error del PostgreSQL privado"
