@@ -212,6 +212,7 @@ def preparar_municipios(
 ) -> gpd.GeoDataFrame:
     """Map, check and repair the municipal layer. Raises with every problem found."""
     mapeo = fuente.mapeo
+    gdf = a_wgs84(gdf, fuente.municipios.name, reporte)
     faltan = [f"{clave}={campo}" for clave, campo in mapeo.model_dump().items()
               if campo is not None and campo not in gdf.columns]
     if faltan:
@@ -219,7 +220,6 @@ def preparar_municipios(
         raise ErrorCargaTerritorio(
             [f"campos ausentes en {fuente.municipios.name}: {', '.join(faltan)} "
              f"(campos del archivo: {disponibles})"])
-    gdf = a_wgs84(gdf, fuente.municipios.name, reporte)
     errores: list[str] = []
     filas = [_fila(registro, mapeo, reporte, errores) for registro in gdf.to_dict("records")]
     out = gpd.GeoDataFrame(filas, geometry="geom", crs=4326)

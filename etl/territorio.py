@@ -39,6 +39,9 @@ PASOS = (
 Avance = Callable[[str], None]
 
 _POBLACION = ("pob_2012", "urbana_2012", "rural_2012", "pob_2024")
+_CLAVES_DIFERIDAS = ", ".join((
+    "fk_provincia_cartografia_departamento", "fk_municipio_cartografia_provincia",
+    "fk_municipio_cartografia_departamento", "fk_municipio_cartografia_unidad_operativa"))
 _STAGING_COLS = ("codigo", "nombre", "provincia_codigo", "provincia_nombre", "departamento_codigo",
                  "departamento_nombre", "unidad_operativa_codigo", "codigo_2012", *_POBLACION, "geom")
 
@@ -66,6 +69,7 @@ def _escribir(conn: Connection, fuente: FuenteTerritorio, reglas: ReglasTerritor
     v = {"v": fuente.cartografia}
     # Two loads at once would interleave their upserts; the second waits for the first.
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('sigg.territorio'))"))
+    conn.execute(text(f"SET CONSTRAINTS {_CLAVES_DIFERIDAS} DEFERRED"))
     conn.execute(text(
         "INSERT INTO cartografia (codigo, descripcion, fuente, reporte) "
         "VALUES (:v, :d, :f, '{}') ON CONFLICT (codigo) DO UPDATE "
@@ -90,12 +94,16 @@ def _escribir(conn: Connection, fuente: FuenteTerritorio, reglas: ReglasTerritor
     paso(PASOS[6])
     reporte.cuerpos_agua = _escribir_lagos(conn, lagos, v)
     paso(PASOS[7])
-    conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+    # Check the deferred keys now, inside the savepoint, rather than at some later commit.
+    conn.execute(text(f"SET CONSTRAINTS {_CLAVES_DIFERIDAS} IMMEDIATE"))
+    conn.execute(text("DROP TABLE _carga_municipio, _carga_unidad"))
     conn.execute(text("UPDATE cartografia SET reporte = CAST(:r AS jsonb) WHERE codigo = :v"),
                  v | {"r": _json(reporte.como_dict())})
 
 
 def _copiar_staging(conn: Connection, municipios: gpd.GeoDataFrame, reglas: ReglasTerritorio) -> None:
+    # Temp tables live to the end of the transaction, which may hold more than one load.
+    conn.execute(text("DROP TABLE IF EXISTS _carga_municipio, _carga_unidad"))
     conn.execute(text(
         "CREATE TEMP TABLE _carga_municipio (codigo text, nombre text, provincia_codigo text, "
         "provincia_nombre text, departamento_codigo text, departamento_nombre text, "

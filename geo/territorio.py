@@ -90,7 +90,8 @@ def _propiedades(nivel: Nivel, r: Any) -> dict[str, Any]:
         props["codigo_2012"] = r.codigo_2012
     else:
         props["n_municipios"] = r.n_municipios
-        props["unidades_operativas"] = list(r.unidades)
+        if nivel is not Nivel.unidades_operativas:
+            props["unidades_operativas"] = list(r.unidades)
         if nivel is not Nivel.provincias:
             props["departamentos"] = list(r.departamentos)
             props["n_provincias"] = r.n_provincias

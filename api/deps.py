@@ -1,0 +1,25 @@
+"""Request dependencies: settings and a database connection per request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Connection
+
+from geo.config import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_conn(request: Request) -> Iterator[Connection]:
+    with request.app.state.engine.connect() as conn:
+        yield conn
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ConnDep = Annotated[Connection, Depends(get_conn)]

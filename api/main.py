@@ -1,0 +1,53 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from api import errors
+from api.routes import salud, territorio
+from geo.config import Settings
+from geo.db import database_url, make_engine
+
+WEB = Path(__file__).resolve().parents[1] / "web" / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Tests set app.state.engine themselves, bound to their own database.
+        owned = getattr(app.state, "engine", None) is None
+        if owned:
+            app.state.engine = make_engine(database_url(settings))
+        yield
+        if owned:
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="SIGG",
+        description="Sistema de Información Gerencial Georreferenciado: alianzas productivas, "
+        "subproyectos y territorio de Bolivia sobre PostGIS.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    errors.install(app)
+    app.include_router(salud.router)
+    app.include_router(territorio.router)
+    app.mount("/static", StaticFiles(directory=WEB), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(WEB / "index.html")
+
+    return app
