@@ -23,7 +23,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(etl_app, name="etl")
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(exc: SiggError) -> None:

@@ -157,7 +157,6 @@ class PrivateCluster:
     def ensure_database(self, name: str, *, recreate: bool = False) -> None:
         """Create ``name`` on the cluster (dropping it first when ``recreate``)."""
         import psycopg
-        from psycopg import sql
 
         admin = f"host=127.0.0.1 port={self.port} user={SUPERUSER} dbname=postgres"
         with psycopg.connect(admin, password=self.password(), autocommit=True) as conn:

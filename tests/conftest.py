@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import psycopg
+from psycopg import sql
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
@@ -24,18 +25,30 @@ from geo.migrate import upgrade
 TEST_DB = "sigg_test"
 
 
-def _test_url(settings: Settings, name: str = TEST_DB) -> str:
-    """Create (afresh) database ``name`` on the configured server and return its URL."""
+def _server_url(settings: Settings) -> str:
+    """The configured server (starting the private cluster if that is the one)."""
     if settings.database_url:
-        url = make_url(settings.database_url)
-        admin = url.set(drivername="postgresql", database="postgres")
-        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as c:
-            create_database(c, name, recreate=True)
-        return url.set(database=name).render_as_string(hide_password=False)
+        return settings.database_url
     cluster = PrivateCluster.from_settings(settings)
     cluster.start()
-    cluster.ensure_database(name, recreate=True)
-    return cluster.url(name)
+    return cluster.url()
+
+
+def _admin(settings: Settings) -> psycopg.Connection:
+    url = make_url(_server_url(settings)).set(drivername="postgresql", database="postgres")
+    return psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+
+
+def _test_url(settings: Settings, name: str = TEST_DB) -> str:
+    """Create (afresh) database ``name`` on the configured server and return its URL."""
+    with _admin(settings) as conn:
+        create_database(conn, name, recreate=True)
+    return make_url(_server_url(settings)).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(settings: Settings, name: str) -> None:
+    with _admin(settings) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")
