@@ -33,8 +33,13 @@ MEDIA_TYPE = "application/problem+json"
 
 
 def problema(status: int, titulo: str, detalle: str, tipo: str, **extra: Any) -> JSONResponse:
-    cuerpo = {"type": f"urn:sigg:problema:{tipo}", "title": titulo, "status": status,
-              "detail": detalle, **extra}
+    cuerpo = {
+        "type": f"urn:sigg:problema:{tipo}",
+        "title": titulo,
+        "status": status,
+        "detail": detalle,
+        **extra,
+    }
     return JSONResponse(cuerpo, status_code=status, media_type=MEDIA_TYPE)
 
 
@@ -88,9 +93,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _sin_base(_: Request, exc: OperationalError) -> JSONResponse:
         log.error("base de datos no disponible: %s", exc)
-        return problema(503, "Base de datos no disponible",
-                        "no se pudo contactar la base de datos; intente de nuevo en un momento",
-                        "base-no-disponible")
+        return problema(
+            503,
+            "Base de datos no disponible",
+            "no se pudo contactar la base de datos; intente de nuevo en un momento",
+            "base-no-disponible",
+        )
 
     @app.exception_handler(DBAPIError)
     async def _db(_: Request, exc: DBAPIError) -> JSONResponse:

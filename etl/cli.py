@@ -16,7 +16,9 @@ from geo.config import PROJECT_ROOT, Settings
 from geo.db import connect, database_url, postgis_version, safe_url
 from geo.errors import ErrorCargaTerritorio, SiggError
 
-app = typer.Typer(help="SIGG: Sistema de Información Gerencial Georreferenciado", no_args_is_help=True)
+app = typer.Typer(
+    help="SIGG: Sistema de Información Gerencial Georreferenciado", no_args_is_help=True
+)
 db_app = typer.Typer(help="La base de datos PostGIS (privada o externa)", no_args_is_help=True)
 etl_app = typer.Typer(help="Cargas de datos", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -34,9 +36,15 @@ def _fail(exc: SiggError) -> None:
 
 
 def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                    TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                    console=console, transient=False)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 @db_app.command("start")
@@ -48,15 +56,17 @@ def db_start() -> None:
         if not settings.usa_cluster_privado:
             with connect(settings) as engine, engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-            console.print(f"Base externa alcanzable: {safe_url(database_url(settings))} "
-                          "(no se arranca nada)")
+            console.print(
+                f"Base externa alcanzable: {safe_url(database_url(settings))} (no se arranca nada)"
+            )
             return
         cluster = PrivateCluster.from_settings(settings)
         with console.status("Arrancando PostgreSQL privado..."):
             started = cluster.start()
         estado = "arrancado" if started else "ya estaba en marcha"
-        console.print(f"PostgreSQL privado {estado}: {safe_url(cluster.url())} "
-                      f"(datos en {cluster.data_dir})")
+        console.print(
+            f"PostgreSQL privado {estado}: {safe_url(cluster.url())} (datos en {cluster.data_dir})"
+        )
     except SiggError as exc:
         _fail(exc)
 
@@ -72,7 +82,9 @@ def db_stop() -> None:
         stopped = PrivateCluster.from_settings(settings).stop()
     except SiggError as exc:
         _fail(exc)
-    console.print("PostgreSQL privado detenido" if stopped else "PostgreSQL privado no estaba en marcha")
+    console.print(
+        "PostgreSQL privado detenido" if stopped else "PostgreSQL privado no estaba en marcha"
+    )
 
 
 @db_app.command("status")
@@ -98,7 +110,9 @@ def db_status() -> None:
             tabla.add_row("migración", f"{rev or 'ninguna'} (última: {head_revision()})")
             if rev:
                 for version, n in conteos(conn).items():
-                    tabla.add_row(f"territorio {version}", ", ".join(f"{k}: {v}" for k, v in n.items()))
+                    tabla.add_row(
+                        f"territorio {version}", ", ".join(f"{k}: {v}" for k, v in n.items())
+                    )
     except Exception as exc:  # the point of status is to report, not to crash
         tabla.add_row("estado", f"[red]inalcanzable[/]: {exc}")
         console.print(tabla)
@@ -125,19 +139,36 @@ def db_url(mostrar_clave: bool = False) -> None:
 
 @etl_app.command("territorio")
 def etl_territorio(
-    source: Annotated[Path | None, typer.Option("--source", help="Carpeta con los límites "
-                      "(por defecto ../shared/data/bolivia o SIGG_BOUNDARIES_DIR)")] = None,
-    cartografia: Annotated[str | None, typer.Option(help="Versión: 2012 (la del programa) o 2024")] = None,
-    archivo: Annotated[Path | None, typer.Option(help="Archivo propio: GeoJSON, GeoPackage o "
-                       "Shapefile (.shp o .zip)")] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--source",
+            help="Carpeta con los límites "
+            "(por defecto ../shared/data/bolivia o SIGG_BOUNDARIES_DIR)",
+        ),
+    ] = None,
+    cartografia: Annotated[
+        str | None, typer.Option(help="Versión: 2012 (la del programa) o 2024")
+    ] = None,
+    archivo: Annotated[
+        Path | None,
+        typer.Option(help="Archivo propio: GeoJSON, GeoPackage o Shapefile (.shp o .zip)"),
+    ] = None,
     capa: Annotated[str | None, typer.Option(help="Capa dentro del archivo (GeoPackage)")] = None,
-    campo: Annotated[list[str] | None, typer.Option(help="Mapeo clave=CAMPO, repetible; claves: "
-                     "codigo, nombre, provincia_codigo, provincia_nombre, departamento_codigo, "
-                     "departamento_nombre, codigo_2012, pob_2012, urbana_2012, rural_2012, "
-                     "pob_2024")] = None,
+    campo: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Mapeo clave=CAMPO, repetible; claves: "
+            "codigo, nombre, provincia_codigo, provincia_nombre, departamento_codigo, "
+            "departamento_nombre, codigo_2012, pob_2012, urbana_2012, rural_2012, "
+            "pob_2024"
+        ),
+    ] = None,
     mapeo: Annotated[Path | None, typer.Option(help="Mapeo de campos en un JSON")] = None,
     lagos: Annotated[Path | None, typer.Option(help="Capa de lagos y salares")] = None,
-    si_falta: Annotated[bool, typer.Option("--si-falta", help="Solo si esa versión no está cargada")] = False,
+    si_falta: Annotated[
+        bool, typer.Option("--si-falta", help="Solo si esa versión no está cargada")
+    ] = False,
 ) -> None:
     """Carga municipios, y disuelve provincias, departamentos y unidades operativas."""
     from etl.fuente_territorio import (
@@ -154,9 +185,14 @@ def etl_territorio(
     try:
         if archivo is not None:
             base = MapeoCampos.desde_json(mapeo) if mapeo else MapeoCampos()
-            fuente = FuenteTerritorio(cartografia=version, descripcion=f"archivo propio {archivo.name}",
-                                      municipios=archivo, mapeo=base.con(campo or []), capa=capa,
-                                      cuerpos_agua=lagos)
+            fuente = FuenteTerritorio(
+                cartografia=version,
+                descripcion=f"archivo propio {archivo.name}",
+                municipios=archivo,
+                mapeo=base.con(campo or []),
+                capa=capa,
+                cuerpos_agua=lagos,
+            )
         else:
             fuente = fuente_por_defecto(source or settings.directorio_limites(), version)
         reglas = ReglasTerritorio.desde_directorio(PROJECT_ROOT / "data" / "municipios")
@@ -181,10 +217,26 @@ def etl_territorio(
 
 def _imprimir_reporte(reporte) -> None:  # type: ignore[no-untyped-def]
     tabla = Table(title=f"Territorio {reporte.cartografia}: {reporte.fuente}")
-    for col in ("municipios", "provincias", "departamentos", "unidades operativas", "lagos/salares"):
+    for col in (
+        "municipios",
+        "provincias",
+        "departamentos",
+        "unidades operativas",
+        "lagos/salares",
+    ):
         tabla.add_column(col, justify="right")
-    tabla.add_row(*(str(x) for x in (reporte.municipios, reporte.provincias, reporte.departamentos,
-                                     reporte.unidades_operativas, reporte.cuerpos_agua)))
+    tabla.add_row(
+        *(
+            str(x)
+            for x in (
+                reporte.municipios,
+                reporte.provincias,
+                reporte.departamentos,
+                reporte.unidades_operativas,
+                reporte.cuerpos_agua,
+            )
+        )
+    )
     console.print(tabla)
     if reporte.reproyectado_desde:
         console.print(f"Reproyectado a EPSG:4326 desde {reporte.reproyectado_desde}")

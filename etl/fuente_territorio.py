@@ -49,7 +49,9 @@ class MapeoCampos(BaseModel):
             clave, sep, campo = par.partition("=")
             if not sep or clave not in MapeoCampos.model_fields:
                 validas = ", ".join(MapeoCampos.model_fields)
-                raise ErrorCargaTerritorio([f"--campo '{par}': use clave=CAMPO con clave en {validas}"])
+                raise ErrorCargaTerritorio(
+                    [f"--campo '{par}': use clave=CAMPO con clave en {validas}"]
+                )
             cambios[clave] = campo or None
         try:
             return MapeoCampos.model_validate(self.model_dump() | cambios)
@@ -75,10 +77,16 @@ class FuenteTerritorio:
 
 
 ARCHIVOS_POR_DEFECTO = {
-    "2012": ("bol_municipios_2012_339.geojson", MapeoCampos(),
-             "INE, cartografía municipal 2012 (339 municipios), CNPV 2012 y CPV 2024"),
-    "2024": ("bol_municipios_2024_343.geojson", MapeoCampos(codigo_2012="cod_ine_2012"),
-             "INE, cartografía CPV 2024 (343 unidades, con las TIOC)"),
+    "2012": (
+        "bol_municipios_2012_339.geojson",
+        MapeoCampos(),
+        "INE, cartografía municipal 2012 (339 municipios), CNPV 2012 y CPV 2024",
+    ),
+    "2024": (
+        "bol_municipios_2024_343.geojson",
+        MapeoCampos(codigo_2012="cod_ine_2012"),
+        "INE, cartografía CPV 2024 (343 unidades, con las TIOC)",
+    ),
 }
 LAGOS = "bol_lagos_salares_cpv2024.geojson"
 
@@ -125,7 +133,9 @@ class ReglasTerritorio:
         conteos: dict[str, dict[str, tuple[int, int]]] = {}
         for fila in _leer_csv(directorio / "conteos_esperados.csv"):
             conteos.setdefault(fila["cartografia"], {})[fila["departamento_codigo"]] = (
-                int(fila["municipios"]), int(fila["provincias"]))
+                int(fila["municipios"]),
+                int(fila["provincias"]),
+            )
         return cls(unidades, {f["cod_ine"]: f["unidad_operativa"] for f in filas}, conteos)
 
 
@@ -168,7 +178,8 @@ def a_wgs84(gdf: gpd.GeoDataFrame, nombre: str, reporte: ReporteCarga | None) ->
     """Check the CRS and reproject to EPSG:4326 when needed (reported)."""
     if gdf.crs is None:
         raise ErrorCargaTerritorio(
-            [f"{nombre}: el archivo no declara su sistema de referencia (SRID/CRS)"])
+            [f"{nombre}: el archivo no declara su sistema de referencia (SRID/CRS)"]
+        )
     if gdf.crs.to_epsg() != 4326:
         if reporte is not None:
             reporte.reproyectado_desde = gdf.crs.to_string()
@@ -184,7 +195,9 @@ def reparar(geom: BaseGeometry | None) -> tuple[MultiPolygon | None, str | None]
     if not geom.is_valid:
         motivo = shapely.is_valid_reason(geom)
         geom = shapely.make_valid(geom)
-    poligonos = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type in ("Polygon", "MultiPolygon")]
+    poligonos = [
+        g for g in getattr(geom, "geoms", [geom]) if g.geom_type in ("Polygon", "MultiPolygon")
+    ]
     partes = [p for g in poligonos for p in getattr(g, "geoms", [g])]
     if not partes:
         return None, f"sin partes poligonales ({geom.geom_type})"
@@ -213,13 +226,19 @@ def preparar_municipios(
     """Map, check and repair the municipal layer. Raises with every problem found."""
     mapeo = fuente.mapeo
     gdf = a_wgs84(gdf, fuente.municipios.name, reporte)
-    faltan = [f"{clave}={campo}" for clave, campo in mapeo.model_dump().items()
-              if campo is not None and campo not in gdf.columns]
+    faltan = [
+        f"{clave}={campo}"
+        for clave, campo in mapeo.model_dump().items()
+        if campo is not None and campo not in gdf.columns
+    ]
     if faltan:
         disponibles = ", ".join(c for c in gdf.columns if c != gdf.geometry.name)
         raise ErrorCargaTerritorio(
-            [f"campos ausentes en {fuente.municipios.name}: {', '.join(faltan)} "
-             f"(campos del archivo: {disponibles})"])
+            [
+                f"campos ausentes en {fuente.municipios.name}: {', '.join(faltan)} "
+                f"(campos del archivo: {disponibles})"
+            ]
+        )
     errores: list[str] = []
     filas = [_fila(registro, mapeo, reporte, errores) for registro in gdf.to_dict("records")]
     out = gpd.GeoDataFrame(filas, geometry="geom", crs=4326)
@@ -232,7 +251,9 @@ def preparar_municipios(
     return out
 
 
-def _fila(r: dict[str, Any], m: MapeoCampos, reporte: ReporteCarga, errores: list[str]) -> dict[str, Any]:
+def _fila(
+    r: dict[str, Any], m: MapeoCampos, reporte: ReporteCarga, errores: list[str]
+) -> dict[str, Any]:
     bruto = r[m.codigo]
     codigo = _codigo(bruto, 6)
     if codigo != str(bruto).strip():
@@ -248,12 +269,15 @@ def _fila(r: dict[str, Any], m: MapeoCampos, reporte: ReporteCarga, errores: lis
         "nombre": nombre,
         "provincia_codigo": _codigo(r[m.provincia_codigo], 4) if m.provincia_codigo else codigo[:4],
         "provincia_nombre": str(r[m.provincia_nombre] or "").strip(),
-        "departamento_codigo": (_codigo(r[m.departamento_codigo], 2) if m.departamento_codigo
-                                else codigo[:2]),
+        "departamento_codigo": (
+            _codigo(r[m.departamento_codigo], 2) if m.departamento_codigo else codigo[:2]
+        ),
         "departamento_nombre": str(r[m.departamento_nombre] or "").strip(),
         "codigo_2012": _codigo(r[m.codigo_2012], 6) or None if m.codigo_2012 else None,
-        **{k: _entero(r[getattr(m, k)]) if getattr(m, k) else None
-           for k in ("pob_2012", "urbana_2012", "rural_2012", "pob_2024")},
+        **{
+            k: _entero(r[getattr(m, k)]) if getattr(m, k) else None
+            for k in ("pob_2012", "urbana_2012", "rural_2012", "pob_2024")
+        },
         "geom": geom,
     }
 
@@ -261,21 +285,34 @@ def _fila(r: dict[str, Any], m: MapeoCampos, reporte: ReporteCarga, errores: lis
 def _revisar_codigos(df: gpd.GeoDataFrame) -> list[str]:
     errores = []
     malos = df[~df["codigo"].str.fullmatch(r"\d{6}")]
-    errores += [f"código '{c}' ({n}): no es un código INE de 6 dígitos"
-                for c, n in zip(malos["codigo"], malos["nombre"], strict=True)]
+    errores += [
+        f"código '{c}' ({n}): no es un código INE de 6 dígitos"
+        for c, n in zip(malos["codigo"], malos["nombre"], strict=True)
+    ]
     repetidos = df["codigo"][df["codigo"].duplicated()].unique()
-    errores += [f"código {c} repetido ({', '.join(df.loc[df['codigo'] == c, 'nombre'])})"
-                for c in repetidos]
+    errores += [
+        f"código {c} repetido ({', '.join(df.loc[df['codigo'] == c, 'nombre'])})" for c in repetidos
+    ]
     sin_nombre = df[df["nombre"] == ""]["codigo"]
     errores += [f"municipio {c}: sin nombre" for c in sin_nombre]
-    incoherentes = df[(df["codigo"].str[:4] != df["provincia_codigo"])
-                      | (df["codigo"].str[:2] != df["departamento_codigo"])]
-    errores += [f"municipio {c}: su código no empieza por su provincia {p} / departamento {d}"
-                for c, p, d in zip(incoherentes["codigo"], incoherentes["provincia_codigo"],
-                                   incoherentes["departamento_codigo"], strict=True)]
+    incoherentes = df[
+        (df["codigo"].str[:4] != df["provincia_codigo"])
+        | (df["codigo"].str[:2] != df["departamento_codigo"])
+    ]
+    errores += [
+        f"municipio {c}: su código no empieza por su provincia {p} / departamento {d}"
+        for c, p, d in zip(
+            incoherentes["codigo"],
+            incoherentes["provincia_codigo"],
+            incoherentes["departamento_codigo"],
+            strict=True,
+        )
+    ]
     for nivel in ("provincia", "departamento"):
         nombres = df.groupby(f"{nivel}_codigo")[f"{nivel}_nombre"].nunique()
-        errores += [f"{nivel} {c}: más de un nombre en el archivo" for c in nombres[nombres > 1].index]
+        errores += [
+            f"{nivel} {c}: más de un nombre en el archivo" for c in nombres[nombres > 1].index
+        ]
     return errores
 
 
@@ -283,9 +320,11 @@ def _revisar_extension(df: gpd.GeoDataFrame) -> list[str]:
     xmin, ymin, xmax, ymax = BOLIVIA_BOUNDS
     b = df.geometry.bounds
     fuera = df[(b.minx < xmin) | (b.maxx > xmax) | (b.miny < ymin) | (b.maxy > ymax)]
-    return [f"municipio {c} ({n}): fuera de la extensión de Bolivia; ¿sistema de referencia "
-            "equivocado o coordenadas invertidas?"
-            for c, n in zip(fuera["codigo"], fuera["nombre"], strict=True)]
+    return [
+        f"municipio {c} ({n}): fuera de la extensión de Bolivia; ¿sistema de referencia "
+        "equivocado o coordenadas invertidas?"
+        for c, n in zip(fuera["codigo"], fuera["nombre"], strict=True)
+    ]
 
 
 def _revisar_conteos(
@@ -295,33 +334,46 @@ def _revisar_conteos(
         reporte.avisos.append(f"sin conteos esperados para la cartografía {reporte.cartografia}")
         return []
     hallados = df.groupby("departamento_codigo").agg(
-        municipios=("codigo", "size"), provincias=("provincia_codigo", "nunique"))
+        municipios=("codigo", "size"), provincias=("provincia_codigo", "nunique")
+    )
     errores = []
     for dep in sorted(set(esperados) | set(hallados.index)):
         esperado = esperados.get(dep, (0, 0))
         hallado = tuple(int(v) for v in hallados.loc[dep]) if dep in hallados.index else (0, 0)
         if hallado != esperado:
-            errores.append(f"departamento {dep}: se esperaban {esperado[0]} municipios y "
-                           f"{esperado[1]} provincias, el archivo trae {hallado[0]} y {hallado[1]}")
+            errores.append(
+                f"departamento {dep}: se esperaban {esperado[0]} municipios y "
+                f"{esperado[1]} provincias, el archivo trae {hallado[0]} y {hallado[1]}"
+            )
     return errores
 
 
 def _asignar_unidades(df: gpd.GeoDataFrame, reglas: ReglasTerritorio) -> list[str]:
     """Each municipality's unit: its assignment if it has one, else its department's unit."""
-    por_departamento = {u["departamento_codigo"]: u["codigo"] for u in reglas.unidades
-                        if u["tipo"] == "departamental"}
+    por_departamento = {
+        u["departamento_codigo"]: u["codigo"]
+        for u in reglas.unidades
+        if u["tipo"] == "departamental"
+    }
     codigos_unidad = {u["codigo"] for u in reglas.unidades}
-    errores = [f"municipios_unidad_operativa.csv: unidad '{u}' (de {c}) no está en "
-               "unidades_operativas.csv"
-               for c, u in reglas.asignaciones.items() if u not in codigos_unidad]
-    errores += [f"municipios_unidad_operativa.csv: el municipio {c} no está en el archivo"
-                for c in sorted(set(reglas.asignaciones) - set(df["codigo"]))]
+    errores = [
+        f"municipios_unidad_operativa.csv: unidad '{u}' (de {c}) no está en unidades_operativas.csv"
+        for c, u in reglas.asignaciones.items()
+        if u not in codigos_unidad
+    ]
+    errores += [
+        f"municipios_unidad_operativa.csv: el municipio {c} no está en el archivo"
+        for c in sorted(set(reglas.asignaciones) - set(df["codigo"]))
+    ]
     df["unidad_operativa_codigo"] = [
         reglas.asignaciones.get(c) or por_departamento.get(d)
-        for c, d in zip(df["codigo"], df["departamento_codigo"], strict=True)]
+        for c, d in zip(df["codigo"], df["departamento_codigo"], strict=True)
+    ]
     sin_unidad = df[df["unidad_operativa_codigo"].isna()]
-    errores += [f"municipio {c}: su departamento {d} no tiene unidad operativa"
-                for c, d in zip(sin_unidad["codigo"], sin_unidad["departamento_codigo"], strict=True)]
+    errores += [
+        f"municipio {c}: su departamento {d} no tiene unidad operativa"
+        for c, d in zip(sin_unidad["codigo"], sin_unidad["departamento_codigo"], strict=True)
+    ]
     return errores
 
 
@@ -332,6 +384,11 @@ def preparar_cuerpos_agua(path: Path) -> gpd.GeoDataFrame:
     for r in gdf.to_dict("records"):
         geom, _ = reparar(r["geometry"])
         if geom is not None:
-            filas.append({"codigo": _codigo(r.get("cod_ine"), 2), "nombre": str(r.get(nombre) or
-                          "cuerpo de agua"), "geom": geom})
+            filas.append(
+                {
+                    "codigo": _codigo(r.get("cod_ine"), 2),
+                    "nombre": str(r.get(nombre) or "cuerpo de agua"),
+                    "geom": geom,
+                }
+            )
     return gpd.GeoDataFrame(filas, geometry="geom", crs=4326)

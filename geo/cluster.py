@@ -12,6 +12,7 @@ import os
 import pwd
 import secrets
 import shutil
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,7 +84,8 @@ class PrivateCluster:
             return self.password_file.read_text().strip()
         except FileNotFoundError as exc:
             raise ErrorCluster(
-                f"El clúster privado no está inicializado ({self.state_dir}): ejecute 'sigg db start'"
+                f"El clúster privado no está inicializado ({self.state_dir}): "
+                "ejecute 'sigg db start'"
             ) from exc
 
     def url(self, database: str = DATABASE) -> str:
@@ -131,6 +133,7 @@ class PrivateCluster:
         if self.running():
             return False
         self._hand_over(self.socket_dir)
+        self._check_port_free()
         result = self._run(
             [
                 "pg_ctl", "start", "-w", "-t", "60",
@@ -194,6 +197,17 @@ class PrivateCluster:
                 f"El usuario 'postgres' no puede escribir en {self.state_dir} (¿una carpeta padre "
                 "sin permiso de paso?). Use SIGG_STATE_DIR=/var/tmp/sigg u otra carpeta accesible."
             )
+
+    def _check_port_free(self) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", self.port))
+            except OSError as exc:
+                raise ErrorCluster(
+                    f"El puerto {self.port} de 127.0.0.1 está ocupado por otro programa "
+                    "(¿otro clúster de SIGG?). Elija otro con SIGG_PG_PORT."
+                ) from exc
 
     def _run(self, args: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
         cmd = [str(self.bin_dir / args[0]), *args[1:]]

@@ -29,10 +29,12 @@ class Settings(BaseSettings):
     )
     pg_port: int = Field(default=54320, ge=1024, le=65535)
     pg_bin_dir: Path | None = Field(
-        default=None, description="PostgreSQL binaries; default: Debian's /usr/lib/postgresql/15/bin"
+        default=None,
+        description="PostgreSQL binaries; default: Debian's /usr/lib/postgresql/15/bin",
     )
     boundaries_dir: Path | None = Field(
-        default=None, description="Boundary files; default: ../shared/data/bolivia beside the project"
+        default=None,
+        description="Boundary files; default: ../shared/data/bolivia beside the project",
     )
     tipo_cambio: float = Field(
         default=6.86, gt=0, description="Bolivianos per US dollar used in the program's reports"

@@ -40,16 +40,18 @@ def validar_coordenadas(lon: float, lat: float) -> None:
         if not math.isfinite(valor):
             raise EntradaInvalida(f"{campo} debe ser un número finito", campo=campo)
         if abs(valor) > limite:
-            raise EntradaInvalida(f"{campo}={valor} fuera de rango (-{limite} a {limite} grados)",
-                                  campo=campo)
+            raise EntradaInvalida(
+                f"{campo}={valor} fuera de rango (-{limite} a {limite} grados)", campo=campo
+            )
 
 
 def _buscar(conn: Connection, lon: float, lat: float, cartografia: str) -> Any:
     return conn.execute(_SQL, {"lon": lon, "lat": lat, "v": cartografia}).first()
 
 
-def ubicar(conn: Connection, lon: float, lat: float, cartografia: str,
-           tolerancia_m: float = 100.0) -> dict[str, Any]:
+def ubicar(
+    conn: Connection, lon: float, lat: float, cartografia: str, tolerancia_m: float = 100.0
+) -> dict[str, Any]:
     """The territorial units of a point (EPSG:4326). A point just outside every polygon but
     within ``tolerancia_m`` of one (cartography is not survey-grade) is placed in it and flagged
     ``aproximado``; on a lake or salt flat, or farther away, it is refused with the reason."""
@@ -58,17 +60,25 @@ def ubicar(conn: Connection, lon: float, lat: float, cartografia: str,
     if r is None:
         exigir_cartografia(conn, cartografia)
         raise PuntoFueraDeBolivia(f"la cartografía {cartografia} no tiene municipios")
-    cercano = {"codigo": r.codigo, "nombre": r.nombre, "distancia_km": round(r.distancia_m / 1000, 2)}
+    cercano = {
+        "codigo": r.codigo,
+        "nombre": r.nombre,
+        "distancia_km": round(r.distancia_m / 1000, 2),
+    }
     if r.cuerpo_agua and not r.dentro:
         raise PuntoEnCuerpoDeAgua(
             f"el punto ({lon}, {lat}) cae en {r.cuerpo_agua}, fuera de todo municipio; "
             f"el más cercano es {r.nombre} ({r.codigo}) a {cercano['distancia_km']} km",
-            cuerpo_agua=r.cuerpo_agua, municipio_cercano=cercano)
+            cuerpo_agua=r.cuerpo_agua,
+            municipio_cercano=cercano,
+        )
     if not r.dentro and r.distancia_m > tolerancia_m:
         raise PuntoFueraDeBolivia(
             f"el punto ({lon}, {lat}) está fuera de Bolivia, a {cercano['distancia_km']} km del "
-            f"municipio más cercano, {r.nombre} ({r.codigo})" + _sugerir_inversion(conn, lon, lat, cartografia),
-            municipio_cercano=cercano)
+            f"municipio más cercano, {r.nombre} ({r.codigo})"
+            + _sugerir_inversion(conn, lon, lat, cartografia),
+            municipio_cercano=cercano,
+        )
     return {
         "lon": lon,
         "lat": lat,
@@ -90,5 +100,7 @@ def _sugerir_inversion(conn: Connection, lon: float, lat: float, cartografia: st
     r = _buscar(conn, lat, lon, cartografia)
     if r is None or not r.dentro:
         return ""
-    return (f". ¿Latitud y longitud invertidas? El punto (lon={lat}, lat={lon}) cae en "
-            f"{r.nombre} ({r.codigo})")
+    return (
+        f". ¿Latitud y longitud invertidas? El punto (lon={lat}, lat={lon}) cae en "
+        f"{r.nombre} ({r.codigo})"
+    )

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import psycopg
-from psycopg import sql
 import pytest
 from fastapi.testclient import TestClient
+from psycopg import sql
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
@@ -48,7 +48,9 @@ def _test_url(settings: Settings, name: str = TEST_DB) -> str:
 
 def drop_database(settings: Settings, name: str) -> None:
     with _admin(settings) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +69,9 @@ def engine(settings: Settings, reglas: ReglasTerritorio) -> Iterator[Engine]:
     with engine.begin() as conn:
         upgrade(conn)
         for version in ("2012", "2024"):
-            cargar_territorio(conn, fuente_por_defecto(settings.directorio_limites(), version), reglas)
+            cargar_territorio(
+                conn, fuente_por_defecto(settings.directorio_limites(), version), reglas
+            )
     yield engine
     engine.dispose()
 

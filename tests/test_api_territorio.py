@@ -52,14 +52,19 @@ def test_operational_units_list_ten_with_departments_served(client):
     assert len(data) == 10
     chaco = next(u for u in data if u["codigo"] == "CHACO")
     assert (chaco["tipo"], chaco["departamento"], chaco["departamentos"]) == (
-        "regional", None, ["01", "06", "07"])
+        "regional",
+        None,
+        ["01", "06", "07"],
+    )
     assert chaco["n_municipios"] == 16
     assert sum(u["n_municipios"] for u in data) == 339
     assert sum(u["poblacion"]["pob_2012"] for u in data) == 10_059_856
 
 
-@pytest.mark.parametrize(("departamento", "rural"), [
-    ("Beni", 113_318), ("Chuquisaca", 298_224), ("Pando", 56_605), ("Potosí", 491_681)])
+@pytest.mark.parametrize(
+    ("departamento", "rural"),
+    [("Beni", 113_318), ("Chuquisaca", 298_224), ("Pando", 56_605), ("Potosí", 491_681)],
+)
 def test_departments_carry_2012_rural_population(client, departamento, rural):
     data = client.get("/api/v1/territorio/departamentos").json()["data"]
     assert next(d for d in data if d["nombre"] == departamento)["poblacion"]["rural_2012"] == rural
@@ -88,22 +93,31 @@ def test_operational_unit_feature_is_dissolved_from_its_municipalities(client):
 
 
 def test_2024_version_is_asked_for_explicitly_and_not_mixed(client):
-    assert client.get("/api/v1/territorio/municipios",
-                      params={"cartografia": "2024"}).json()["count"] == 343
+    assert (
+        client.get("/api/v1/territorio/municipios", params={"cartografia": "2024"}).json()["count"]
+        == 343
+    )
     r = client.get("/api/v1/territorio/municipios/031304")
     assert r.status_code == 404 and "2012" in r.json()["detail"]
-    assert client.get("/api/v1/territorio/municipios/031304",
-                      params={"cartografia": "2024"}).status_code == 200
+    assert (
+        client.get(
+            "/api/v1/territorio/municipios/031304", params={"cartografia": "2024"}
+        ).status_code
+        == 200
+    )
 
 
-@pytest.mark.parametrize(("lon", "lat", "municipio", "unidad"), [
-    (-68.1336, -16.4957, "020101", "LPZ"),   # Plaza Murillo, La Paz
-    (-68.1925, -16.5047, "020105", "LPZ"),   # El Alto
-    (-63.6770, -22.0150, "060301", "CHACO"),  # Yacuiba
-    (-63.5180, -20.0390, "070706", "CHACO"),  # Camiri
-    (-64.9000, -14.8333, "080101", "BEN"),   # Trinidad
-    (-68.7692, -11.0267, "090101", "PND"),   # Cobija
-])
+@pytest.mark.parametrize(
+    ("lon", "lat", "municipio", "unidad"),
+    [
+        (-68.1336, -16.4957, "020101", "LPZ"),  # Plaza Murillo, La Paz
+        (-68.1925, -16.5047, "020105", "LPZ"),  # El Alto
+        (-63.6770, -22.0150, "060301", "CHACO"),  # Yacuiba
+        (-63.5180, -20.0390, "070706", "CHACO"),  # Camiri
+        (-64.9000, -14.8333, "080101", "BEN"),  # Trinidad
+        (-68.7692, -11.0267, "090101", "PND"),  # Cobija
+    ],
+)
 def test_point_resolves_to_its_municipality_and_unit(client, lon, lat, municipio, unidad):
     r = client.get("/api/v1/territorio/ubicar", params={"lon": lon, "lat": lat})
     assert r.status_code == 200, r.text
@@ -141,12 +155,15 @@ def test_swapped_latitude_and_longitude_is_suggested(client):
     assert "invertidas" in r.json()["detail"] and "020101" in r.json()["detail"]
 
 
-@pytest.mark.parametrize(("params", "campo", "texto"), [
-    ({"lon": "abc", "lat": "-16.5"}, "lon", "número"),
-    ({"lon": "-68.1", "lat": "nan"}, "lat", "finito"),
-    ({"lon": "-68.1", "lat": "-95"}, "lat", "fuera de rango"),
-    ({"lon": "-68.1"}, "lat", "obligatorio"),
-])
+@pytest.mark.parametrize(
+    ("params", "campo", "texto"),
+    [
+        ({"lon": "abc", "lat": "-16.5"}, "lon", "número"),
+        ({"lon": "-68.1", "lat": "nan"}, "lat", "finito"),
+        ({"lon": "-68.1", "lat": "-95"}, "lat", "fuera de rango"),
+        ({"lon": "-68.1"}, "lat", "obligatorio"),
+    ],
+)
 def test_bad_coordinates_get_a_422_naming_the_field(client, params, campo, texto):
     r = client.get("/api/v1/territorio/ubicar", params=params)
     assert r.status_code == 422
@@ -157,14 +174,17 @@ def test_bad_coordinates_get_a_422_naming_the_field(client, params, campo, texto
     assert texto in cuerpo["detail"]
 
 
-@pytest.mark.parametrize(("url", "status", "texto"), [
-    ("/api/v1/territorio/comarcas", 422, "departamentos"),
-    ("/api/v1/territorio/municipios/999999", 404, "999999"),
-    ("/api/v1/territorio/municipios?departamento=99", 404, "departamento '99'"),
-    ("/api/v1/territorio/municipios?departamento=La%20Paz", 422, "departamento"),
-    ("/api/v1/territorio/municipios?cartografia=1950", 404, "1950"),
-    ("/api/v1/territorio/municipios?departamento=1'%20OR%201=1", 422, "departamento"),
-])
+@pytest.mark.parametrize(
+    ("url", "status", "texto"),
+    [
+        ("/api/v1/territorio/comarcas", 422, "departamentos"),
+        ("/api/v1/territorio/municipios/999999", 404, "999999"),
+        ("/api/v1/territorio/municipios?departamento=99", 404, "departamento '99'"),
+        ("/api/v1/territorio/municipios?departamento=La%20Paz", 422, "departamento"),
+        ("/api/v1/territorio/municipios?cartografia=1950", 404, "1950"),
+        ("/api/v1/territorio/municipios?departamento=1'%20OR%201=1", 422, "departamento"),
+    ],
+)
 def test_bad_requests_get_clear_problem_details(client, url, status, texto):
     r = client.get(url)
     assert r.status_code == status
@@ -175,5 +195,9 @@ def test_bad_requests_get_clear_problem_details(client, url, status, texto):
 def test_openapi_docs_are_served(client):
     assert client.get("/docs").status_code == 200
     rutas = client.get("/openapi.json").json()["paths"]
-    assert {"/api/v1/health", "/api/v1/territorio/ubicar", "/api/v1/territorio/{nivel}",
-            "/api/v1/territorio/{nivel}/{codigo}"} <= set(rutas)
+    assert {
+        "/api/v1/health",
+        "/api/v1/territorio/ubicar",
+        "/api/v1/territorio/{nivel}",
+        "/api/v1/territorio/{nivel}/{codigo}",
+    } <= set(rutas)

@@ -43,7 +43,10 @@ def test_private_cluster_starts_from_nothing_reports_and_stops():
         assert runner.invoke(app, ["db", "upgrade"], env=env).exit_code == 0
         estado = runner.invoke(app, ["db", "status"], env=env)
         assert estado.exit_code == 0 and head_revision() in estado.output
-        assert runner.invoke(app, ["db", "stop"], env=env).output.strip() == "PostgreSQL privado detenido"
+        assert (
+            runner.invoke(app, ["db", "stop"], env=env).output.strip()
+            == "PostgreSQL privado detenido"
+        )
         detenido = runner.invoke(app, ["db", "status"], env=env)
         assert detenido.exit_code == 3 and "detenido" in detenido.output
     finally:
@@ -91,8 +94,11 @@ def test_cli_refuses_a_bad_source_with_its_reason(scratch_url, tmp_path):
     r = runner.invoke(app, ["etl", "territorio", "--source", str(tmp_path)], env=env)
     assert r.exit_code == 1
     assert "bol_municipios_2012_339.geojson" in r.output
-    r = runner.invoke(app, ["etl", "territorio", "--archivo", str(tmp_path / "x.gpkg"),
-                            "--campo", "color=ROJO"], env=env)
+    r = runner.invoke(
+        app,
+        ["etl", "territorio", "--archivo", str(tmp_path / "x.gpkg"), "--campo", "color=ROJO"],
+        env=env,
+    )
     assert r.exit_code == 1 and "--campo 'color=ROJO'" in r.output
 
 
@@ -102,8 +108,14 @@ def test_migrations_upgrade_downgrade_and_upgrade_again(scratch_url):
         upgrade(conn)
         assert current_revision(conn) == head_revision()
         tablas = set(inspect(conn).get_table_names())
-        assert {"cartografia", "departamento", "provincia", "municipio", "unidad_operativa",
-                "cuerpo_agua"} <= tablas
+        assert {
+            "cartografia",
+            "departamento",
+            "provincia",
+            "municipio",
+            "unidad_operativa",
+            "cuerpo_agua",
+        } <= tablas
         downgrade(conn, "base")
         assert "municipio" not in inspect(conn).get_table_names()
         upgrade(conn)

@@ -17,13 +17,20 @@ router = APIRouter(prefix="/api/v1", tags=["salud"])
 def health(request: Request, settings: SettingsDep) -> JSONResponse:
     """Database reachable, PostGIS version, schema revision and territory loaded (counts)."""
     esperada = head_revision()
-    cuerpo: dict = {"estado": "ok", "tipo_cambio": settings.tipo_cambio, "territorio": {},
-                    "base_de_datos": {"alcanzable": False, "migracion_esperada": esperada}}
+    cuerpo: dict = {
+        "estado": "ok",
+        "tipo_cambio": settings.tipo_cambio,
+        "territorio": {},
+        "base_de_datos": {"alcanzable": False, "migracion_esperada": esperada},
+    }
     try:
         with request.app.state.engine.connect() as conn:
             rev = current_revision(conn)
-            cuerpo["base_de_datos"] |= {"alcanzable": True, "postgis": postgis_version(conn),
-                                        "migracion": rev}
+            cuerpo["base_de_datos"] |= {
+                "alcanzable": True,
+                "postgis": postgis_version(conn),
+                "migracion": rev,
+            }
             if rev is not None:
                 cuerpo["territorio"] = conteos(conn)
     except SQLAlchemyError:

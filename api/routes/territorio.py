@@ -11,9 +11,13 @@ from geo.ubicacion import ubicar
 
 router = APIRouter(prefix="/api/v1/territorio", tags=["territorio"])
 
-Cartografia = Annotated[str | None, Query(
-    pattern=r"^[0-9A-Za-z_-]{1,16}$",
-    description="Versión de la cartografía (por defecto la del programa, 2012)")]
+Cartografia = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[0-9A-Za-z_-]{1,16}$",
+        description="Versión de la cartografía (por defecto la del programa, 2012)",
+    ),
+]
 
 
 @router.get("/ubicar", response_model=Ubicacion)
@@ -36,26 +40,42 @@ def listar_nivel(
     settings: SettingsDep,
     nivel: Nivel,
     cartografia: Cartografia = None,
-    departamento: Annotated[str | None, Query(pattern=r"^[0-9]{2}$",
-                                              description="Código INE del departamento")] = None,
-    provincia: Annotated[str | None, Query(pattern=r"^[0-9]{4}$",
-                                           description="Código INE de la provincia")] = None,
-    unidad_operativa: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2,16}$",
-                                                  description="Código de la unidad operativa, p. ej. CHACO")] = None,
+    departamento: Annotated[
+        str | None, Query(pattern=r"^[0-9]{2}$", description="Código INE del departamento")
+    ] = None,
+    provincia: Annotated[
+        str | None, Query(pattern=r"^[0-9]{4}$", description="Código INE de la provincia")
+    ] = None,
+    unidad_operativa: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z]{2,16}$", description="Código de la unidad operativa, p. ej. CHACO"
+        ),
+    ] = None,
 ) -> dict:
     """Unidades de un nivel con sus padres, población y área; se filtran por padre (los
     municipios de un departamento o de una unidad operativa, p. ej. la del Chaco)."""
     version = cartografia or settings.cartografia
-    filtros = {n: c for n, c in ((Nivel.departamentos, departamento), (Nivel.provincias, provincia),
-                                 (Nivel.unidades_operativas, unidad_operativa and unidad_operativa.upper()))
-               if c}
+    filtros = {
+        n: c
+        for n, c in (
+            (Nivel.departamentos, departamento),
+            (Nivel.provincias, provincia),
+            (Nivel.unidades_operativas, unidad_operativa and unidad_operativa.upper()),
+        )
+        if c
+    }
     data = listar(conn, nivel, version, filtros=filtros)
     return {"cartografia": version, "count": len(data), "data": data}
 
 
-@router.get("/{nivel}/{codigo}", response_class=Response,
-            responses={200: {"content": {"application/geo+json": {}},
-                             "description": "GeoJSON Feature (RFC 7946)"}})
+@router.get(
+    "/{nivel}/{codigo}",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/geo+json": {}}, "description": "GeoJSON Feature (RFC 7946)"}
+    },
+)
 def una_unidad(
     conn: ConnDep,
     settings: SettingsDep,
@@ -65,5 +85,6 @@ def una_unidad(
 ) -> Response:
     """Una unidad como GeoJSON Feature, con su geometría completa y sus atributos."""
     cuerpo = feature(conn, nivel, codigo.upper(), cartografia or settings.cartografia)
-    return Response(cuerpo, media_type="application/geo+json",
-                    headers={"Cache-Control": "public, max-age=300"})
+    return Response(
+        cuerpo, media_type="application/geo+json", headers={"Cache-Control": "public, max-age=300"}
+    )

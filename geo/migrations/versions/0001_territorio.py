@@ -35,8 +35,9 @@ def _version(table: str) -> sa.Column:
     return sa.Column(
         "cartografia",
         sa.String(16),
-        sa.ForeignKey("cartografia.codigo", ondelete="CASCADE",
-                      name=f"fk_{table}_cartografia_cartografia"),
+        sa.ForeignKey(
+            "cartografia.codigo", ondelete="CASCADE", name=f"fk_{table}_cartografia_cartografia"
+        ),
         nullable=False,
     )
 
@@ -58,8 +59,9 @@ def upgrade() -> None:
         sa.Column("codigo", sa.String(16), primary_key=True),
         sa.Column("descripcion", sa.Text(), nullable=False),
         sa.Column("fuente", sa.Text(), nullable=False),
-        sa.Column("cargada_en", sa.DateTime(timezone=True), server_default=sa.func.now(),
-                  nullable=False),
+        sa.Column(
+            "cargada_en", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.Column("reporte", postgresql.JSONB(), nullable=False),
         sa.PrimaryKeyConstraint("codigo", name="pk_cartografia"),
     )
@@ -83,10 +85,12 @@ def upgrade() -> None:
         *_poblacion(),
         sa.PrimaryKeyConstraint("cartografia", "codigo", name="pk_provincia"),
         sa.CheckConstraint("codigo ~ '^[0-9]{4}$'", name="ck_provincia_codigo"),
-        sa.CheckConstraint("left(codigo, 2) = departamento_codigo",
-                           name="ck_provincia_codigo_en_departamento"),
-        _deferred_fk(["departamento_codigo"], "departamento",
-                     "fk_provincia_cartografia_departamento"),
+        sa.CheckConstraint(
+            "left(codigo, 2) = departamento_codigo", name="ck_provincia_codigo_en_departamento"
+        ),
+        _deferred_fk(
+            ["departamento_codigo"], "departamento", "fk_provincia_cartografia_departamento"
+        ),
     )
     op.create_table(
         "unidad_operativa",
@@ -98,8 +102,9 @@ def upgrade() -> None:
         _geom(),
         *_poblacion(),
         sa.PrimaryKeyConstraint("cartografia", "codigo", name="pk_unidad_operativa"),
-        sa.CheckConstraint("tipo IN ('departamental', 'regional')",
-                           name="ck_unidad_operativa_tipo"),
+        sa.CheckConstraint(
+            "tipo IN ('departamental', 'regional')", name="ck_unidad_operativa_tipo"
+        ),
     )
     op.create_table(
         "municipio",
@@ -111,21 +116,28 @@ def upgrade() -> None:
         sa.Column("unidad_operativa_codigo", sa.String(16), nullable=False),
         sa.Column("codigo_2012", sa.String(6)),
         _geom(),
-        sa.Column("punto_interior", Geometry("POINT", srid=4326, spatial_index=False),
-                  nullable=False),
+        sa.Column(
+            "punto_interior", Geometry("POINT", srid=4326, spatial_index=False), nullable=False
+        ),
         *_poblacion(),
         sa.PrimaryKeyConstraint("cartografia", "codigo", name="pk_municipio"),
         sa.CheckConstraint("codigo ~ '^[0-9]{6}$'", name="ck_municipio_codigo"),
-        sa.CheckConstraint("left(codigo, 4) = provincia_codigo",
-                           name="ck_municipio_codigo_en_provincia"),
-        sa.CheckConstraint("left(codigo, 2) = departamento_codigo",
-                           name="ck_municipio_codigo_en_departamento"),
+        sa.CheckConstraint(
+            "left(codigo, 4) = provincia_codigo", name="ck_municipio_codigo_en_provincia"
+        ),
+        sa.CheckConstraint(
+            "left(codigo, 2) = departamento_codigo", name="ck_municipio_codigo_en_departamento"
+        ),
         sa.CheckConstraint("ST_IsValid(geom)", name="ck_municipio_geom_valida"),
         _deferred_fk(["provincia_codigo"], "provincia", "fk_municipio_cartografia_provincia"),
-        _deferred_fk(["departamento_codigo"], "departamento",
-                     "fk_municipio_cartografia_departamento"),
-        _deferred_fk(["unidad_operativa_codigo"], "unidad_operativa",
-                     "fk_municipio_cartografia_unidad_operativa"),
+        _deferred_fk(
+            ["departamento_codigo"], "departamento", "fk_municipio_cartografia_departamento"
+        ),
+        _deferred_fk(
+            ["unidad_operativa_codigo"],
+            "unidad_operativa",
+            "fk_municipio_cartografia_unidad_operativa",
+        ),
     )
     op.create_table(
         "cuerpo_agua",
@@ -144,6 +156,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("cuerpo_agua", "municipio", "unidad_operativa", "provincia", "departamento",
-                  "cartografia"):
+    for table in (
+        "cuerpo_agua",
+        "municipio",
+        "unidad_operativa",
+        "provincia",
+        "departamento",
+        "cartografia",
+    ):
         op.drop_table(table)
