@@ -121,3 +121,17 @@ def test_migrations_upgrade_downgrade_and_upgrade_again(scratch_url):
         upgrade(conn)
         assert current_revision(conn) == head_revision()
     engine.dispose()
+
+
+def test_migrations_and_models_describe_the_same_schema(conn):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from geo.models import Base
+
+    # PostGIS's own tables (spatial_ref_sys...) are not ours: compare only our tables.
+    contexto = MigrationContext.configure(
+        conn, opts={"include_object": lambda o, n, t, r, c: not (t == "table" and c is None)}
+    )
+    diferencias = compare_metadata(contexto, Base.metadata)
+    assert diferencias == []
