@@ -204,6 +204,15 @@ def _upsert_municipios(conn: Connection, v: dict[str, str]) -> int:
         ),
         v,
     )
+    conn.execute(text("DELETE FROM municipio_parte WHERE cartografia = :v"), v)
+    conn.execute(
+        text(
+            "INSERT INTO municipio_parte (cartografia, codigo, geom) "
+            "SELECT cartografia, codigo, ST_Subdivide(geom, 255) FROM municipio "
+            "WHERE cartografia = :v"
+        ),
+        v,
+    )
     return int(n)
 
 

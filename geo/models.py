@@ -8,12 +8,16 @@ can write municipalities first and dissolve their parents after, in one transact
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -21,11 +25,15 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
+    SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     func,
+    text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -168,6 +176,24 @@ class Municipio(_Poblacion, Base):
     )
 
 
+class MunicipioParte(Base):
+    """Municipalities cut into pieces of at most 255 vertices (ST_Subdivide): locating
+    100,000 points tests each against a few small pieces instead of whole borders."""
+
+    __tablename__ = "municipio_parte"
+    __table_args__ = (
+        Index("ix_municipio_parte_geom", "geom", postgresql_using="gist"),
+        Index("ix_municipio_parte_codigo", "cartografia", "codigo"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cartografia: Mapped[str] = mapped_column(String(16), _version_fk())
+    codigo: Mapped[str] = mapped_column(String(6))
+    geom: Mapped[Any] = mapped_column(
+        Geometry("POLYGON", srid=4326, spatial_index=False, nullable=False)
+    )
+
+
 class CuerpoAgua(Base):
     """Lakes and salt flats: holes in the municipal cartography (Titicaca, Poopó, Uyuni...)."""
 
@@ -179,3 +205,268 @@ class CuerpoAgua(Base):
     codigo: Mapped[str] = mapped_column(String(8))
     nombre: Mapped[str] = mapped_column(Text)
     geom: Mapped[Any] = mapped_column(_multipolygon())
+
+
+# -- The registry -----------------------------------------------------------------------------
+
+_BOLIVIA_EXTENT = "ST_X(geom) BETWEEN -70 AND -57 AND ST_Y(geom) BETWEEN -23.5 AND -9"
+
+
+def _dinero() -> Any:
+    return mapped_column(Numeric(16, 2), nullable=False, server_default=text("0"))
+
+
+def _punto() -> Any:
+    return mapped_column(Geometry("POINT", srid=4326, spatial_index=False, nullable=False))
+
+
+class Programa(Base):
+    """A program (PAR II, BO-481...). Every record belongs to one."""
+
+    __tablename__ = "programa"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    codigo: Mapped[str] = mapped_column(String(32), unique=True)
+    nombre: Mapped[str] = mapped_column(Text)
+    # The cartography its records are located in. Not a foreign key: a program can be declared
+    # before its territory is loaded; the records' own keys to municipio hold the guarantee.
+    cartografia: Mapped[str] = mapped_column(String(16), server_default="2012")
+    # When true, transferred above committed (or accounted above transferred) is accepted and
+    # flagged instead of refused.
+    permite_excesos: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class Organizacion(Base):
+    """A producer organization (OPP)."""
+
+    __tablename__ = "organizacion"
+    __table_args__ = (
+        UniqueConstraint("programa_id", "nombre", name="uq_organizacion_programa_nombre"),
+        CheckConstraint("familias_miembro >= 0", name="familias_miembro"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    programa_id: Mapped[int] = mapped_column(ForeignKey("programa.id"), index=True)
+    nombre: Mapped[str] = mapped_column(Text)
+    formalizada: Mapped[bool | None] = mapped_column(Boolean)
+    familias_miembro: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
+class _Ubicado:
+    """A located record: a point, its precision, and the municipality (of the program's
+    cartography) that the point lies in; the operational unit follows from the municipality."""
+
+    cartografia: Mapped[str] = mapped_column(String(16))
+    municipio_codigo: Mapped[str] = mapped_column(String(6))
+    geom: Mapped[Any] = _punto()
+    precision_ubicacion: Mapped[int] = mapped_column(SmallInteger)
+    alertas: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    creado_en: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actualizado_en: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+def _ubicado_args(tabla: str) -> tuple[Any, ...]:
+    return (
+        ForeignKeyConstraint(
+            ["cartografia", "municipio_codigo"],
+            ["municipio.cartografia", "municipio.codigo"],
+            name=f"fk_{tabla}_municipio",
+        ),
+        UniqueConstraint("programa_id", "codigo", name=f"uq_{tabla}_programa_codigo"),
+        CheckConstraint(_BOLIVIA_EXTENT, name="en_bolivia"),
+        CheckConstraint("precision_ubicacion IN (1, 2, 3, 4)", name="precision"),
+        Index(f"ix_{tabla}_geom", "geom", postgresql_using="gist"),
+        Index(f"ix_{tabla}_municipio", "cartografia", "municipio_codigo"),
+    )
+
+
+class Alianza(_Ubicado, Base):
+    __tablename__ = "alianza"
+    __table_args__ = (
+        *_ubicado_args("alianza"),
+        CheckConstraint("modelo IN (1, 2, 3)", name="modelo"),
+        CheckConstraint("financiamiento IN ('inicial', 'adicional')", name="financiamiento"),
+        CheckConstraint("familias >= 0 AND familias_mujeres >= 0", name="familias"),
+        CheckConstraint("familias_mujeres <= familias", name="mujeres_no_mas_que_familias"),
+        CheckConstraint("hectareas_riego >= 0", name="hectareas"),
+        CheckConstraint(
+            "monto_par_comprometido_bs >= 0 AND monto_contraparte_comprometido_bs >= 0 "
+            "AND monto_solicitado_bs >= 0 AND monto_transferido_bs >= 0 "
+            "AND monto_descargado_bs >= 0",
+            name="montos_no_negativos",
+        ),
+        CheckConstraint(
+            "monto_transferido_bs <= monto_par_comprometido_bs "
+            "OR 'transferido_excede_comprometido' = ANY(alertas)",
+            name="transferido_no_excede",
+        ),
+        CheckConstraint(
+            "monto_descargado_bs <= monto_transferido_bs "
+            "OR 'descargado_excede_transferido' = ANY(alertas)",
+            name="descargado_no_excede",
+        ),
+        Index("ix_alianza_programa_etapa", "programa_id", "etapa"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    programa_id: Mapped[int] = mapped_column(ForeignKey("programa.id"))
+    codigo: Mapped[str] = mapped_column(String(64))
+    nombre: Mapped[str] = mapped_column(Text)
+    organizacion_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizacion.id"), index=True
+    )
+    comprador: Mapped[str | None] = mapped_column(Text)
+    sector: Mapped[str] = mapped_column(String(32), ForeignKey("sector.codigo"))
+    modelo: Mapped[int] = mapped_column(SmallInteger)
+    financiamiento: Mapped[str] = mapped_column(String(16))
+    convocatoria: Mapped[str | None] = mapped_column(String(32))
+    etapa: Mapped[str] = mapped_column(String(32), ForeignKey("etapa_alianza.codigo"))
+    fecha_etapa: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+    fecha_solicitud: Mapped[date | None] = mapped_column(Date)
+    familias: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    familias_mujeres: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    hectareas_riego: Mapped[Decimal] = mapped_column(
+        Numeric(12, 2), server_default=text("0")
+    )
+    monto_par_comprometido_bs: Mapped[Decimal] = _dinero()
+    monto_contraparte_comprometido_bs: Mapped[Decimal] = _dinero()
+    monto_solicitado_bs: Mapped[Decimal] = _dinero()
+    monto_transferido_bs: Mapped[Decimal] = _dinero()
+    monto_descargado_bs: Mapped[Decimal] = _dinero()
+
+
+class Sector(Base):
+    __tablename__ = "sector"
+
+    codigo: Mapped[str] = mapped_column(String(32), primary_key=True)
+    nombre: Mapped[str] = mapped_column(Text)
+
+
+class EtapaAlianza(Base):
+    __tablename__ = "etapa_alianza"
+
+    codigo: Mapped[str] = mapped_column(String(32), primary_key=True)
+    nombre: Mapped[str] = mapped_column(Text)
+    orden: Mapped[int] = mapped_column(SmallInteger)
+
+
+class TransicionEtapa(Base):
+    """The allowed stage changes; a trigger refuses any other."""
+
+    __tablename__ = "transicion_etapa"
+
+    desde: Mapped[str] = mapped_column(
+        String(32), ForeignKey("etapa_alianza.codigo"), primary_key=True
+    )
+    hacia: Mapped[str] = mapped_column(
+        String(32), ForeignKey("etapa_alianza.codigo"), primary_key=True
+    )
+
+
+class AlianzaEtapa(Base):
+    """When each alliance reached each stage (written by a trigger)."""
+
+    __tablename__ = "alianza_etapa"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    alianza_id: Mapped[int] = mapped_column(
+        ForeignKey("alianza.id", ondelete="CASCADE"), index=True
+    )
+    etapa: Mapped[str] = mapped_column(String(32))
+    fecha: Mapped[date] = mapped_column(Date)
+    usuario: Mapped[str | None] = mapped_column(Text)
+    registrado_en: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Seguimiento(Base):
+    """Monitoring of an alliance in one productive cycle; cycle 0 is the baseline (sin
+    proyecto)."""
+
+    __tablename__ = "seguimiento"
+    __table_args__ = (
+        UniqueConstraint("alianza_id", "ciclo", name="uq_seguimiento_alianza_ciclo"),
+        CheckConstraint("ciclo >= 0", name="ciclo"),
+        CheckConstraint(
+            "volumen_vendido >= 0 AND precio_bs >= 0 AND ventas_bs >= 0 AND costos_bs >= 0",
+            name="no_negativos",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    alianza_id: Mapped[int] = mapped_column(ForeignKey("alianza.id", ondelete="CASCADE"))
+    ciclo: Mapped[int] = mapped_column(SmallInteger)
+    fecha: Mapped[date | None] = mapped_column(Date)
+    volumen_vendido: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    unidad_volumen: Mapped[str | None] = mapped_column(String(32))
+    precio_bs: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    ventas_bs: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    costos_bs: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    ingreso_bs: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    relacion_comercial_mantenida: Mapped[bool | None] = mapped_column(Boolean)
+    medidas_ambientales: Mapped[bool | None] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
+class SubproyectoMunicipal(_Ubicado, Base):
+    """Municipal infrastructure executed through the FPS."""
+
+    __tablename__ = "subproyecto_municipal"
+    __table_args__ = (
+        *_ubicado_args("subproyecto_municipal"),
+        CheckConstraint(
+            "etapa IN ('evaluacion_fps', 'licitacion', 'ejecucion', 'recepcion_provisional', "
+            "'recepcion_definitiva')",
+            name="etapa",
+        ),
+        CheckConstraint("familias >= 0", name="familias"),
+        CheckConstraint(
+            "monto_empoderar_comprometido_bs >= 0 AND monto_contraparte_comprometido_bs >= 0 "
+            "AND monto_empoderar_ejecutado_bs >= 0 AND monto_contraparte_ejecutado_bs >= 0",
+            name="montos_no_negativos",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    programa_id: Mapped[int] = mapped_column(ForeignKey("programa.id"))
+    codigo: Mapped[str] = mapped_column(String(64))
+    nombre: Mapped[str] = mapped_column(Text)
+    tipo_obra: Mapped[str | None] = mapped_column(Text)
+    etapa: Mapped[str] = mapped_column(String(32))
+    familias: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    monto_empoderar_comprometido_bs: Mapped[Decimal] = _dinero()
+    monto_contraparte_comprometido_bs: Mapped[Decimal] = _dinero()
+    monto_empoderar_ejecutado_bs: Mapped[Decimal] = _dinero()
+    monto_contraparte_ejecutado_bs: Mapped[Decimal] = _dinero()
+
+
+class SubproyectoAlianza(Base):
+    __tablename__ = "subproyecto_alianza"
+
+    subproyecto_id: Mapped[int] = mapped_column(
+        ForeignKey("subproyecto_municipal.id", ondelete="CASCADE"), primary_key=True
+    )
+    alianza_id: Mapped[int] = mapped_column(
+        ForeignKey("alianza.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Auditoria(Base):
+    """Every change to a record: who, when, before and after (written by triggers)."""
+
+    __tablename__ = "auditoria"
+    __table_args__ = (Index("ix_auditoria_registro", "tabla", "registro_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    tabla: Mapped[str] = mapped_column(Text)
+    registro_id: Mapped[int] = mapped_column(BigInteger)
+    accion: Mapped[str] = mapped_column(String(8))
+    usuario: Mapped[str] = mapped_column(Text)
+    momento: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    antes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    despues: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

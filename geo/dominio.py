@@ -1,0 +1,89 @@
+"""The program's vocabulary: sectors, models, financing, the alliance cycle and the subproject
+stages. Codes are what the database stores; labels are what people read and type."""
+
+from __future__ import annotations
+
+import unicodedata
+
+SECTORES = {
+    "riego_tecnificado": "Riego tecnificado",
+    "agua_para_ganaderia": "Agua para ganadería",
+    "apicultura": "Apicultura",
+    "piscicultura": "Piscicultura",
+    "otros_agropecuarios": "Otros productos agropecuarios",
+    "no_agropecuarios": "Productos no agropecuarios",
+}
+
+MODELOS = {
+    1: "Inversión integral",
+    2: "Asistencia técnica productiva",
+    3: "Acceso a crédito",
+}
+
+FINANCIAMIENTOS = {"inicial": "Financiamiento inicial", "adicional": "Financiamiento adicional"}
+
+# The alliance cycle, in order. A record may be created at any stage (historical data), but a
+# change of stage moves one step along the cycle, or to "abandonada" from any open stage.
+ETAPAS = {
+    "solicitud": "Solicitud",
+    "evaluacion_aprobada": "Evaluación de oportunidad aprobada",
+    "evaluacion_rechazada": "Evaluación de oportunidad rechazada",
+    "plan_formulado": "Plan de alianza formulado",
+    "plan_viable": "Plan evaluado viable",
+    "aprobado": "Aprobado para financiamiento",
+    "convenio_firmado": "Convenio firmado",
+    "en_inversion": "En inversión",
+    "en_operacion": "En operación",
+    "concluida": "Concluida",
+    "abandonada": "Abandonada",
+}
+_SIGUIENTE = {
+    "solicitud": ("evaluacion_aprobada", "evaluacion_rechazada"),
+    "evaluacion_aprobada": ("plan_formulado",),
+    "plan_formulado": ("plan_viable",),
+    "plan_viable": ("aprobado",),
+    "aprobado": ("convenio_firmado",),
+    "convenio_firmado": ("en_inversion",),
+    "en_inversion": ("en_operacion",),
+    "en_operacion": ("concluida",),
+}
+ETAPAS_FINALES = ("evaluacion_rechazada", "concluida", "abandonada")
+TRANSICIONES: frozenset[tuple[str, str]] = frozenset(
+    {(desde, hacia) for desde, hacias in _SIGUIENTE.items() for hacia in hacias}
+    | {(desde, "abandonada") for desde in ETAPAS if desde not in ETAPAS_FINALES}
+)
+
+ETAPAS_SUBPROYECTO = {
+    "evaluacion_fps": "Evaluación FPS",
+    "licitacion": "Licitación",
+    "ejecucion": "Ejecución",
+    "recepcion_provisional": "Recepción provisional",
+    "recepcion_definitiva": "Recepción definitiva",
+}
+TRANSICIONES_SUBPROYECTO: frozenset[tuple[str, str]] = frozenset(
+    zip(list(ETAPAS_SUBPROYECTO)[:-1], list(ETAPAS_SUBPROYECTO)[1:], strict=True)
+)
+
+# Location precision, after the IATI / AidData geocoding precision codes.
+PRECISIONES = {
+    1: "Punto exacto",
+    2: "Cerca del punto (dentro de 25 km)",
+    3: "Municipio (punto interior del municipio)",
+    4: "Departamento",
+}
+
+
+def clave(texto: str) -> str:
+    """A label reduced for matching: lowercase, no accents, single underscores."""
+    sin_tildes = unicodedata.normalize("NFKD", texto).encode("ascii", "ignore").decode()
+    partes = "".join(c if c.isalnum() else " " for c in sin_tildes.lower()).split()
+    return "_".join(partes)
+
+
+def resolver(valor: str, opciones: dict[str, str]) -> str | None:
+    """The code for ``valor``, given as a code or as its label, accents and case aside."""
+    k = clave(valor)
+    for codigo, etiqueta in opciones.items():
+        if k in (clave(codigo), clave(etiqueta)):
+            return codigo
+    return None
