@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
 from geo.errors import (
@@ -19,6 +19,7 @@ from geo.errors import (
     SiggError,
     TerritorioNoCargado,
 )
+from geo.registro.esquemas import traducir
 
 log = logging.getLogger("sigg.api")
 
@@ -50,19 +51,12 @@ def _status(exc: SiggError) -> int:
     return 500
 
 
-_MENSAJES = {
-    "float_parsing": "debe ser un número",
-    "int_parsing": "debe ser un número entero",
-    "missing": "es obligatorio",
-    "enum": "valor no válido",
-    "string_pattern_mismatch": "formato no válido",
-    "finite_number": "debe ser un número finito",
-}
-
-
 def _traducir(error: dict[str, Any]) -> dict[str, Any]:
-    campo = str(error["loc"][-1]) if error.get("loc") else ""
-    mensaje = _MENSAJES.get(error["type"], error.get("msg", "valor no válido"))
+    loc = [p for p in error.get("loc", ()) if p not in ("body", "query", "path", "header")]
+    _, mensaje = traducir(error)
+    campo = ".".join(str(p) for p in loc) or "cuerpo"
+    if error["type"] == "enum":
+        mensaje = "valor no válido"
     if error["type"] == "enum" and "expected" in error.get("ctx", {}):
         mensaje += f"; se espera {error['ctx']['expected']}"
     if error["type"] == "string_pattern_mismatch" and "pattern" in error.get("ctx", {}):
@@ -90,6 +84,12 @@ def install(app: FastAPI) -> None:
         detalle = "recurso inexistente" if exc.detail == "Not Found" else str(exc.detail)
         return problema(exc.status_code, titulo, detalle, f"http-{exc.status_code}")
 
+    @app.exception_handler(IntegrityError)
+    async def _integridad(_: Request, exc: IntegrityError) -> JSONResponse:
+        estado, detalle = _integridad_a_http(exc)
+        return problema(estado, "Conflicto con los datos" if estado == 409 else "Dato no válido",
+                        detalle, "integridad")
+
     @app.exception_handler(OperationalError)
     async def _sin_base(_: Request, exc: OperationalError) -> JSONResponse:
         log.error("base de datos no disponible: %s", exc)
@@ -104,3 +104,24 @@ def install(app: FastAPI) -> None:
     async def _db(_: Request, exc: DBAPIError) -> JSONResponse:
         log.exception("error de base de datos", exc_info=exc)
         return problema(500, "Error interno", "error de base de datos", "interno")
+
+
+# Database errors are translated where the database layer ends: a unique violation is a
+# conflict (409), anything else that breaks a constraint is invalid data (422).
+_RESTRICCIONES = {
+    "uq_alianza_programa_codigo": "ya existe una alianza con ese código en el programa",
+    "uq_organizacion_programa_nombre": "ya existe una organización con ese nombre en el programa",
+    "uq_seguimiento_alianza_ciclo": "ya hay un seguimiento de ese ciclo para la alianza",
+    "uq_subproyecto_municipal_programa_codigo": "ya existe un subproyecto con ese código",
+    "fk_alianza_organizacion_id_organizacion": "la organización tiene alianzas: no se puede borrar",
+    "transicion_etapa": "cambio de etapa no permitido",
+}
+
+
+def _integridad_a_http(exc: IntegrityError) -> tuple[int, str]:
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    diag = getattr(orig, "diag", None)
+    nombre = getattr(diag, "constraint_name", None) or ""
+    detalle = _RESTRICCIONES.get(nombre) or getattr(diag, "message_primary", None) or str(orig)
+    return (409 if sqlstate in ("23505", "23503") else 422), detalle

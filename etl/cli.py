@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -246,6 +247,78 @@ def _imprimir_reporte(reporte) -> None:  # type: ignore[no-untyped-def]
         console.print(f"Códigos completados con ceros: {len(reporte.codigos_completados)}")
     for aviso in reporte.avisos:
         console.print(f"[yellow]Aviso:[/] {aviso}")
+
+
+@etl_app.command("importar")
+def etl_importar(
+    archivo: Annotated[Path, typer.Argument(help="CSV, XLSX o exportación de KoboToolbox/ODK")],
+    programa: Annotated[str, typer.Option(help="Código del programa, p. ej. PAR2")] = "PAR2",
+    simulacro: Annotated[bool, typer.Option("--simulacro", help="Informa sin escribir")] = False,
+    informe: Annotated[
+        Path | None, typer.Option(help="Escribe el informe fila a fila en un CSV")
+    ] = None,
+) -> None:
+    """Importa alianzas: todo o nada; el informe nombra fila, columna y motivo de cada error."""
+    from etl.importar import PASOS, importar_alianzas
+    from etl.lectura import leer_tabla
+    from geo.registro.alianzas import programa as buscar_programa
+
+    settings = Settings()
+    try:
+        if not archivo.exists():
+            raise ErrorCargaTerritorio([f"el archivo {archivo} no existe"])
+        tabla = leer_tabla(archivo.read_bytes(), archivo.name)
+        with connect(settings) as engine, _progress() as progress, engine.begin() as conn:
+            tarea = progress.add_task("Importando", total=len(PASOS))
+
+            def avance(msg: str) -> None:
+                progress.update(tarea, description=msg, completed=PASOS.index(msg))
+
+            resultado = importar_alianzas(
+                conn,
+                buscar_programa(conn, programa),
+                tabla,
+                archivo=archivo.name,
+                tolerancia_m=settings.tolerancia_borde_m,
+                simulacro=simulacro,
+                usuario=f"cli:{os.environ.get('USER', 'desconocido')}",
+                avance=avance,
+            )
+            progress.update(tarea, description="Hecho", completed=len(PASOS))
+    except SiggError as exc:
+        _fail(exc)
+    _imprimir_importacion(resultado, informe)
+    if resultado.errores:
+        raise typer.Exit(1)
+
+
+def _imprimir_importacion(resultado, destino: Path | None) -> None:  # type: ignore[no-untyped-def]
+    import csv
+
+    for aviso in resultado.avisos:
+        console.print(f"[yellow]Aviso:[/] {aviso}")
+    if resultado.errores:
+        tabla = Table(
+            title=f"{len(resultado.errores)} errores en {resultado.archivo}: no se escribió nada"
+        )
+        for col in ("fila", "columna", "código", "motivo"):
+            tabla.add_column(col)
+        for e in resultado.errores[:100]:
+            tabla.add_row(str(e["fila"]), e["columna"], e["codigo"] or "", e["mensaje"])
+        console.print(tabla)
+    else:
+        verbo = "se insertarían" if resultado.simulacro else "insertadas"
+        console.print(
+            f"{resultado.filas} filas: {resultado.insertadas} {verbo}, "
+            f"{resultado.actualizadas} actualizadas, {resultado.sin_cambios} sin cambios"
+            + (" (simulacro: nada escrito)" if resultado.simulacro else "")
+        )
+    if destino is not None:
+        with destino.open("w", newline="", encoding="utf-8") as fh:
+            escritor = csv.DictWriter(fh, fieldnames=["fila", "columna", "codigo", "mensaje"])
+            escritor.writeheader()
+            escritor.writerows(resultado.errores)
+        console.print(f"Informe escrito en {destino}")
 
 
 @app.command("serve")

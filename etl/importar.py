@@ -1,0 +1,195 @@
+"""Bulk import of alliances from what offices export: CSV (UTF-8 or Latin-1, comma or
+semicolon), XLSX, and KoboToolbox/ODK exports. All or nothing: one bad row and nothing is
+written; the report names every bad row, its column and the reason. Re-importing the same file
+changes nothing (upsert by program + code, only where a value differs)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection
+
+from etl.lectura import Tabla, coordenadas, parse_decimal, parse_fecha
+from geo.registro.alianzas import ErrorFila, Programa, validar
+from geo.registro.escritura import escribir, fijar_usuario
+
+# Field -> the header names (normalised) an office may use for it.
+ALIAS: dict[str, tuple[str, ...]] = {
+    "codigo": ("codigo", "codigo_alianza", "cod_alianza", "id_alianza"),
+    "nombre": ("nombre", "nombre_alianza", "alianza", "nombre_de_la_alianza"),
+    "organizacion": ("organizacion", "opp", "organizacion_de_productores", "nombre_opp"),
+    "comprador": ("comprador", "empresa_compradora"),
+    "sector": ("sector", "rubro_sector"),
+    "modelo": ("modelo", "modelo_alianza"),
+    "financiamiento": ("financiamiento", "fuente_financiamiento"),
+    "convocatoria": ("convocatoria",),
+    "etapa": ("etapa", "estado", "etapa_ciclo"),
+    "fecha_etapa": ("fecha_etapa", "fecha_estado"),
+    "fecha_solicitud": ("fecha_solicitud",),
+    "familias": ("familias", "n_familias", "nro_familias", "familias_beneficiarias"),
+    "familias_mujeres": ("familias_mujeres", "familias_representadas_por_mujeres", "mujeres"),
+    "hectareas_riego": ("hectareas_riego", "ha_riego", "hectareas", "superficie_riego_ha"),
+    "monto_par_comprometido_bs": (
+        "monto_par_comprometido_bs",
+        "par_comprometido_bs",
+        "monto_comprometido_bs",
+        "comprometido_bs",
+    ),
+    "monto_contraparte_comprometido_bs": (
+        "monto_contraparte_comprometido_bs",
+        "contraparte_comprometido_bs",
+        "contraparte_bs",
+    ),
+    "monto_solicitado_bs": ("monto_solicitado_bs", "solicitado_bs"),
+    "monto_transferido_bs": ("monto_transferido_bs", "transferido_bs"),
+    "monto_descargado_bs": ("monto_descargado_bs", "descargado_bs", "monto_rendido_bs"),
+    "municipio_codigo": (
+        "municipio_codigo",
+        "codigo_municipio",
+        "cod_municipio",
+        "cod_ine",
+        "codigo_ine",
+    ),
+}
+ENTEROS = ("familias", "familias_mujeres", "modelo")
+DECIMALES = ("hectareas_riego", *(c for c in ALIAS if c.startswith("monto_")))
+FECHAS = ("fecha_etapa", "fecha_solicitud")
+COORDENADAS = (
+    "lon",
+    "lat",
+    "longitud",
+    "latitud",
+    "longitude",
+    "latitude",
+    "x",
+    "y",
+    "ubicacion",
+    "geopoint",
+    "gps",
+    "punto",
+    "coordenadas",
+)
+
+PASOS = ("Leyendo filas", "Validando y ubicando", "Escribiendo")
+Avance = Callable[[str], None]
+
+
+@dataclass
+class Informe:
+    archivo: str
+    programa: str
+    simulacro: bool
+    filas: int = 0
+    insertadas: int = 0
+    actualizadas: int = 0
+    sin_cambios: int = 0
+    escrito: bool = False
+    errores: list[dict[str, Any]] = field(default_factory=list)
+    avisos: list[str] = field(default_factory=list)
+
+    def como_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def mapa_columnas(columnas: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Field -> file column, and the columns nothing reads (reported, Kobo metadata aside)."""
+    mapa: dict[str, str] = {}
+    for campo, alias in ALIAS.items():
+        hallada = next((c for c in alias if c in columnas), None)
+        if hallada:
+            mapa[campo] = hallada
+    usadas = set(mapa.values()) | set(COORDENADAS)
+    sobrantes = [c for c in columnas if c not in usadas and not c.startswith("_")]
+    return mapa, sobrantes
+
+
+def convertir(
+    valores: dict[str, str | None], mapa: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A file row as the fields of an alliance, parsing Bolivian numbers and dates."""
+    datos: dict[str, Any] = {}
+    errores: dict[str, str] = {}
+    for campo, columna in mapa.items():
+        texto = valores.get(columna)
+        if texto is None:
+            continue
+        try:
+            datos[campo] = _valor(campo, texto)
+        except ValueError as exc:
+            errores[campo] = str(exc)
+    lon, lat, error = coordenadas(valores)
+    if error:
+        errores["lon"] = error
+    elif lon is not None:
+        datos["lon"], datos["lat"] = lon, lat
+    return datos, errores
+
+
+def _valor(campo: str, texto: str) -> Any:
+    if campo in FECHAS:
+        return parse_fecha(texto)
+    if campo in ENTEROS or campo in DECIMALES:
+        numero = parse_decimal(texto)
+        if campo in ENTEROS and numero is not None:
+            if numero != numero.to_integral_value():
+                raise ValueError(f"debe ser un número entero: '{texto}'")
+            return int(numero)
+        return numero if numero is None else Decimal(numero)
+    return texto
+
+
+def importar_alianzas(
+    conn: Connection,
+    prog: Programa,
+    tabla: Tabla,
+    *,
+    archivo: str,
+    tolerancia_m: float,
+    simulacro: bool = False,
+    usuario: str = "importacion",
+    avance: Avance | None = None,
+) -> Informe:
+    paso = avance or (lambda _m: None)
+    informe = Informe(
+        archivo=archivo, programa=prog.codigo, simulacro=simulacro, filas=len(tabla.filas)
+    )
+    paso(PASOS[0])
+    mapa, sobrantes = mapa_columnas(tabla.columnas)
+    if sobrantes:
+        informe.avisos.append(f"columnas no usadas: {', '.join(sobrantes)}")
+    filas, errores = [], []
+    for f in tabla.filas:
+        datos, errs = convertir(f.valores, mapa)
+        errores += [ErrorFila(f.numero, c, m, datos.get("codigo")) for c, m in errs.items()]
+        if not errs:
+            filas.append((f.numero, datos))
+    paso(PASOS[1])
+    lote = validar(conn, prog, filas, tolerancia_m)
+    errores += lote.errores
+    informe.errores = [
+        _error(e, mapa) for e in sorted(errores, key=lambda e: (e.fila or 0, e.campo))
+    ]
+    if informe.errores:
+        return informe
+    paso(PASOS[2])
+    with conn.begin_nested() as punto:
+        fijar_usuario(conn, usuario)
+        escritura = escribir(conn, prog, lote.validas)
+        if simulacro:
+            punto.rollback()
+    informe.insertadas, informe.actualizadas = escritura.insertadas, escritura.actualizadas
+    informe.sin_cambios = escritura.sin_cambios
+    informe.escrito = not simulacro
+    return informe
+
+
+def _error(e: ErrorFila, mapa: dict[str, str]) -> dict[str, Any]:
+    return {
+        "fila": e.fila,
+        "columna": mapa.get(e.campo, e.campo),
+        "mensaje": e.mensaje,
+        "codigo": e.codigo,
+    }

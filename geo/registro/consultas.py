@@ -1,0 +1,155 @@
+"""Reading alliances back: one record, or a filtered, sorted, paged list, each with its
+municipality, department and operational unit (derived, never stored)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, func, or_, select
+
+from geo.errors import EntradaInvalida, NoEncontrado
+from geo.models import Alianza, Departamento, Municipio, Organizacion, Programa, UnidadOperativa
+
+A = Alianza.__table__
+M = Municipio.__table__
+D = Departamento.__table__
+U = UnidadOperativa.__table__
+O = Organizacion.__table__  # noqa: E741
+PR = Programa.__table__
+
+ORDENABLES = {
+    "id": A.c.id, "codigo": A.c.codigo, "nombre": A.c.nombre, "etapa": A.c.etapa,
+    "fecha_etapa": A.c.fecha_etapa, "fecha_solicitud": A.c.fecha_solicitud,
+    "familias": A.c.familias, "hectareas_riego": A.c.hectareas_riego,
+    "monto_par_comprometido_bs": A.c.monto_par_comprometido_bs,
+    "monto_transferido_bs": A.c.monto_transferido_bs, "municipio": A.c.municipio_codigo,
+    "actualizado_en": A.c.actualizado_en,
+}  # fmt: skip
+
+
+@dataclass
+class Filtros:
+    programa: str | None = None
+    departamento: str | None = None
+    provincia: str | None = None
+    unidad_operativa: str | None = None
+    municipio: str | None = None
+    sector: list[str] | None = None
+    modelo: list[int] | None = None
+    etapa: list[str] | None = None
+    financiamiento: str | None = None
+    convocatoria: str | None = None
+    desde: date | None = None
+    hasta: date | None = None
+    q: str | None = None
+
+
+def _base() -> Select[Any]:
+    cols = [
+        A.c.id, PR.c.codigo.label("programa"), A.c.codigo, A.c.nombre, A.c.organizacion_id,
+        O.c.nombre.label("organizacion_nombre"), A.c.comprador, A.c.sector, A.c.modelo,
+        A.c.financiamiento, A.c.convocatoria, A.c.etapa, A.c.fecha_etapa, A.c.fecha_solicitud,
+        A.c.familias, A.c.familias_mujeres, A.c.hectareas_riego, A.c.monto_par_comprometido_bs,
+        A.c.monto_contraparte_comprometido_bs, A.c.monto_solicitado_bs,
+        A.c.monto_transferido_bs, A.c.monto_descargado_bs,
+        func.ST_X(A.c.geom).label("lon"), func.ST_Y(A.c.geom).label("lat"),
+        A.c.precision_ubicacion, A.c.municipio_codigo, M.c.nombre.label("municipio_nombre"),
+        M.c.departamento_codigo, D.c.nombre.label("departamento_nombre"),
+        M.c.unidad_operativa_codigo, U.c.nombre.label("unidad_operativa_nombre"),
+        A.c.alertas, A.c.version, A.c.creado_en, A.c.actualizado_en,
+    ]  # fmt: skip
+    return (
+        select(*cols)
+        .join_from(A, PR, PR.c.id == A.c.programa_id)
+        .join(M, and_(M.c.cartografia == A.c.cartografia, M.c.codigo == A.c.municipio_codigo))
+        .join(D, and_(D.c.cartografia == M.c.cartografia, D.c.codigo == M.c.departamento_codigo))
+        .join(U, and_(U.c.cartografia == M.c.cartografia,
+                      U.c.codigo == M.c.unidad_operativa_codigo))
+        .outerjoin(O, O.c.id == A.c.organizacion_id)
+    )
+
+
+def _filtrar(q: Select[Any], f: Filtros) -> Select[Any]:
+    iguales = (
+        (PR.c.codigo, f.programa), (M.c.departamento_codigo, f.departamento),
+        (M.c.provincia_codigo, f.provincia),
+        (M.c.unidad_operativa_codigo, f.unidad_operativa and f.unidad_operativa.upper()),
+        (A.c.municipio_codigo, f.municipio), (A.c.financiamiento, f.financiamiento),
+        (A.c.convocatoria, f.convocatoria),
+    )  # fmt: skip
+    for col, valor in iguales:
+        if valor is not None:
+            q = q.where(col == valor)
+    for col, valores in ((A.c.sector, f.sector), (A.c.modelo, f.modelo), (A.c.etapa, f.etapa)):
+        if valores:
+            q = q.where(col.in_(valores))
+    if f.desde:
+        q = q.where(A.c.fecha_solicitud >= f.desde)
+    if f.hasta:
+        q = q.where(A.c.fecha_solicitud <= f.hasta)
+    if f.q:
+        patron = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        q = q.where(or_(A.c.codigo.ilike(patron), A.c.nombre.ilike(patron),
+                        A.c.comprador.ilike(patron), O.c.nombre.ilike(patron)))
+    return q
+
+
+def orden(texto: str | None) -> list[Any]:
+    """``-familias,codigo`` -> ORDER BY familias DESC, codigo; only whitelisted fields."""
+    salida = []
+    for parte in (texto or "codigo").split(","):
+        nombre = parte.strip().lstrip("-+")
+        if nombre not in ORDENABLES:
+            raise EntradaInvalida(
+                f"no se puede ordenar por '{nombre}'; use: {', '.join(ORDENABLES)}", campo="orden")
+        col = ORDENABLES[nombre]
+        salida.append(col.desc() if parte.strip().startswith("-") else col.asc())
+    return [*salida, A.c.id.asc()]
+
+
+def listar(conn: Connection, f: Filtros, *, ordenar: str | None = None, limite: int = 100,
+           desplazamiento: int = 0) -> tuple[list[dict[str, Any]], int]:
+    q = _filtrar(_base(), f).add_columns(func.count().over().label("_total"))
+    filas = conn.execute(q.order_by(*orden(ordenar)).limit(limite).offset(desplazamiento)).all()
+    if filas:
+        total = filas[0]._total
+    else:
+        total = conn.execute(select(func.count()).select_from(_filtrar(_base(), f).subquery())
+                             ).scalar_one()
+    return [registro(r) for r in filas], int(total)
+
+
+def una(conn: Connection, alianza_id: int, programa: str | None = None) -> dict[str, Any]:
+    q = _base().where(A.c.id == alianza_id)
+    if programa:
+        q = q.where(PR.c.codigo == programa)
+    r = conn.execute(q).first()
+    if r is None:
+        raise NoEncontrado(f"alianza {alianza_id} no existe", campo="id")
+    return registro(r)
+
+
+def registro(r: Any) -> dict[str, Any]:
+    m = r._mapping
+    d = {k: (float(v) if isinstance(v, Decimal) else v) for k, v in m.items()
+         if not k.endswith(("_nombre", "_total")) and k not in ("departamento_codigo",
+                                                                "unidad_operativa_codigo")}
+    d["organizacion"] = ({"id": r.organizacion_id, "nombre": r.organizacion_nombre}
+                         if r.organizacion_id else None)
+    del d["organizacion_id"]
+    d["municipio"] = {"codigo": r.municipio_codigo, "nombre": r.municipio_nombre}
+    d["departamento"] = {"codigo": r.departamento_codigo, "nombre": r.departamento_nombre}
+    d["unidad_operativa"] = {"codigo": r.unidad_operativa_codigo,
+                             "nombre": r.unidad_operativa_nombre}
+    del d["municipio_codigo"]
+    return d
+
+
+def como_feature(d: dict[str, Any]) -> dict[str, Any]:
+    props = {k: v for k, v in d.items() if k not in ("lon", "lat")}
+    return {"type": "Feature", "id": d["id"],
+            "geometry": {"type": "Point", "coordinates": [round(d["lon"], 7), round(d["lat"], 7)]},
+            "properties": props}
