@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
 from geo.config import Settings
 
@@ -23,3 +24,13 @@ def get_conn(request: Request) -> Iterator[Connection]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ConnDep = Annotated[Connection, Depends(get_conn)]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session for a request that writes: the route commits when its work is done, so the
+    response tells the truth about what was saved."""
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]

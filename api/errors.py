@@ -87,8 +87,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integridad(_: Request, exc: IntegrityError) -> JSONResponse:
         estado, detalle = _integridad_a_http(exc)
-        return problema(estado, "Conflicto con los datos" if estado == 409 else "Dato no válido",
-                        detalle, "integridad")
+        return problema(
+            estado,
+            "Conflicto con los datos" if estado == 409 else "Dato no válido",
+            detalle,
+            "integridad",
+        )
 
     @app.exception_handler(OperationalError)
     async def _sin_base(_: Request, exc: OperationalError) -> JSONResponse:

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routes import salud, territorio
+from api.routes import alianzas, importaciones, salud, territorio
 from geo.config import Settings
 from geo.db import database_url, make_engine
 
@@ -44,6 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(salud.router)
     app.include_router(territorio.router)
+    app.include_router(alianzas.router)
+    app.include_router(importaciones.router)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
 
     @app.get("/", include_in_schema=False)

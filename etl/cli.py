@@ -259,9 +259,9 @@ def etl_importar(
     ] = None,
 ) -> None:
     """Importa alianzas: todo o nada; el informe nombra fila, columna y motivo de cada error."""
-    from etl.importar import PASOS, importar_alianzas
-    from etl.lectura import leer_tabla
+    from geo.lectura import leer_tabla
     from geo.registro.alianzas import programa as buscar_programa
+    from geo.registro.importacion import PASOS, importar_alianzas
 
     settings = Settings()
     try:

@@ -316,9 +316,7 @@ class Alianza(_Ubicado, Base):
     programa_id: Mapped[int] = mapped_column(ForeignKey("programa.id"))
     codigo: Mapped[str] = mapped_column(String(64))
     nombre: Mapped[str] = mapped_column(Text)
-    organizacion_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organizacion.id"), index=True
-    )
+    organizacion_id: Mapped[int | None] = mapped_column(ForeignKey("organizacion.id"), index=True)
     comprador: Mapped[str | None] = mapped_column(Text)
     sector: Mapped[str] = mapped_column(String(32), ForeignKey("sector.codigo"))
     modelo: Mapped[int] = mapped_column(SmallInteger)
@@ -329,9 +327,7 @@ class Alianza(_Ubicado, Base):
     fecha_solicitud: Mapped[date | None] = mapped_column(Date)
     familias: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     familias_mujeres: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    hectareas_riego: Mapped[Decimal] = mapped_column(
-        Numeric(12, 2), server_default=text("0")
-    )
+    hectareas_riego: Mapped[Decimal] = mapped_column(Numeric(12, 2), server_default=text("0"))
     monto_par_comprometido_bs: Mapped[Decimal] = _dinero()
     monto_contraparte_comprometido_bs: Mapped[Decimal] = _dinero()
     monto_solicitado_bs: Mapped[Decimal] = _dinero()

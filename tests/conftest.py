@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 from psycopg import sql
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
-from api.deps import get_conn
+from api.deps import get_conn, get_session
 from api.main import create_app
 from etl.fuente_territorio import ReglasTerritorio, fuente_por_defecto
 from etl.territorio import cargar_territorio
@@ -89,5 +90,9 @@ def client(engine: Engine, conn: Connection, settings: Settings) -> Iterator[Tes
     app = create_app(settings)
     app.state.engine = engine
     app.dependency_overrides[get_conn] = lambda: conn
+    # A route's commit releases a savepoint; the test's transaction is still rolled back.
+    app.dependency_overrides[get_session] = lambda: Session(
+        bind=conn, join_transaction_mode="create_savepoint"
+    )
     with TestClient(app) as test_client:
         yield test_client

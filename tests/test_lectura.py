@@ -9,8 +9,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from etl import lectura
-from etl.lectura import (
+from geo import lectura
+from geo.lectura import (
     ErrorLectura,
     coordenadas,
     leer_tabla,

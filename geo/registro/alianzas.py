@@ -72,7 +72,11 @@ Fila = tuple[int | None, dict[str, Any]]  # (row number in the file, or None; ra
 
 
 def validar(
-    conn: Connection, prog: Programa, filas: list[Fila], tolerancia_m: float, *,
+    conn: Connection,
+    prog: Programa,
+    filas: list[Fila],
+    tolerancia_m: float,
+    *,
     solo_nuevas: bool = False,
 ) -> Lote:
     """Check every row; ``solo_nuevas`` (creation) treats an existing code as a conflict."""
@@ -82,7 +86,9 @@ def validar(
     entradas = _contra_existentes(entradas, existentes, lote, solo_nuevas)
     entradas = _organizaciones(conn, prog.id, entradas, lote)
     ubicaciones = ubicar_lote(
-        conn, prog.cartografia, [(e.lon, e.lat, e.municipio_codigo) for _, e in entradas],
+        conn,
+        prog.cartografia,
+        [(e.lon, e.lat, e.municipio_codigo) for _, e in entradas],
         tolerancia_m,
     )
     for (fila, e), u in zip(entradas, ubicaciones, strict=True):
@@ -92,10 +98,18 @@ def validar(
             lote.errores += [ErrorFila(fila, c, m, e.codigo) for c, m in errores.items()]
             continue
         assert u.municipio_codigo and u.lon is not None and u.lat is not None and u.precision
-        lote.validas.append(AlianzaValida(
-            fila, e, u.municipio_codigo, u.lon, u.lat, u.precision, [*u.alertas, *alertas],
-            existentes.get(e.codigo, (None, None))[0],
-        ))
+        lote.validas.append(
+            AlianzaValida(
+                fila,
+                e,
+                u.municipio_codigo,
+                u.lon,
+                u.lat,
+                u.precision,
+                [*u.alertas, *alertas],
+                existentes.get(e.codigo, (None, None))[0],
+            )
+        )
     lote.errores.sort(key=lambda x: (x.fila or 0, x.campo))
     return lote
 
@@ -112,15 +126,18 @@ def _esquema(filas: list[Fila], lote: Lote) -> list[tuple[int | None, AlianzaEnt
             continue
         if e.codigo in vistas:
             donde = f" (también en la fila {vistas[e.codigo]})" if vistas[e.codigo] else ""
-            lote.errores.append(ErrorFila(fila, "codigo", f"código {e.codigo} repetido{donde}",
-                                          e.codigo))
+            lote.errores.append(
+                ErrorFila(fila, "codigo", f"código {e.codigo} repetido{donde}", e.codigo)
+            )
             continue
         vistas[e.codigo] = fila
         salida.append((fila, e))
     return salida
 
 
-def _existentes(conn: Connection, programa_id: int, codigos: list[str]) -> dict[str, tuple[int, str]]:
+def _existentes(
+    conn: Connection, programa_id: int, codigos: list[str]
+) -> dict[str, tuple[int, str]]:
     filas = conn.execute(
         text("SELECT codigo, id, etapa FROM alianza WHERE programa_id = :p AND codigo = ANY(:c)"),
         {"p": programa_id, "c": codigos},
@@ -129,8 +146,10 @@ def _existentes(conn: Connection, programa_id: int, codigos: list[str]) -> dict[
 
 
 def _contra_existentes(
-    entradas: list[tuple[int | None, AlianzaEntrada]], existentes: dict[str, tuple[int, str]],
-    lote: Lote, solo_nuevas: bool,
+    entradas: list[tuple[int | None, AlianzaEntrada]],
+    existentes: dict[str, tuple[int, str]],
+    lote: Lote,
+    solo_nuevas: bool,
 ) -> list[tuple[int | None, AlianzaEntrada]]:
     salida = []
     for fila, e in entradas:
@@ -138,8 +157,14 @@ def _contra_existentes(
             salida.append((fila, e))
         elif solo_nuevas:
             lote.duplicadas.append(e.codigo)
-            lote.errores.append(ErrorFila(fila, "codigo", f"ya existe una alianza con el código "
-                                          f"{e.codigo} en este programa", e.codigo))
+            lote.errores.append(
+                ErrorFila(
+                    fila,
+                    "codigo",
+                    f"ya existe una alianza con el código {e.codigo} en este programa",
+                    e.codigo,
+                )
+            )
         elif (mensaje := error_de_etapa(existentes[e.codigo][1], e.etapa)) is not None:
             lote.errores.append(ErrorFila(fila, "etapa", mensaje, e.codigo))
         else:
@@ -151,26 +176,38 @@ def error_de_etapa(actual: str, nueva: str) -> str | None:
     if actual == nueva or (actual, nueva) in TRANSICIONES:
         return None
     siguientes = sorted(h for d, h in TRANSICIONES if d == actual)
-    return (f"cambio de etapa no permitido: {actual} → {nueva}; desde {actual} solo se puede "
-            f"pasar a {', '.join(siguientes) or '(ninguna: etapa final)'}")
+    return (
+        f"cambio de etapa no permitido: {actual} → {nueva}; desde {actual} solo se puede "
+        f"pasar a {', '.join(siguientes) or '(ninguna: etapa final)'}"
+    )
 
 
 def _organizaciones(
-    conn: Connection, programa_id: int, entradas: list[tuple[int | None, AlianzaEntrada]],
+    conn: Connection,
+    programa_id: int,
+    entradas: list[tuple[int | None, AlianzaEntrada]],
     lote: Lote,
 ) -> list[tuple[int | None, AlianzaEntrada]]:
     ids = {e.organizacion_id for _, e in entradas if e.organizacion_id is not None}
     if not ids:
         return entradas
-    conocidas = set(conn.execute(
-        text("SELECT id FROM organizacion WHERE programa_id = :p AND id = ANY(:i)"),
-        {"p": programa_id, "i": list(ids)},
-    ).scalars())
+    conocidas = set(
+        conn.execute(
+            text("SELECT id FROM organizacion WHERE programa_id = :p AND id = ANY(:i)"),
+            {"p": programa_id, "i": list(ids)},
+        ).scalars()
+    )
     salida = []
     for fila, e in entradas:
         if e.organizacion_id is not None and e.organizacion_id not in conocidas:
-            lote.errores.append(ErrorFila(fila, "organizacion_id", f"organización desconocida "
-                                          f"{e.organizacion_id} en este programa", e.codigo))
+            lote.errores.append(
+                ErrorFila(
+                    fila,
+                    "organizacion_id",
+                    f"organización desconocida {e.organizacion_id} en este programa",
+                    e.codigo,
+                )
+            )
         else:
             salida.append((fila, e))
     return salida

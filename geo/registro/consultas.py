@@ -66,8 +66,9 @@ def _base() -> Select[Any]:
         .join_from(A, PR, PR.c.id == A.c.programa_id)
         .join(M, and_(M.c.cartografia == A.c.cartografia, M.c.codigo == A.c.municipio_codigo))
         .join(D, and_(D.c.cartografia == M.c.cartografia, D.c.codigo == M.c.departamento_codigo))
-        .join(U, and_(U.c.cartografia == M.c.cartografia,
-                      U.c.codigo == M.c.unidad_operativa_codigo))
+        .join(
+            U, and_(U.c.cartografia == M.c.cartografia, U.c.codigo == M.c.unidad_operativa_codigo)
+        )
         .outerjoin(O, O.c.id == A.c.organizacion_id)
     )
 
@@ -92,8 +93,14 @@ def _filtrar(q: Select[Any], f: Filtros) -> Select[Any]:
         q = q.where(A.c.fecha_solicitud <= f.hasta)
     if f.q:
         patron = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        q = q.where(or_(A.c.codigo.ilike(patron), A.c.nombre.ilike(patron),
-                        A.c.comprador.ilike(patron), O.c.nombre.ilike(patron)))
+        q = q.where(
+            or_(
+                A.c.codigo.ilike(patron),
+                A.c.nombre.ilike(patron),
+                A.c.comprador.ilike(patron),
+                O.c.nombre.ilike(patron),
+            )
+        )
     return q
 
 
@@ -104,21 +111,29 @@ def orden(texto: str | None) -> list[Any]:
         nombre = parte.strip().lstrip("-+")
         if nombre not in ORDENABLES:
             raise EntradaInvalida(
-                f"no se puede ordenar por '{nombre}'; use: {', '.join(ORDENABLES)}", campo="orden")
+                f"no se puede ordenar por '{nombre}'; use: {', '.join(ORDENABLES)}", campo="orden"
+            )
         col = ORDENABLES[nombre]
         salida.append(col.desc() if parte.strip().startswith("-") else col.asc())
     return [*salida, A.c.id.asc()]
 
 
-def listar(conn: Connection, f: Filtros, *, ordenar: str | None = None, limite: int = 100,
-           desplazamiento: int = 0) -> tuple[list[dict[str, Any]], int]:
+def listar(
+    conn: Connection,
+    f: Filtros,
+    *,
+    ordenar: str | None = None,
+    limite: int = 100,
+    desplazamiento: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
     q = _filtrar(_base(), f).add_columns(func.count().over().label("_total"))
     filas = conn.execute(q.order_by(*orden(ordenar)).limit(limite).offset(desplazamiento)).all()
     if filas:
         total = filas[0]._total
     else:
-        total = conn.execute(select(func.count()).select_from(_filtrar(_base(), f).subquery())
-                             ).scalar_one()
+        total = conn.execute(
+            select(func.count()).select_from(_filtrar(_base(), f).subquery())
+        ).scalar_one()
     return [registro(r) for r in filas], int(total)
 
 
@@ -134,22 +149,31 @@ def una(conn: Connection, alianza_id: int, programa: str | None = None) -> dict[
 
 def registro(r: Any) -> dict[str, Any]:
     m = r._mapping
-    d = {k: (float(v) if isinstance(v, Decimal) else v) for k, v in m.items()
-         if not k.endswith(("_nombre", "_total")) and k not in ("departamento_codigo",
-                                                                "unidad_operativa_codigo")}
-    d["organizacion"] = ({"id": r.organizacion_id, "nombre": r.organizacion_nombre}
-                         if r.organizacion_id else None)
+    d = {
+        k: (float(v) if isinstance(v, Decimal) else v)
+        for k, v in m.items()
+        if not k.endswith(("_nombre", "_total"))
+        and k not in ("departamento_codigo", "unidad_operativa_codigo")
+    }
+    d["organizacion"] = (
+        {"id": r.organizacion_id, "nombre": r.organizacion_nombre} if r.organizacion_id else None
+    )
     del d["organizacion_id"]
     d["municipio"] = {"codigo": r.municipio_codigo, "nombre": r.municipio_nombre}
     d["departamento"] = {"codigo": r.departamento_codigo, "nombre": r.departamento_nombre}
-    d["unidad_operativa"] = {"codigo": r.unidad_operativa_codigo,
-                             "nombre": r.unidad_operativa_nombre}
+    d["unidad_operativa"] = {
+        "codigo": r.unidad_operativa_codigo,
+        "nombre": r.unidad_operativa_nombre,
+    }
     del d["municipio_codigo"]
     return d
 
 
 def como_feature(d: dict[str, Any]) -> dict[str, Any]:
     props = {k: v for k, v in d.items() if k not in ("lon", "lat")}
-    return {"type": "Feature", "id": d["id"],
-            "geometry": {"type": "Point", "coordinates": [round(d["lon"], 7), round(d["lat"], 7)]},
-            "properties": props}
+    return {
+        "type": "Feature",
+        "id": d["id"],
+        "geometry": {"type": "Point", "coordinates": [round(d["lon"], 7), round(d["lat"], 7)]},
+        "properties": props,
+    }

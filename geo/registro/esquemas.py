@@ -142,10 +142,20 @@ def reglas_de_montos(e: AlianzaEntrada, permite_excesos: bool) -> tuple[dict[str
     errores: dict[str, str] = {}
     alertas: list[str] = []
     reglas = (
-        ("monto_transferido_bs", e.monto_transferido_bs, "monto_par_comprometido_bs",
-         e.monto_par_comprometido_bs, "transferido_excede_comprometido"),
-        ("monto_descargado_bs", e.monto_descargado_bs, "monto_transferido_bs",
-         e.monto_transferido_bs, "descargado_excede_transferido"),
+        (
+            "monto_transferido_bs",
+            e.monto_transferido_bs,
+            "monto_par_comprometido_bs",
+            e.monto_par_comprometido_bs,
+            "transferido_excede_comprometido",
+        ),
+        (
+            "monto_descargado_bs",
+            e.monto_descargado_bs,
+            "monto_transferido_bs",
+            e.monto_transferido_bs,
+            "descargado_excede_transferido",
+        ),
     )
     for campo, valor, tope_campo, tope, alerta in reglas:
         if valor > tope:

@@ -89,32 +89,49 @@ def ubicar_lote(
 def _decidir(r, entrada: Entrada, tol: float, cartografia: str) -> Ubicacion:  # type: ignore[no-untyped-def]
     lon, lat, mun = entrada
     if mun and r.dado_codigo is None:
-        return Ubicacion(errores={"municipio_codigo": f"municipio desconocido '{mun}' "
-                                  f"(cartografía {cartografia})"})
+        return Ubicacion(
+            errores={
+                "municipio_codigo": f"municipio desconocido '{mun}' (cartografía {cartografia})"
+            }
+        )
     if lon is None or lat is None:
         if r.dado_codigo is None:
-            return Ubicacion(errores={"lon": "falta la ubicación: indique lon y lat, o el "
-                                      "código del municipio"})
+            return Ubicacion(
+                errores={"lon": "falta la ubicación: indique lon y lat, o el código del municipio"}
+            )
         return Ubicacion(r.dado_codigo, r.dado_lon, r.dado_lat, 3)
     return _con_punto(r, lon, lat, tol)
 
 
 def _con_punto(r, lon: float, lat: float, tol: float) -> Ubicacion:  # type: ignore[no-untyped-def]
     if r.cuerpo_agua:
-        return Ubicacion(errores={"lon": f"el punto ({lon}, {lat}) cae en {r.cuerpo_agua}; el "
-                                  f"municipio más cercano es {r.en_nombre} ({r.en_codigo})"})
+        return Ubicacion(
+            errores={
+                "lon": f"el punto ({lon}, {lat}) cae en {r.cuerpo_agua}; el "
+                f"municipio más cercano es {r.en_nombre} ({r.en_codigo})"
+            }
+        )
     if r.distancia_m > tol:
-        mensaje = (f"el punto ({lon}, {lat}) está fuera de Bolivia, a "
-                   f"{r.distancia_m / 1000:.1f} km de {r.en_nombre} ({r.en_codigo})")
+        mensaje = (
+            f"el punto ({lon}, {lat}) está fuera de Bolivia, a "
+            f"{r.distancia_m / 1000:.1f} km de {r.en_nombre} ({r.en_codigo})"
+        )
         if r.inv_codigo:
-            mensaje += (f"; ¿latitud y longitud invertidas? (lon={lat}, lat={lon}) cae en "
-                        f"{r.inv_nombre} ({r.inv_codigo})")
+            mensaje += (
+                f"; ¿latitud y longitud invertidas? (lon={lat}, lat={lon}) cae en "
+                f"{r.inv_nombre} ({r.inv_codigo})"
+            )
         return Ubicacion(errores={"lon": mensaje})
     alertas = ["punto_cerca_del_limite"] if r.distancia_m > 0 else []
     if r.dado_codigo is None or r.dado_codigo == r.en_codigo:
         return Ubicacion(r.en_codigo, lon, lat, 1, alertas)
     if r.distancia_dado_m is not None and r.distancia_dado_m <= tol:
         return Ubicacion(r.dado_codigo, lon, lat, 1, [*alertas, "punto_cerca_del_limite"][:1])
-    return Ubicacion(errores={"municipio_codigo": (
-        f"el punto ({lon}, {lat}) cae en {r.en_nombre} ({r.en_codigo}), no en el municipio "
-        f"indicado {r.dado_nombre} ({r.dado_codigo}), a {r.distancia_dado_m / 1000:.1f} km")})
+    return Ubicacion(
+        errores={
+            "municipio_codigo": (
+                f"el punto ({lon}, {lat}) cae en {r.en_nombre} ({r.en_codigo}), no en el municipio "
+                f"indicado {r.dado_nombre} ({r.dado_codigo}), a {r.distancia_dado_m / 1000:.1f} km"
+            )
+        }
+    )

@@ -513,7 +513,9 @@ def _municipio_parte() -> None:
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
-            ["cartografia"], ["cartografia.codigo"], ondelete="CASCADE",
+            ["cartografia"],
+            ["cartografia.codigo"],
+            ondelete="CASCADE",
             name="fk_municipio_parte_cartografia_cartografia",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_municipio_parte"),
@@ -521,8 +523,10 @@ def _municipio_parte() -> None:
     op.create_index("ix_municipio_parte_geom", "municipio_parte", ["geom"], postgresql_using="gist")
     op.create_index("ix_municipio_parte_codigo", "municipio_parte", ["cartografia", "codigo"])
     # Territory loaded before this revision gets its pieces now; later loads write them.
-    op.execute("INSERT INTO municipio_parte (cartografia, codigo, geom) "
-               "SELECT cartografia, codigo, ST_Subdivide(geom, 255) FROM municipio")
+    op.execute(
+        "INSERT INTO municipio_parte (cartografia, codigo, geom) "
+        "SELECT cartografia, codigo, ST_Subdivide(geom, 255) FROM municipio"
+    )
 
 
 def _datos() -> None:

@@ -1,5 +1,6 @@
-"""Bulk import of alliances from what offices export: CSV (UTF-8 or Latin-1, comma or
-semicolon), XLSX, and KoboToolbox/ODK exports. All or nothing: one bad row and nothing is
+"""Bulk import of alliances (for the CLI and the API) from what offices export: CSV (UTF-8
+or Latin-1, comma or semicolon), XLSX, and KoboToolbox/ODK exports. All or nothing: one bad
+row and nothing is
 written; the report names every bad row, its column and the reason. Re-importing the same file
 changes nothing (upsert by program + code, only where a value differs)."""
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from etl.lectura import Tabla, coordenadas, parse_decimal, parse_fecha
+from geo.lectura import Tabla, coordenadas, parse_decimal, parse_fecha
 from geo.registro.alianzas import ErrorFila, Programa, validar
 from geo.registro.escritura import escribir, fijar_usuario
 

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse
+
+from api.deps import SessionDep, SettingsDep
+from api.errors import problema
+from api.routes.alianzas import usuario
+from geo.lectura import leer_tabla
+from geo.registro.alianzas import programa
+from geo.registro.importacion import importar_alianzas
+
+router = APIRouter(prefix="/api/v1/importaciones", tags=["importaciones"])
+
+MAX_BYTES = 50 * 1024 * 1024
+
+
+@router.post("")
+async def importar(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    archivo: Annotated[UploadFile, File(description="CSV, XLSX o exportación de KoboToolbox")],
+    programa_codigo: Annotated[str, Form(alias="programa")] = "PAR2",
+    simulacro: Annotated[bool, Form(description="Solo informa lo que pasaría")] = False,
+) -> JSONResponse:
+    """Importación masiva de alianzas, todo o nada. Con errores responde 422 con cada fila,
+    columna y motivo, y no escribe nada."""
+    datos = await archivo.read(MAX_BYTES + 1)
+    if len(datos) > MAX_BYTES:
+        return problema(
+            413,
+            "Archivo demasiado grande",
+            "el límite es 50 MB; divida el archivo",
+            "archivo-grande",
+        )
+    tabla = leer_tabla(datos, archivo.filename or "archivo.csv")
+    conn = db.connection()
+    informe = importar_alianzas(
+        conn,
+        programa(conn, programa_codigo),
+        tabla,
+        archivo=archivo.filename or "",
+        tolerancia_m=settings.tolerancia_borde_m,
+        simulacro=simulacro,
+        usuario=usuario(request),
+    )
+    if informe.errores:
+        db.rollback()
+        return JSONResponse(informe.como_dict(), status_code=422)
+    db.commit()
+    return JSONResponse(informe.como_dict())
