@@ -218,16 +218,14 @@ def test_delete_needs_the_current_version_and_leaves_an_audit_entry(client, conn
 
 def test_database_refuses_a_stage_jump_and_women_above_families_on_its_own(client, conn):
     a = crear(client).json()
-    with pytest.raises(DBAPIError, match="cambio de etapa no permitido: solicitud -> concluida"):
-        with conn.begin_nested():
-            conn.execute(
-                text("UPDATE alianza SET etapa = 'concluida' WHERE id = :i"), {"i": a["id"]}
-            )
-    with pytest.raises(DBAPIError, match="ck_alianza_mujeres_no_mas_que_familias"):
-        with conn.begin_nested():
-            conn.execute(
-                text("UPDATE alianza SET familias_mujeres = 99 WHERE id = :i"), {"i": a["id"]}
-            )
+    jump = "cambio de etapa no permitido: solicitud -> concluida"
+    with pytest.raises(DBAPIError, match=jump), conn.begin_nested():
+        conn.execute(text("UPDATE alianza SET etapa = 'concluida' WHERE id = :i"), {"i": a["id"]})
+    with (
+        pytest.raises(DBAPIError, match="ck_alianza_mujeres_no_mas_que_familias"),
+        conn.begin_nested(),
+    ):
+        conn.execute(text("UPDATE alianza SET familias_mujeres = 99 WHERE id = :i"), {"i": a["id"]})
 
 
 def test_stage_transitions_in_the_database_equal_the_domain_rules(conn):
