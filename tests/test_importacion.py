@@ -71,7 +71,8 @@ def test_fixed_file_imports_each_alliance_into_its_municipality_and_unit(client,
         conn.execute(
             text(
                 "SELECT a.codigo, m.codigo || ' ' || m.unidad_operativa_codigo FROM alianza a "
-                "JOIN municipio m ON m.cartografia = a.cartografia AND m.codigo = a.municipio_codigo"
+                "JOIN municipio m ON m.cartografia = a.cartografia "
+                "AND m.codigo = a.municipio_codigo"
             )
         ).all()
     )
@@ -136,7 +137,8 @@ def test_dry_run_reports_what_would_happen_and_writes_nothing(client, conn):
 def test_the_three_kobo_coordinate_shapes_import_to_the_same_points(client, conn):
     comun = "codigo,nombre,sector,modelo,financiamiento"
     formas = {
-        "geolocation.csv": f'{comun},_geolocation\nK-1,A,apicultura,1,adicional,"[-22.015, -63.677]"\n',
+        "geolocation.csv": f"{comun},_geolocation\n"
+        'K-1,A,apicultura,1,adicional,"[-22.015, -63.677]"\n',
         "separadas.csv": f"{comun},_ubicacion_latitude,_ubicacion_longitude,_ubicacion_altitude\n"
         "K-2,B,apicultura,1,adicional,-22.015,-63.677,640\n",
         "odk.csv": f"{comun},ubicacion\nK-3,C,apicultura,1,adicional,-22.015 -63.677 640 5\n",
