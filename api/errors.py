@@ -13,11 +13,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
 from geo.errors import (
+    Conflicto,
     EntradaInvalida,
     ErrorCargaTerritorio,
+    FaltaVersion,
     NoEncontrado,
     SiggError,
     TerritorioNoCargado,
+    VersionObsoleta,
 )
 from geo.registro.esquemas import traducir
 
@@ -25,6 +28,9 @@ log = logging.getLogger("sigg.api")
 
 STATUS: dict[type[SiggError], int] = {
     NoEncontrado: 404,
+    Conflicto: 409,
+    FaltaVersion: 428,
+    VersionObsoleta: 412,
     EntradaInvalida: 422,
     ErrorCargaTerritorio: 422,
     TerritorioNoCargado: 503,

@@ -12,7 +12,14 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routes import alianzas, importaciones, salud, territorio
+from api.routes import (
+    alianzas,
+    importaciones,
+    organizaciones,
+    salud,
+    subproyectos,
+    territorio,
+)
 from geo.config import Settings
 from geo.db import database_url, make_engine
 
@@ -46,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(territorio.router)
     app.include_router(alianzas.router)
     app.include_router(importaciones.router)
+    app.include_router(organizaciones.router)
+    app.include_router(subproyectos.router)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -4,6 +4,7 @@ stages. Codes are what the database stores; labels are what people read and type
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 SECTORES = {
     "riego_tecnificado": "Riego tecnificado",
@@ -73,6 +74,7 @@ PRECISIONES = {
 }
 
 
+@lru_cache(maxsize=8192)
 def clave(texto: str) -> str:
     """A label reduced for matching: lowercase, no accents, single underscores."""
     sin_tildes = unicodedata.normalize("NFKD", texto).encode("ascii", "ignore").decode()

@@ -56,3 +56,18 @@ class ErrorCargaTerritorio(SiggError):
 class ErrorCluster(SiggError):
     codigo = "cluster"
     titulo = "Error del PostgreSQL privado"
+
+
+class Conflicto(SiggError):
+    codigo = "conflicto"
+    titulo = "Conflicto con los datos"
+
+
+class FaltaVersion(SiggError):
+    codigo = "falta-if-match"
+    titulo = "Falta If-Match"
+
+
+class VersionObsoleta(SiggError):
+    codigo = "version"
+    titulo = "El registro cambió"

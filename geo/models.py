@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -28,6 +28,7 @@ from sqlalchemy import (
     Numeric,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -466,3 +467,8 @@ class Auditoria(Base):
     momento: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     antes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     despues: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+def tabla(modelo: type[Base]) -> Table:
+    """A model's Core table, typed as one (``__table__`` is typed as a FromClause)."""
+    return cast(Table, modelo.__table__)

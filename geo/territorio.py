@@ -11,12 +11,12 @@ from sqlalchemy import Connection, Select, and_, func, literal, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from geo.errors import NoEncontrado
-from geo.models import Cartografia, Departamento, Municipio, Provincia, UnidadOperativa
+from geo.models import Cartografia, Departamento, Municipio, Provincia, UnidadOperativa, tabla
 
-M = Municipio.__table__
-P = Provincia.__table__
-D = Departamento.__table__
-U = UnidadOperativa.__table__
+M = tabla(Municipio)
+P = tabla(Provincia)
+D = tabla(Departamento)
+U = tabla(UnidadOperativa)
 
 
 class Nivel(StrEnum):

@@ -90,9 +90,13 @@ def client(engine: Engine, conn: Connection, settings: Settings) -> Iterator[Tes
     app = create_app(settings)
     app.state.engine = engine
     app.dependency_overrides[get_conn] = lambda: conn
-    # A route's commit releases a savepoint; the test's transaction is still rolled back.
-    app.dependency_overrides[get_session] = lambda: Session(
-        bind=conn, join_transaction_mode="create_savepoint"
-    )
+
+    # A route's commit releases a savepoint and a failed request rolls its savepoint back;
+    # the test's transaction is still rolled back at the end.
+    def session() -> Iterator[Session]:
+        with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
+            yield s
+
+    app.dependency_overrides[get_session] = session
     with TestClient(app) as test_client:
         yield test_client

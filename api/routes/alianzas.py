@@ -12,6 +12,7 @@ from geo.registro import consultas
 from geo.registro.alianzas import Lote, programa, validar
 from geo.registro.escritura import escribir, fijar_usuario
 from geo.registro.esquemas import AlianzaEntrada
+from geo.registro.versiones import bloquear
 
 router = APIRouter(prefix="/api/v1/alianzas", tags=["alianzas"])
 
@@ -160,8 +161,6 @@ def modificar(
     entretanto, responde 412 y no sobrescribe nada."""
     conn = db.connection()
     actual = _bloquear(conn, alianza_id, if_match)
-    if isinstance(actual, JSONResponse):
-        return actual
     if "codigo" in cambios and cambios["codigo"] != actual["codigo"]:
         return problema(
             422,
@@ -194,9 +193,7 @@ def borrar(
     from sqlalchemy import text
 
     conn = db.connection()
-    actual = _bloquear(conn, alianza_id, if_match)
-    if isinstance(actual, JSONResponse):
-        return actual
+    bloquear(conn, "alianza", alianza_id, if_match)
     fijar_usuario(conn, usuario(request))
     conn.execute(text("DELETE FROM alianza WHERE id = :i"), {"i": alianza_id})
     db.commit()
@@ -238,30 +235,9 @@ def _cambio(c: dict[str, Any]) -> dict[str, Any]:
     return c
 
 
-def _bloquear(conn: Any, alianza_id: int, if_match: str | None) -> dict[str, Any] | JSONResponse:
+def _bloquear(conn: Any, alianza_id: int, if_match: str | None) -> dict[str, Any]:
     """The record, locked for this transaction, if the client's version is the current one."""
-    from sqlalchemy import text
-
-    version = conn.execute(
-        text("SELECT version FROM alianza WHERE id = :i FOR UPDATE"), {"i": alianza_id}
-    ).scalar()
-    if version is None:
-        consultas.una(conn, alianza_id)  # raises the 404
-    if if_match is None:
-        return problema(
-            428,
-            "Falta If-Match",
-            "envíe la cabecera If-Match con la ETag leída, para no sobrescribir cambios de otros",
-            "falta-if-match",
-        )
-    if if_match.strip().removeprefix("W/").strip('"') != str(version):
-        return problema(
-            412,
-            "La alianza cambió",
-            f"otra persona la modificó (versión actual "
-            f"{version}, usted leyó {if_match}); vuelva a leerla",
-            "version",
-        )
+    bloquear(conn, "alianza", alianza_id, if_match)
     return consultas.una(conn, alianza_id)
 
 

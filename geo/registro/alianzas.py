@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,7 +75,7 @@ Fila = tuple[int | None, dict[str, Any]]  # (row number in the file, or None; ra
 def validar(
     conn: Connection,
     prog: Programa,
-    filas: list[Fila],
+    filas: Sequence[Fila],
     tolerancia_m: float,
     *,
     solo_nuevas: bool = False,
@@ -114,7 +115,7 @@ def validar(
     return lote
 
 
-def _esquema(filas: list[Fila], lote: Lote) -> list[tuple[int | None, AlianzaEntrada]]:
+def _esquema(filas: Sequence[Fila], lote: Lote) -> list[tuple[int | None, AlianzaEntrada]]:
     vistas: dict[str, int | None] = {}
     salida = []
     for fila, datos in filas:

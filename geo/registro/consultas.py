@@ -11,14 +11,22 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, func, or_, select
 
 from geo.errors import EntradaInvalida, NoEncontrado
-from geo.models import Alianza, Departamento, Municipio, Organizacion, Programa, UnidadOperativa
+from geo.models import (
+    Alianza,
+    Departamento,
+    Municipio,
+    Organizacion,
+    Programa,
+    UnidadOperativa,
+    tabla,
+)
 
-A = Alianza.__table__
-M = Municipio.__table__
-D = Departamento.__table__
-U = UnidadOperativa.__table__
-O = Organizacion.__table__  # noqa: E741
-PR = Programa.__table__
+A = tabla(Alianza)
+M = tabla(Municipio)
+D = tabla(Departamento)
+U = tabla(UnidadOperativa)
+O = tabla(Organizacion)  # noqa: E741
+PR = tabla(Programa)
 
 ORDENABLES = {
     "id": A.c.id, "codigo": A.c.codigo, "nombre": A.c.nombre, "etapa": A.c.etapa,

@@ -48,7 +48,7 @@ def escribir(conn: Connection, prog: Programa, validas: list[AlianzaValida]) -> 
     )
     actualizadas = conn.execute(_UPDATE, p).rowcount
     insertadas = conn.execute(_INSERT, p).rowcount
-    ids = dict(
+    ids: dict[str, int] = dict(
         conn.execute(
             text(
                 "SELECT a.codigo, a.id FROM alianza a JOIN _carga_alianza s ON s.codigo = a.codigo "

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy import delete
+
+from api.deps import ConnDep, SessionDep
+from api.errors import problema
+from api.routes.alianzas import usuario
+from geo.models import Organizacion, Seguimiento, tabla
+from geo.registro import organizaciones as org
+from geo.registro.alianzas import programa
+from geo.registro.escritura import fijar_usuario
+from geo.registro.esquemas import errores_de
+from geo.registro.versiones import bloquear
+
+router = APIRouter(tags=["organizaciones y seguimiento"])
+IfMatch = Annotated[str | None, Header(description="La versión leída (ETag)")]
+
+
+def _etag(d: dict[str, Any], status: int = 200) -> JSONResponse:
+    return JSONResponse(
+        jsonable_encoder(d), status_code=status, headers={"ETag": f'"{d["version"]}"'}
+    )
+
+
+def _invalido(exc: ValidationError) -> JSONResponse:
+    errores = [{"campo": c, "mensaje": m} for c, m in errores_de(exc).items()]
+    return problema(
+        422,
+        "Registro no válido",
+        "; ".join(f"{e['campo']}: {e['mensaje']}" for e in errores),
+        "registro-invalido",
+        errores=errores,
+    )
+
+
+@router.get("/api/v1/organizaciones")
+def listar(
+    conn: ConnDep,
+    programa: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Organizaciones de productores (OPP), con cuántas alianzas tiene cada una."""
+    data, total = org.listar_organizaciones(conn, programa, q, limit, offset)
+    return {"data": data, "count": total, "limit": limit, "offset": offset}
+
+
+@router.post("/api/v1/organizaciones", status_code=201)
+def crear(
+    request: Request,
+    db: SessionDep,
+    entrada: org.OrganizacionEntrada,
+    programa_codigo: Annotated[str, Query(alias="programa")] = "PAR2",
+) -> JSONResponse:
+    conn = db.connection()
+    fijar_usuario(conn, usuario(request))
+    nuevo = org.crear_organizacion(conn, programa(conn, programa_codigo).id, entrada)
+    db.commit()
+    return _etag(org.organizacion(db.connection(), nuevo), 201)
+
+
+@router.get("/api/v1/organizaciones/{org_id}")
+def una(conn: ConnDep, org_id: int) -> JSONResponse:
+    return _etag(org.organizacion(conn, org_id))
+
+
+@router.patch("/api/v1/organizaciones/{org_id}")
+def modificar(
+    request: Request,
+    db: SessionDep,
+    org_id: int,
+    cambios: Annotated[dict[str, Any], Body()],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    conn = db.connection()
+    bloquear(conn, "organizacion", org_id, if_match)
+    fijar_usuario(conn, usuario(request))
+    try:
+        org.modificar_organizacion(conn, org_id, cambios)
+    except ValidationError as exc:
+        return _invalido(exc)
+    db.commit()
+    return _etag(org.organizacion(db.connection(), org_id))
+
+
+@router.delete("/api/v1/organizaciones/{org_id}", status_code=204)
+def borrar(request: Request, db: SessionDep, org_id: int, if_match: IfMatch = None) -> Response:
+    """Borra una organización sin alianzas (con alianzas: 409)."""
+    conn = db.connection()
+    bloquear(conn, "organizacion", org_id, if_match)
+    fijar_usuario(conn, usuario(request))
+    conn.execute(delete(tabla(Organizacion)).where(tabla(Organizacion).c.id == org_id))
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.get("/api/v1/alianzas/{alianza_id}/seguimientos")
+def listar_seguimientos(conn: ConnDep, alianza_id: int) -> dict[str, Any]:
+    """El seguimiento de una alianza por ciclo productivo (ciclo 0: línea base)."""
+    data = org.seguimientos(conn, alianza_id)
+    return {"data": jsonable_encoder(data), "count": len(data)}
+
+
+@router.post("/api/v1/alianzas/{alianza_id}/seguimientos", status_code=201)
+def crear_seguimiento(
+    request: Request, db: SessionDep, alianza_id: int, entrada: org.SeguimientoEntrada
+) -> JSONResponse:
+    conn = db.connection()
+    fijar_usuario(conn, usuario(request))
+    fila = org.crear_seguimiento(conn, alianza_id, entrada)
+    db.commit()
+    return _etag(fila, 201)
+
+
+@router.patch("/api/v1/alianzas/{alianza_id}/seguimientos/{ciclo}")
+def modificar_seguimiento(
+    request: Request,
+    db: SessionDep,
+    alianza_id: int,
+    ciclo: int,
+    cambios: Annotated[dict[str, Any], Body()],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    conn = db.connection()
+    sid = org.seguimiento_id(conn, alianza_id, ciclo)
+    bloquear(conn, "seguimiento", sid, if_match)
+    fijar_usuario(conn, usuario(request))
+    try:
+        fila = org.modificar_seguimiento(conn, sid, cambios)
+    except ValidationError as exc:
+        return _invalido(exc)
+    db.commit()
+    return _etag(fila)
+
+
+@router.delete("/api/v1/alianzas/{alianza_id}/seguimientos/{ciclo}", status_code=204)
+def borrar_seguimiento(
+    request: Request, db: SessionDep, alianza_id: int, ciclo: int, if_match: IfMatch = None
+) -> Response:
+    conn = db.connection()
+    sid = org.seguimiento_id(conn, alianza_id, ciclo)
+    bloquear(conn, "seguimiento", sid, if_match)
+    fijar_usuario(conn, usuario(request))
+    conn.execute(delete(tabla(Seguimiento)).where(tabla(Seguimiento).c.id == sid))
+    db.commit()
+    return Response(status_code=204)

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import delete
+
+from api.deps import ConnDep, SessionDep, SettingsDep
+from api.routes.alianzas import usuario
+from geo.models import SubproyectoMunicipal, tabla
+from geo.registro import subproyectos as sp
+from geo.registro.alianzas import programa
+from geo.registro.escritura import fijar_usuario
+from geo.registro.esquemas import SubproyectoEntrada
+from geo.registro.versiones import bloquear
+
+router = APIRouter(prefix="/api/v1/subproyectos", tags=["subproyectos"])
+GEOJSON = "application/geo+json"
+
+
+def _feature(d: dict[str, Any]) -> dict[str, Any]:
+    props = {k: v for k, v in d.items() if k not in ("lon", "lat")}
+    return {
+        "type": "Feature",
+        "id": d["id"],
+        "properties": props,
+        "geometry": {"type": "Point", "coordinates": [d["lon"], d["lat"]]},
+    }
+
+
+def _salida(d: dict[str, Any], geojson: bool = False, status: int = 200) -> JSONResponse:
+    cuerpo = _feature(d) if geojson else d
+    return JSONResponse(
+        jsonable_encoder(cuerpo),
+        status_code=status,
+        headers={"ETag": f'"{d["version"]}"'},
+        media_type=GEOJSON if geojson else "application/json",
+    )
+
+
+@router.get("")
+def listar(
+    request: Request,
+    conn: ConnDep,
+    programa: str | None = None,
+    departamento: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
+    unidad_operativa: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2,16}$")] = None,
+    municipio: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
+    etapa: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    formato: Annotated[str | None, Query(pattern="^(json|geojson)$")] = None,
+) -> Any:
+    """Subproyectos municipales (FPS), en JSON o como GeoJSON FeatureCollection."""
+    filtros = {
+        "programa": programa,
+        "departamento": departamento,
+        "unidad_operativa": unidad_operativa and unidad_operativa.upper(),
+        "municipio": municipio,
+        "etapa": etapa,
+    }
+    data, total = sp.listar(conn, filtros, limit, offset)
+    if formato == "geojson" or GEOJSON in request.headers.get("accept", ""):
+        cuerpo = {
+            "type": "FeatureCollection",
+            "numberMatched": total,
+            "numberReturned": len(data),
+            "features": [_feature(d) for d in data],
+        }
+        return JSONResponse(jsonable_encoder(cuerpo), media_type=GEOJSON)
+    return {"data": jsonable_encoder(data), "count": total, "limit": limit, "offset": offset}
+
+
+@router.post("", status_code=201)
+def crear(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    entrada: Annotated[SubproyectoEntrada, Body()],
+    programa_codigo: Annotated[str, Query(alias="programa")] = "PAR2",
+) -> JSONResponse:
+    """Registra un subproyecto; el municipio sale del punto si no se indica."""
+    conn = db.connection()
+    fijar_usuario(conn, usuario(request))
+    nuevo = sp.crear(
+        conn,
+        programa(conn, programa_codigo),
+        entrada.model_dump(exclude_unset=True),
+        settings.tolerancia_borde_m,
+    )
+    db.commit()
+    return _salida(sp.uno(db.connection(), nuevo), status=201)
+
+
+@router.get("/{sp_id}")
+def uno(
+    request: Request,
+    conn: ConnDep,
+    sp_id: int,
+    formato: Annotated[str | None, Query(pattern="^(json|geojson)$")] = None,
+) -> JSONResponse:
+    geojson = formato == "geojson" or GEOJSON in request.headers.get("accept", "")
+    return _salida(sp.uno(conn, sp_id), geojson)
+
+
+@router.patch("/{sp_id}")
+def modificar(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    sp_id: int,
+    cambios: Annotated[dict[str, Any], Body()],
+    if_match: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """Cambia un subproyecto (If-Match obligatorio); la etapa avanza de a una."""
+    conn = db.connection()
+    bloquear(conn, "subproyecto_municipal", sp_id, if_match)
+    fijar_usuario(conn, usuario(request))
+    prog = programa(conn, sp.uno(conn, sp_id)["programa"])
+    sp.modificar(conn, prog, sp_id, cambios, settings.tolerancia_borde_m)
+    db.commit()
+    return _salida(sp.uno(db.connection(), sp_id))
+
+
+@router.delete("/{sp_id}", status_code=204)
+def borrar(
+    request: Request, db: SessionDep, sp_id: int, if_match: Annotated[str | None, Header()] = None
+) -> Response:
+    conn = db.connection()
+    bloquear(conn, "subproyecto_municipal", sp_id, if_match)
+    fijar_usuario(conn, usuario(request))
+    t = tabla(SubproyectoMunicipal)
+    conn.execute(delete(t).where(t.c.id == sp_id))
+    db.commit()
+    return Response(status_code=204)

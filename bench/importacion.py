@@ -1,0 +1,195 @@
+"""Bulk import throughput: rows per second for N alliances (CSV as an office exports it),
+beside a plain COPY of the same rows into the same table as the ceiling, in one run.
+
+    .venv/bin/python bench/importacion.py [--filas 100000] [--repeticiones 3]
+
+Runs on a database of its own (sigg_bench) on the configured server; prints a Markdown table
+and writes it to bench/RESULTS_importacion.md. Ratios are the headline: absolute times vary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import platform
+import random
+import statistics
+import time
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from etl.fuente_territorio import ReglasTerritorio, fuente_por_defecto
+from etl.territorio import cargar_territorio
+from geo.cluster import PrivateCluster, create_database
+from geo.config import PROJECT_ROOT, Settings
+from geo.db import database_url, make_engine, postgis_version
+from geo.lectura import leer_tabla
+from geo.migrate import upgrade
+from geo.registro.alianzas import programa
+from geo.registro.importacion import importar_alianzas
+
+ENCABEZADO = (
+    "Código;Nombre;OPP;Sector;Modelo;Financiamiento;Etapa;Familias;"
+    "Familias (mujeres);Monto PAR comprometido (Bs);Monto transferido (Bs);"
+    "Latitud;Longitud"
+)
+SECTORES = ("Riego tecnificado", "Agua para ganadería", "Apicultura", "Piscicultura")
+
+
+def preparar(settings: Settings) -> str:
+    if settings.usa_cluster_privado:
+        PrivateCluster.from_settings(settings).start()
+    url = make_url(database_url(settings))
+    admin = url.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as c:
+        create_database(c, "sigg_bench", recreate=True)
+    bench = url.set(database="sigg_bench").render_as_string(hide_password=False)
+    engine = make_engine(bench)
+    with engine.begin() as conn:
+        upgrade(conn)
+        reglas = ReglasTerritorio.desde_directorio(PROJECT_ROOT / "data" / "municipios")
+        cargar_territorio(conn, fuente_por_defecto(settings.directorio_limites(), "2012"), reglas)
+    engine.dispose()
+    return bench
+
+
+def puntos(conn, n: int) -> list[tuple[str, float, float]]:  # type: ignore[no-untyped-def]
+    """n random points inside the real municipalities, spread by rural population."""
+    filas = conn.execute(
+        text("""
+        WITH pesos AS (
+            SELECT codigo, geom, greatest(1, round(:n * rural_2012::numeric
+                   / sum(rural_2012) OVER ()))::int AS k
+            FROM municipio WHERE cartografia = '2012')
+        SELECT codigo, ST_X(d.geom), ST_Y(d.geom)
+        FROM pesos, LATERAL ST_Dump(ST_GeneratePoints(pesos.geom, pesos.k, 42)) d"""),
+        {"n": n},
+    ).all()
+    return [(c, x, y) for c, x, y in filas][:n]
+
+
+def csv_de(pts: list[tuple[str, float, float]]) -> bytes:
+    rnd = random.Random(7)
+    lineas = [ENCABEZADO]
+    for i, (_, x, y) in enumerate(pts):
+        fam = rnd.randint(8, 60)
+        comp = rnd.randint(50, 600) * 1000
+        lineas.append(
+            f"B-{i:07d};Alianza {i};OPP {i % 5000};{SECTORES[i % 4]};{1 + i % 3};adicional;"
+            f"convenio firmado;{fam};{rnd.randint(0, fam)};{comp:.2f};{comp // 2:.2f};"
+            f"{str(round(y, 6)).replace('.', ',')};{str(round(x, 6)).replace('.', ',')}"
+        )
+    return ("\n".join(lineas) + "\n").encode("cp1252")
+
+
+def vaciar(conn) -> None:  # type: ignore[no-untyped-def]
+    conn.execute(text("TRUNCATE alianza, alianza_etapa, organizacion, auditoria CASCADE"))
+
+
+def medir_importacion(engine, datos: bytes, settings: Settings) -> tuple[float, dict[str, float]]:  # type: ignore[no-untyped-def]
+    fases: dict[str, float] = {}
+    t0 = time.perf_counter()
+    tabla = leer_tabla(datos, "bench.csv")
+    fases["leer"] = time.perf_counter() - t0
+    with engine.begin() as conn:
+        marcas = {}
+        informe = importar_alianzas(
+            conn,
+            programa(conn, "PAR2"),
+            tabla,
+            archivo="bench.csv",
+            tolerancia_m=settings.tolerancia_borde_m,
+            avance=lambda m: marcas.setdefault(m, time.perf_counter()),
+        )
+        assert not informe.errores, informe.errores[:3]
+    fin = time.perf_counter()
+    pasos = list(marcas.values()) + [fin]
+    for (nombre, _), a, b in zip(marcas.items(), pasos, pasos[1:], strict=False):
+        fases[nombre] = b - a
+    return fin - t0, fases
+
+
+def medir_copy(engine, pts: list[tuple[str, float, float]]) -> float:  # type: ignore[no-untyped-def]
+    rnd = random.Random(7)
+    buf = io.StringIO()
+    for i, (mun, x, y) in enumerate(pts):
+        fam = rnd.randint(8, 60)
+        comp = rnd.randint(50, 600) * 1000
+        buf.write(
+            f"1\tB-{i:07d}\tAlianza {i}\t{SECTORES[i % 4]}\t{1 + i % 3}\tadicional\t"
+            f"convenio_firmado\t{fam}\t{rnd.randint(0, fam)}\t{comp}\t{comp // 2}\t2012\t"
+            f"{mun}\tSRID=4326;POINT({x} {y})\t1\n"
+        )
+    datos = buf.getvalue()
+    t0 = time.perf_counter()
+    with engine.begin() as conn:
+        raw = conn.connection.driver_connection
+        with (
+            raw.cursor() as cur,
+            cur.copy(
+                "COPY alianza (programa_id, codigo, nombre, sector, modelo, financiamiento, etapa, "
+                "familias, familias_mujeres, monto_par_comprometido_bs, monto_transferido_bs, "
+                "cartografia, municipio_codigo, geom, precision_ubicacion) FROM STDIN"
+            ) as copy,
+        ):
+            copy.write(
+                datos.replace("\tRiego tecnificado\t", "\triego_tecnificado\t")
+                .replace("\tAgua para ganadería\t", "\tagua_para_ganaderia\t")
+                .replace("\tApicultura\t", "\tapicultura\t")
+                .replace("\tPiscicultura\t", "\tpiscicultura\t")
+            )
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--filas", type=int, default=100_000)
+    parser.add_argument("--repeticiones", type=int, default=3)
+    args = parser.parse_args()
+    settings = Settings()
+    engine = make_engine(preparar(settings))
+    with engine.begin() as conn:
+        pts = puntos(conn, args.filas)
+        version = postgis_version(conn)
+    datos = csv_de(pts)
+    importes, copias, fases_todas = [], [], []
+    for _ in range(args.repeticiones):
+        with engine.begin() as conn:
+            vaciar(conn)
+        total, fases = medir_importacion(engine, datos, settings)
+        importes.append(total)
+        fases_todas.append(fases)
+        with engine.begin() as conn:
+            vaciar(conn)
+        copias.append(medir_copy(engine, pts))
+    n = len(pts)
+    imp, cop = statistics.median(importes), statistics.median(copias)
+    lineas = [
+        f"# Bulk import benchmark ({n:,} alliances, median of {args.repeticiones} runs)",
+        "",
+        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python "
+        f"{platform.python_version()}, PostGIS {version}.",
+        "",
+        "| what | seconds | rows/s | vs COPY |",
+        "|---|---:|---:|---:|",
+        f"| `sigg etl importar` (read CSV, validate, locate, upsert, audit) | {imp:.2f} | "
+        f"{n / imp:,.0f} | {cop / imp:.2f}x |",
+        f"| plain COPY of the same rows into `alianza` (ceiling) | {cop:.2f} | {n / cop:,.0f} | "
+        "1.00x |",
+        "",
+        "Import phases (median seconds): "
+        + ", ".join(
+            f"{k}: {statistics.median(f[k] for f in fases_todas):.2f}" for k in fases_todas[0]
+        ),
+    ]
+    texto = "\n".join(lineas) + "\n"
+    print(texto)
+    (Path(__file__).parent / "RESULTS_importacion.md").write_text(texto)
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""Municipal infrastructure subprojects (FPS): located like alliances, linked to them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, and_, delete, func, insert, select, text, update
+
+from geo.dominio import TRANSICIONES_SUBPROYECTO
+from geo.errors import EntradaInvalida, NoEncontrado
+from geo.models import (
+    Alianza,
+    Departamento,
+    Municipio,
+    Programa,
+    SubproyectoAlianza,
+    SubproyectoMunicipal,
+    UnidadOperativa,
+    tabla,
+)
+from geo.registro.alianzas import Programa as Prog
+from geo.registro.esquemas import SubproyectoEntrada, errores_de
+from geo.registro.ubicacion_lote import ubicar_lote
+
+SP = tabla(SubproyectoMunicipal)
+SA = tabla(SubproyectoAlianza)
+A = tabla(Alianza)
+M = tabla(Municipio)
+D = tabla(Departamento)
+U = tabla(UnidadOperativa)
+PR = tabla(Programa)
+MONTOS = (
+    "monto_empoderar_comprometido_bs",
+    "monto_contraparte_comprometido_bs",
+    "monto_empoderar_ejecutado_bs",
+    "monto_contraparte_ejecutado_bs",
+)
+
+
+def _invalido(errores: dict[str, str]) -> EntradaInvalida:
+    lista = [{"campo": c, "mensaje": m} for c, m in errores.items()]
+    return EntradaInvalida("; ".join(f"{c}: {m}" for c, m in errores.items()), errores=lista)
+
+
+def _validar(
+    conn: Connection, prog: Prog, datos: dict[str, Any], tol: float
+) -> tuple[SubproyectoEntrada, Any, list[int]]:
+    try:
+        e = SubproyectoEntrada.model_validate(datos)
+    except ValidationError as exc:
+        raise _invalido(errores_de(exc)) from exc
+    [u] = ubicar_lote(conn, prog.cartografia, [(e.lon, e.lat, e.municipio_codigo)], tol)
+    if u.errores:
+        raise _invalido(u.errores)
+    ids = dict(
+        conn.execute(
+            select(A.c.codigo, A.c.id).where(A.c.programa_id == prog.id, A.c.codigo.in_(e.alianzas))
+        ).all()
+    )
+    faltan = [c for c in e.alianzas if c not in ids]
+    if faltan:
+        raise _invalido({"alianzas": f"alianzas desconocidas en el programa: {', '.join(faltan)}"})
+    return e, u, [ids[c] for c in e.alianzas]
+
+
+def _valores(prog: Prog, e: SubproyectoEntrada, u: Any) -> dict[str, Any]:
+    campos = e.model_dump(exclude={"lon", "lat", "municipio_codigo", "alianzas"})
+    return campos | {
+        "programa_id": prog.id,
+        "cartografia": prog.cartografia,
+        "municipio_codigo": u.municipio_codigo,
+        "precision_ubicacion": u.precision,
+        "alertas": u.alertas,
+        "geom": func.ST_SetSRID(func.ST_MakePoint(u.lon, u.lat), 4326),
+    }
+
+
+def crear(conn: Connection, prog: Prog, datos: dict[str, Any], tol: float) -> int:
+    e, u, alianzas = _validar(conn, prog, datos, tol)
+    existe = conn.execute(
+        select(SP.c.id).where(SP.c.programa_id == prog.id, SP.c.codigo == e.codigo)
+    ).first()
+    if existe:
+        from geo.errors import Conflicto
+
+        raise Conflicto(f"ya existe un subproyecto con el código {e.codigo} en este programa")
+    nuevo = int(
+        conn.execute(insert(SP).values(**_valores(prog, e, u)).returning(SP.c.id)).scalar_one()
+    )
+    _enlazar(conn, nuevo, alianzas)
+    return nuevo
+
+
+def modificar(
+    conn: Connection, prog: Prog, sp_id: int, cambios: dict[str, Any], tol: float
+) -> None:
+    actual = uno(conn, sp_id)
+    if "codigo" in cambios and cambios["codigo"] != actual["codigo"]:
+        raise _invalido({"codigo": "el código de un subproyecto no cambia"})
+    datos = _como_entrada(actual) | cambios
+    if "municipio_codigo" in cambios and not {"lon", "lat"} & cambios.keys():
+        datos.pop("lon", None), datos.pop("lat", None)
+    e, u, alianzas = _validar(conn, prog, datos, tol)
+    if e.etapa != actual["etapa"] and (actual["etapa"], e.etapa) not in TRANSICIONES_SUBPROYECTO:
+        raise _invalido({"etapa": f"cambio de etapa no permitido: {actual['etapa']} → {e.etapa}"})
+    conn.execute(update(SP).where(SP.c.id == sp_id).values(**_valores(prog, e, u)))
+    conn.execute(delete(SA).where(SA.c.subproyecto_id == sp_id))
+    _enlazar(conn, sp_id, alianzas)
+
+
+def _enlazar(conn: Connection, sp_id: int, alianzas: list[int]) -> None:
+    if alianzas:
+        conn.execute(insert(SA), [{"subproyecto_id": sp_id, "alianza_id": a} for a in alianzas])
+
+
+def _como_entrada(d: dict[str, Any]) -> dict[str, Any]:
+    campos = set(SubproyectoEntrada.model_fields) - {"municipio_codigo"}
+    datos = {k: v for k, v in d.items() if k in campos and v is not None}
+    datos["municipio_codigo"] = d["municipio"]["codigo"]
+    if d["precision_ubicacion"] not in (1, 2):
+        datos.pop("lon", None), datos.pop("lat", None)
+    return datos
+
+
+def _base() -> Any:
+    enlazadas = (
+        select(func.coalesce(func.array_agg(A.c.codigo), text("'{}'::text[]")))
+        .join_from(SA, A, A.c.id == SA.c.alianza_id)
+        .where(SA.c.subproyecto_id == SP.c.id)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            SP.c.id,
+            PR.c.codigo.label("programa"),
+            SP.c.codigo,
+            SP.c.nombre,
+            SP.c.tipo_obra,
+            SP.c.etapa,
+            SP.c.familias,
+            *(SP.c[m] for m in MONTOS),
+            func.ST_X(SP.c.geom).label("lon"),
+            func.ST_Y(SP.c.geom).label("lat"),
+            SP.c.precision_ubicacion,
+            SP.c.municipio_codigo,
+            M.c.nombre.label("mun_nombre"),
+            M.c.departamento_codigo,
+            D.c.nombre.label("dep_nombre"),
+            M.c.unidad_operativa_codigo,
+            U.c.nombre.label("uo_nombre"),
+            SP.c.alertas,
+            SP.c.version,
+            enlazadas.label("alianzas"),
+        )
+        .join_from(SP, PR, PR.c.id == SP.c.programa_id)
+        .join(M, and_(M.c.cartografia == SP.c.cartografia, M.c.codigo == SP.c.municipio_codigo))
+        .join(D, and_(D.c.cartografia == M.c.cartografia, D.c.codigo == M.c.departamento_codigo))
+        .join(
+            U, and_(U.c.cartografia == M.c.cartografia, U.c.codigo == M.c.unidad_operativa_codigo)
+        )
+    )
+
+
+def _registro(r: Any) -> dict[str, Any]:
+    d = {k: float(v) if isinstance(v, Decimal) else v for k, v in r._mapping.items()}
+    d["municipio"] = {"codigo": d.pop("municipio_codigo"), "nombre": d.pop("mun_nombre")}
+    d["departamento"] = {"codigo": d.pop("departamento_codigo"), "nombre": d.pop("dep_nombre")}
+    d["unidad_operativa"] = {
+        "codigo": d.pop("unidad_operativa_codigo"),
+        "nombre": d.pop("uo_nombre"),
+    }
+    d["alianzas"] = sorted(r.alianzas or [])
+    return d
+
+
+def uno(conn: Connection, sp_id: int) -> dict[str, Any]:
+    r = conn.execute(_base().where(SP.c.id == sp_id)).first()
+    if r is None:
+        raise NoEncontrado(f"subproyecto {sp_id} no existe", campo="id")
+    return _registro(r)
+
+
+def listar(
+    conn: Connection, filtros: dict[str, Any], limite: int, desplazamiento: int
+) -> tuple[list[dict[str, Any]], int]:
+    columnas = {
+        "programa": PR.c.codigo,
+        "departamento": M.c.departamento_codigo,
+        "unidad_operativa": M.c.unidad_operativa_codigo,
+        "municipio": SP.c.municipio_codigo,
+        "etapa": SP.c.etapa,
+    }
+    q = _base()
+    for nombre, valor in filtros.items():
+        if valor is not None:
+            q = q.where(columnas[nombre] == valor)
+    total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+    filas = conn.execute(q.order_by(SP.c.codigo, SP.c.id).limit(limite).offset(desplazamiento))
+    return [_registro(r) for r in filas], int(total)
