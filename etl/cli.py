@@ -321,6 +321,47 @@ def _imprimir_importacion(resultado, destino: Path | None) -> None:  # type: ign
         console.print(f"Informe escrito en {destino}")
 
 
+@etl_app.command("demo")
+def etl_demo(
+    referencia: Annotated[
+        Path | None, typer.Option(help="Tablas publicadas (por defecto ../shared/reference)")
+    ] = None,
+    semilla: int = 2023,
+    si_falta: Annotated[bool, typer.Option("--si-falta", help="Solo si PAR II está vacío")] = False,
+) -> None:
+    """Datos de demostración SINTÉTICOS de PAR II, calibrados a las tablas publicadas."""
+    from etl.demo import PASOS
+    from etl.demo_carga import cargar_demo
+
+    settings = Settings()
+    origen = referencia or settings.directorio_referencia()
+    try:
+        with connect(settings) as engine:
+            if si_falta:
+                with engine.connect() as conn:
+                    if conn.execute(
+                        text(
+                            "SELECT count(*) FROM alianza a JOIN programa p ON "
+                            "p.id = a.programa_id WHERE p.codigo = 'PAR2'"
+                        )
+                    ).scalar():
+                        console.print("Datos de demostración ya cargados: nada que hacer")
+                        return
+            with _progress() as progress, engine.begin() as conn:
+                tarea = progress.add_task("Demo", total=len(PASOS))
+
+                def avance(msg: str) -> None:
+                    progress.update(tarea, description=msg, completed=PASOS.index(msg))
+
+                resumen = cargar_demo(conn, origen, semilla, avance)
+                progress.update(tarea, description="Demo cargada", completed=len(PASOS))
+    except SiggError as exc:
+        _fail(exc)
+    console.print(
+        "Datos SINTÉTICOS cargados: " + ", ".join(f"{k}: {v}" for k, v in resumen.items())
+    )
+
+
 @app.command("serve")
 def serve(host: str = "127.0.0.1", port: int = 8000, reload: bool = False) -> None:
     """Sirve la API y la aplicación web."""

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
         default=None,
         description="Boundary files; default: ../shared/data/bolivia beside the project",
     )
+    reference_dir: Path | None = Field(
+        default=None, description="Published tables; default: ../shared/reference beside it"
+    )
     tipo_cambio: float = Field(
         default=6.86, gt=0, description="Bolivianos per US dollar used in the program's reports"
     )
@@ -66,3 +69,7 @@ class Settings(BaseSettings):
         if self.boundaries_dir is not None:
             return self.boundaries_dir
         return PROJECT_ROOT.parent / "shared" / "data" / "bolivia"
+
+    def directorio_referencia(self) -> Path:
+        """The program's published tables, which the demo data is calibrated to."""
+        return self.reference_dir or PROJECT_ROOT.parent / "shared" / "reference"

@@ -49,6 +49,10 @@ _SIGUIENTE = {
     "en_operacion": ("concluida",),
 }
 ETAPAS_FINALES = ("evaluacion_rechazada", "concluida", "abandonada")
+# Position of each stage (etapa_alianza.orden). "Reached stage X" means the furthest stage of the
+# main cycle (rejection and abandonment aside) is at or after X.
+ORDEN_ETAPA = {codigo: i for i, codigo in enumerate(ETAPAS)}
+ETAPAS_CICLO = tuple(e for e in ETAPAS if e not in ("evaluacion_rechazada", "abandonada"))
 TRANSICIONES: frozenset[tuple[str, str]] = frozenset(
     {(desde, hacia) for desde, hacias in _SIGUIENTE.items() for hacia in hacias}
     | {(desde, "abandonada") for desde in ETAPAS if desde not in ETAPAS_FINALES}

@@ -235,6 +235,8 @@ class Programa(Base):
     # When true, transferred above committed (or accounted above transferred) is accepted and
     # flagged instead of refused.
     permite_excesos: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # True while the program holds generated demo data (shown wherever its figures are).
+    sintetico: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class Organizacion(Base):
@@ -311,6 +313,7 @@ class Alianza(_Ubicado, Base):
             name="descargado_no_excede",
         ),
         Index("ix_alianza_programa_etapa", "programa_id", "etapa"),
+        Index("ix_alianza_programa_alcanzada", "programa_id", "etapa_alcanzada"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -324,6 +327,9 @@ class Alianza(_Ubicado, Base):
     financiamiento: Mapped[str] = mapped_column(String(16))
     convocatoria: Mapped[str | None] = mapped_column(String(32))
     etapa: Mapped[str] = mapped_column(String(32), ForeignKey("etapa_alianza.codigo"))
+    # The furthest stage of the main cycle ever reached (etapa_alianza.orden), kept by a
+    # trigger: an alliance abandoned after its agreement still counts as one with agreement.
+    etapa_alcanzada: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
     fecha_etapa: Mapped[date] = mapped_column(Date, server_default=func.current_date())
     fecha_solicitud: Mapped[date | None] = mapped_column(Date)
     familias: Mapped[int] = mapped_column(Integer, server_default=text("0"))
@@ -450,6 +456,47 @@ class SubproyectoAlianza(Base):
     )
     alianza_id: Mapped[int] = mapped_column(
         ForeignKey("alianza.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Indicador(Base):
+    """A results-framework indicator of a program. ``calculo`` names how SIGG computes it from
+    the records; without one, its values are entered per period with their source."""
+
+    __tablename__ = "indicador"
+    __table_args__ = (
+        UniqueConstraint("programa_id", "codigo", name="uq_indicador_programa_codigo"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programa_id: Mapped[int] = mapped_column(ForeignKey("programa.id"))
+    codigo: Mapped[str] = mapped_column(String(16))
+    nombre: Mapped[str] = mapped_column(Text)
+    unidad: Mapped[str] = mapped_column(String(32))
+    linea_base: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    meta: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    frecuencia: Mapped[str | None] = mapped_column(String(32))
+    como_se_calcula: Mapped[str | None] = mapped_column(Text)
+    calculo: Mapped[str | None] = mapped_column(String(64))
+    orden: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+
+
+class IndicadorValor(Base):
+    """A value entered for a period; NULL valor is "sin dato" (the source says it is unknown)."""
+
+    __tablename__ = "indicador_valor"
+    __table_args__ = (
+        UniqueConstraint("indicador_id", "periodo", name="uq_indicador_valor_periodo"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicador_id: Mapped[int] = mapped_column(ForeignKey("indicador.id", ondelete="CASCADE"))
+    periodo: Mapped[str] = mapped_column(String(16))
+    valor: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    fuente: Mapped[str] = mapped_column(Text)
+    nota: Mapped[str | None] = mapped_column(Text)
+    registrado_en: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, or_, select
 
+from geo.dominio import ETAPAS_CICLO, ORDEN_ETAPA
 from geo.errors import EntradaInvalida, NoEncontrado
 from geo.models import (
     Alianza,
@@ -53,6 +54,7 @@ class Filtros:
     desde: date | None = None
     hasta: date | None = None
     q: str | None = None
+    etapa_alcanzada: str | None = None  # reached this stage of the cycle, whatever it is now
 
 
 def _base() -> Select[Any]:
@@ -81,7 +83,9 @@ def _base() -> Select[Any]:
     )
 
 
-def _filtrar(q: Select[Any], f: Filtros) -> Select[Any]:
+def filtrar(q: Select[Any], f: Filtros) -> Select[Any]:
+    """Where clauses for the filters; ``q`` must select from alianza, programa, municipio and
+    (outer) organizacion."""
     iguales = (
         (PR.c.codigo, f.programa), (M.c.departamento_codigo, f.departamento),
         (M.c.provincia_codigo, f.provincia),
@@ -95,6 +99,14 @@ def _filtrar(q: Select[Any], f: Filtros) -> Select[Any]:
     for col, valores in ((A.c.sector, f.sector), (A.c.modelo, f.modelo), (A.c.etapa, f.etapa)):
         if valores:
             q = q.where(col.in_(valores))
+    if f.etapa_alcanzada:
+        if f.etapa_alcanzada not in ETAPAS_CICLO:
+            raise EntradaInvalida(
+                f"etapa_alcanzada desconocida '{f.etapa_alcanzada}'; use: "
+                f"{', '.join(ETAPAS_CICLO)}",
+                campo="etapa_alcanzada",
+            )
+        q = q.where(A.c.etapa_alcanzada >= ORDEN_ETAPA[f.etapa_alcanzada])
     if f.desde:
         q = q.where(A.c.fecha_solicitud >= f.desde)
     if f.hasta:
@@ -134,13 +146,13 @@ def listar(
     limite: int = 100,
     desplazamiento: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
-    q = _filtrar(_base(), f).add_columns(func.count().over().label("_total"))
+    q = filtrar(_base(), f).add_columns(func.count().over().label("_total"))
     filas = conn.execute(q.order_by(*orden(ordenar)).limit(limite).offset(desplazamiento)).all()
     if filas:
         total = filas[0]._total
     else:
         total = conn.execute(
-            select(func.count()).select_from(_filtrar(_base(), f).subquery())
+            select(func.count()).select_from(filtrar(_base(), f).subquery())
         ).scalar_one()
     return [registro(r) for r in filas], int(total)
 

@@ -1,0 +1,254 @@
+"""The aggregation engine: alliances and subprojects summed per municipality in PostGIS, rolled
+up to province, department, operational unit or the nation through the municipality table, so
+every level adds up and Chaco's municipalities count once, for Chaco.
+
+Missing is not zero: a unit with no records has counts of 0 and its ratios come back null with
+the reason; a value that is unknown (e.g. the 2012 population of a 2024 TIOC) is null with its
+own reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, func, literal, select, union_all
+
+from geo.dominio import ETAPAS, ETAPAS_CICLO, ORDEN_ETAPA
+from geo.errors import EntradaInvalida
+from geo.models import (
+    Alianza,
+    Departamento,
+    Municipio,
+    Organizacion,
+    Programa,
+    Provincia,
+    SubproyectoMunicipal,
+    UnidadOperativa,
+    tabla,
+)
+from geo.registro.consultas import Filtros, filtrar
+
+A, M, PR, O = tabla(Alianza), tabla(Municipio), tabla(Programa), tabla(Organizacion)  # noqa: E741
+SP = tabla(SubproyectoMunicipal)
+
+
+class NivelAgregacion(StrEnum):
+    municipio = "municipio"
+    provincia = "provincia"
+    departamento = "departamento"
+    unidad_operativa = "unidad_operativa"
+    nacional = "nacional"
+
+
+_TABLAS = {
+    NivelAgregacion.municipio: (tabla(Municipio), M.c.codigo),
+    NivelAgregacion.provincia: (tabla(Provincia), M.c.provincia_codigo),
+    NivelAgregacion.departamento: (tabla(Departamento), M.c.departamento_codigo),
+    NivelAgregacion.unidad_operativa: (tabla(UnidadOperativa), M.c.unidad_operativa_codigo),
+}
+MONTOS = (
+    "monto_par_comprometido_bs",
+    "monto_contraparte_comprometido_bs",
+    "monto_solicitado_bs",
+    "monto_transferido_bs",
+    "monto_descargado_bs",
+)
+SUMAS = ("familias", "familias_mujeres", "hectareas_riego", *MONTOS)
+SUMAS_SP = {
+    "subproyectos_familias": SP.c.familias,
+    "subproyectos_comprometido_bs": SP.c.monto_empoderar_comprometido_bs
+    + SP.c.monto_contraparte_comprometido_bs,
+    "subproyectos_ejecutado_bs": SP.c.monto_empoderar_ejecutado_bs
+    + SP.c.monto_contraparte_ejecutado_bs,
+}
+RAZONES = ("pct_mujeres", "familias_por_mil_rurales", "transferido_por_familia_bs", "cobertura_pct")
+MEDIDAS = (
+    "alianzas", "alianzas_por_etapa", "alianzas_alcanzaron", *SUMAS,
+    *(m.replace("_bs", "_usd") for m in MONTOS),
+    "subproyectos", *SUMAS_SP, "municipios", "municipios_con_alianzas", "poblacion_rural_2012",
+    *RAZONES,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Consulta:
+    nivel: NivelAgregacion
+    cartografia: str
+    filtros: Filtros
+    tipo_cambio: float
+
+
+def _por_municipio(f: Filtros) -> Any:
+    etapas = [func.count().filter(A.c.etapa == e).label(f"etapa_{e}") for e in ETAPAS]
+    etapas += [
+        func.count().filter(A.c.etapa_alcanzada >= ORDEN_ETAPA[e]).label(f"alcanzo_{e}")
+        for e in ETAPAS_CICLO
+    ]
+    q = (
+        select(
+            A.c.cartografia,
+            A.c.municipio_codigo,
+            func.count().label("alianzas"),
+            *etapas,
+            *(func.sum(A.c[c]).label(c) for c in SUMAS),
+        )
+        .select_from(
+            A.join(PR, PR.c.id == A.c.programa_id)
+            .join(M, and_(M.c.cartografia == A.c.cartografia, M.c.codigo == A.c.municipio_codigo))
+            .outerjoin(O, O.c.id == A.c.organizacion_id)
+        )
+        .group_by(A.c.cartografia, A.c.municipio_codigo)
+    )
+    return filtrar(q, f).subquery("am")
+
+
+def _subproyectos(f: Filtros) -> Any:
+    q = (
+        select(
+            SP.c.cartografia,
+            SP.c.municipio_codigo,
+            func.count().label("subproyectos"),
+            *(func.sum(expr).label(n) for n, expr in SUMAS_SP.items()),
+        )
+        .select_from(SP.join(PR, PR.c.id == SP.c.programa_id))
+        .group_by(SP.c.cartografia, SP.c.municipio_codigo)
+    )
+    if f.programa:
+        q = q.where(PR.c.codigo == f.programa)
+    return q.subquery("sm")
+
+
+def _territorio(q: Select[Any], f: Filtros) -> Select[Any]:
+    for col, valor in (
+        (M.c.departamento_codigo, f.departamento),
+        (M.c.provincia_codigo, f.provincia),
+        (M.c.unidad_operativa_codigo, f.unidad_operativa),
+        (M.c.codigo, f.municipio),
+    ):
+        if valor is not None:
+            q = q.where(col == valor.upper())
+    return q
+
+
+def consulta_sql(c: Consulta) -> Select[Any]:
+    """One statement: per-municipality sums, joined to every municipality of the version (so
+    a unit with no records still appears), grouped by the level's key."""
+    am, sm = _por_municipio(c.filtros), _subproyectos(c.filtros)
+    clave = literal("BO") if c.nivel is NivelAgregacion.nacional else _TABLAS[c.nivel][1]
+    mun = _territorio(
+        select(M.c.codigo, clave.label("clave"), M.c.rural_2012, *am.c, *sm.c)
+        .select_from(
+            M.outerjoin(
+                am, and_(am.c.cartografia == M.c.cartografia, am.c.municipio_codigo == M.c.codigo)
+            ).outerjoin(
+                sm, and_(sm.c.cartografia == M.c.cartografia, sm.c.municipio_codigo == M.c.codigo)
+            )
+        )
+        .where(M.c.cartografia == c.cartografia),
+        c.filtros,
+    ).subquery("mun")
+    if c.nivel is NivelAgregacion.nacional:
+        unidades = select(literal("BO").label("codigo"), literal("Bolivia").label("nombre"))
+        t = union_all(unidades).subquery("t")
+        base = select(t.c.codigo, t.c.nombre).select_from(t.join(mun, mun.c.clave == t.c.codigo))
+    else:
+        t = _TABLAS[c.nivel][0]
+        base = select(t.c.codigo, t.c.nombre).select_from(
+            t.join(mun, and_(mun.c.clave == t.c.codigo, t.c.cartografia == c.cartografia))
+        )
+    agregados = [
+        func.count(mun.c.codigo).label("municipios"),
+        func.count(mun.c.alianzas).label("municipios_con_alianzas"),
+        # NULL when any member's population is unknown: never a partial sum.
+        func.nullif(func.count(mun.c.codigo) - func.count(mun.c.rural_2012), 0)
+        .is_(None)
+        .label("poblacion_completa"),
+        func.sum(mun.c.rural_2012).label("poblacion_rural_2012"),
+        func.coalesce(func.sum(mun.c.alianzas), 0).label("alianzas"),
+        *(func.coalesce(func.sum(mun.c[f"etapa_{e}"]), 0).label(f"etapa_{e}") for e in ETAPAS),
+        *(
+            func.coalesce(func.sum(mun.c[f"alcanzo_{e}"]), 0).label(f"alcanzo_{e}")
+            for e in ETAPAS_CICLO
+        ),
+        *(func.coalesce(func.sum(mun.c[s]), 0).label(s) for s in SUMAS),
+        func.coalesce(func.sum(mun.c.subproyectos), 0).label("subproyectos"),
+        *(func.coalesce(func.sum(mun.c[s]), 0).label(s) for s in SUMAS_SP),
+    ]
+    return (
+        base.add_columns(*agregados)
+        .group_by(base.selected_columns[0], base.selected_columns[1])
+        .order_by(base.selected_columns[0])
+    )
+
+
+def estadisticas(
+    conn: Connection, c: Consulta, medidas: list[str] | None = None
+) -> list[dict[str, Any]]:
+    pedidas = medidas or list(MEDIDAS)
+    desconocidas = [m for m in pedidas if m not in MEDIDAS]
+    if desconocidas:
+        raise EntradaInvalida(
+            f"medida desconocida: {', '.join(desconocidas)}; use: {', '.join(MEDIDAS)}",
+            campo="medidas",
+        )
+    return [_unidad(r, c.tipo_cambio, pedidas) for r in conn.execute(consulta_sql(c))]
+
+
+def _numero(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    return v
+
+
+def _unidad(r: Any, tipo_cambio: float, pedidas: list[str]) -> dict[str, Any]:
+    m = {k: _numero(v) for k, v in r._mapping.items()}
+    valores: dict[str, Any] = {
+        k: m[k]
+        for k in (
+            "alianzas",
+            *SUMAS,
+            "subproyectos",
+            *SUMAS_SP,
+            "municipios",
+            "municipios_con_alianzas",
+        )
+    }
+    valores["alianzas_por_etapa"] = {e: m[f"etapa_{e}"] for e in ETAPAS}
+    valores["alianzas_alcanzaron"] = {e: m[f"alcanzo_{e}"] for e in ETAPAS_CICLO}
+    for monto in MONTOS:
+        valores[monto.replace("_bs", "_usd")] = round(m[monto] / tipo_cambio, 2)
+    sin_dato: dict[str, str] = {}
+    rural = m["poblacion_rural_2012"] if m["poblacion_completa"] else None
+    valores["poblacion_rural_2012"] = rural
+    if rural is None:
+        sin_dato["poblacion_rural_2012"] = "población rural 2012 desconocida en algún municipio"
+    razones = (
+        ("pct_mujeres", m["familias_mujeres"], m["familias"], 100, "sin familias registradas"),
+        (
+            "familias_por_mil_rurales",
+            m["familias"],
+            rural,
+            1000,
+            "población rural 2012 desconocida" if rural is None else "sin población rural",
+        ),
+        (
+            "transferido_por_familia_bs",
+            m["monto_transferido_bs"],
+            m["familias"],
+            1,
+            "sin familias registradas",
+        ),
+        ("cobertura_pct", m["municipios_con_alianzas"], m["municipios"], 100, "sin municipios"),
+    )
+    for nombre, num, den, escala, motivo in razones:
+        valores[nombre] = round(num * escala / den, 4) if den else None
+        if not den:
+            sin_dato[nombre] = motivo
+    return {
+        "codigo": m["codigo"],
+        "nombre": m["nombre"],
+        "valores": {k: valores[k] for k in pedidas},
+        "sin_dato": {k: v for k, v in sin_dato.items() if k in pedidas},
+    }
