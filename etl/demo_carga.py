@@ -55,7 +55,7 @@ def cargar_demo(
     prog = programa(conn, "PAR2")
     _vaciar(conn, prog.id)
     paso(PASOS[0])
-    unidades = dict(
+    unidades: dict[str, str] = dict(
         conn.execute(
             text("SELECT nombre, codigo FROM unidad_operativa WHERE cartografia = :v"),
             {"v": prog.cartografia},

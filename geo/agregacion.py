@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, literal, select, union_all
+from sqlalchemy import Connection, Select, and_, func, literal, select
 
 from geo.dominio import ETAPAS, ETAPAS_CICLO, ORDEN_ETAPA
 from geo.errors import EntradaInvalida
@@ -149,16 +149,19 @@ def consulta_sql(c: Consulta) -> Select[Any]:
         .where(M.c.cartografia == c.cartografia),
         c.filtros,
     ).subquery("mun")
+    base: Select[Any]
     if c.nivel is NivelAgregacion.nacional:
-        unidades = select(literal("BO").label("codigo"), literal("Bolivia").label("nombre"))
-        t = union_all(unidades).subquery("t")
-        base = select(t.c.codigo, t.c.nombre).select_from(t.join(mun, mun.c.clave == t.c.codigo))
+        pais = select(literal("BO").label("codigo"), literal("Bolivia").label("nombre"))
+        sq = pais.subquery("t")
+        base = select(sq.c.codigo, sq.c.nombre).select_from(
+            sq.join(mun, mun.c.clave == sq.c.codigo)
+        )
     else:
         t = _TABLAS[c.nivel][0]
         base = select(t.c.codigo, t.c.nombre).select_from(
             t.join(mun, and_(mun.c.clave == t.c.codigo, t.c.cartografia == c.cartografia))
         )
-    agregados = [
+    agregados: list[Any] = [
         func.count(mun.c.codigo).label("municipios"),
         func.count(mun.c.alianzas).label("municipios_con_alianzas"),
         # NULL when any member's population is unknown: never a partial sum.
