@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api import errors
 from api.routes import (
     alianzas,
+    estadisticas,
     importaciones,
     organizaciones,
     salud,
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(importaciones.router)
     app.include_router(organizaciones.router)
     app.include_router(subproyectos.router)
+    app.include_router(estadisticas.router)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
 
     @app.get("/", include_in_schema=False)

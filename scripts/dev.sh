@@ -49,6 +49,7 @@ log "Base de datos"
 sigg db start
 sigg db upgrade
 sigg etl territorio --si-falta
+sigg etl demo --si-falta
 
 if [ "$mode" = run ]; then
   log "Sirviendo en http://${SIGG_HOST:-127.0.0.1}:${SIGG_PORT:-8000}"

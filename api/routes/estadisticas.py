@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy import Connection, text
+
+from api.deps import ConnDep, SettingsDep
+from geo.agregacion import MEDIDAS, Consulta, NivelAgregacion, estadisticas
+from geo.config import Settings
+from geo.indicadores import indicadores, por_unidad
+from geo.registro.alianzas import programa as buscar_programa
+from geo.registro.consultas import Filtros
+from geo.reportes import como_csv, como_xlsx, reporte
+
+router = APIRouter(prefix="/api/v1", tags=["estadísticas, indicadores y reportes"])
+
+Codigo2 = Annotated[str | None, Query(pattern=r"^[0-9]{2}$")]
+
+
+def filtros(
+    programa: Annotated[str, Query(description="Código del programa")] = "PAR2",
+    departamento: Codigo2 = None,
+    provincia: Annotated[str | None, Query(pattern=r"^[0-9]{4}$")] = None,
+    unidad_operativa: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2,16}$")] = None,
+    municipio: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
+    sector: Annotated[list[str] | None, Query()] = None,
+    modelo: Annotated[list[int] | None, Query()] = None,
+    etapa: Annotated[list[str] | None, Query(description="Etapa actual")] = None,
+    etapa_alcanzada: Annotated[
+        str | None, Query(description="Llegó a esta etapa del ciclo, p. ej. convenio_firmado")
+    ] = None,
+    financiamiento: str | None = None,
+    convocatoria: str | None = None,
+    desde: Annotated[date | None, Query(description="Fecha de solicitud desde")] = None,
+    hasta: date | None = None,
+) -> Filtros:
+    return Filtros(
+        programa=programa,
+        departamento=departamento,
+        provincia=provincia,
+        unidad_operativa=unidad_operativa and unidad_operativa.upper(),
+        municipio=municipio,
+        sector=sector,
+        modelo=modelo,
+        etapa=etapa,
+        financiamiento=financiamiento,
+        convocatoria=convocatoria,
+        desde=desde,
+        hasta=hasta,
+        etapa_alcanzada=etapa_alcanzada,
+    )
+
+
+FiltrosDep = Annotated[Filtros, Depends(filtros)]
+
+
+def _contexto(
+    conn: Connection, settings: Settings, f: Filtros, nivel: NivelAgregacion
+) -> tuple[Consulta, bool]:
+    fila = conn.execute(
+        text("SELECT cartografia, sintetico FROM programa WHERE codigo = :c"), {"c": f.programa}
+    ).first()
+    if fila is None:
+        buscar_programa(conn, f.programa or "")  # raises the 404 naming it
+    assert fila is not None
+    return Consulta(nivel, fila.cartografia, f, settings.tipo_cambio), bool(fila.sintetico)
+
+
+@router.get("/estadisticas")
+def agregados(
+    conn: ConnDep,
+    settings: SettingsDep,
+    f: FiltrosDep,
+    nivel: NivelAgregacion = NivelAgregacion.unidad_operativa,
+    medidas: Annotated[
+        str | None,
+        Query(description=f"Medidas separadas por coma; todas si se omite: {', '.join(MEDIDAS)}"),
+    ] = None,
+) -> dict[str, Any]:
+    """Medidas agregadas por municipio, provincia, departamento, unidad operativa o país, con
+    los filtros del registro. Lo que falta no es cero: va null con su motivo en ``sin_dato``."""
+    consulta, sintetico = _contexto(conn, settings, f, nivel)
+    pedidas = [m.strip() for m in medidas.split(",")] if medidas else None
+    data = estadisticas(conn, consulta, pedidas)
+    return {
+        "nivel": nivel,
+        "cartografia": consulta.cartografia,
+        "programa": f.programa,
+        "tipo_cambio": settings.tipo_cambio,
+        "datos_sinteticos": sintetico,
+        "count": len(data),
+        "data": data,
+    }
+
+
+@router.get("/indicadores")
+def marco(conn: ConnDep, programa: str = "PAR2") -> dict[str, Any]:
+    """El marco de resultados: valor, meta, % de la meta, o "sin dato" con su motivo."""
+    prog = buscar_programa(conn, programa)
+    data = indicadores(conn, prog.id)
+    return {"programa": programa, "count": len(data), "data": data}
+
+
+@router.get("/indicadores/{codigo}/por-unidad")
+def indicador_por_unidad(conn: ConnDep, codigo: str, programa: str = "PAR2") -> dict[str, Any]:
+    """Un indicador calculable, por unidad operativa."""
+    prog = buscar_programa(conn, programa)
+    return {"programa": programa, "codigo": codigo, "data": por_unidad(conn, prog.id, codigo)}
+
+
+@router.get(
+    "/reportes/{nombre}",
+    responses={
+        200: {
+            "content": {
+                "application/json": {},
+                "text/csv": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+            }
+        }
+    },
+)
+def un_reporte(
+    conn: ConnDep,
+    settings: SettingsDep,
+    f: FiltrosDep,
+    nombre: str,
+    formato: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
+) -> Any:
+    """Las tablas del programa calculadas de los registros (solicitudes-por-unidad,
+    solicitudes-por-sector, planes-por-unidad, convenios-por-unidad, subproyectos-por-etapa,
+    marco-de-resultados), en JSON, CSV o XLSX."""
+    consulta, sintetico = _contexto(conn, settings, f, NivelAgregacion.unidad_operativa)
+    r = reporte(conn, nombre, consulta)
+    if sintetico:
+        r.notas.append("Datos SINTÉTICOS de demostración, calibrados a las tablas publicadas")
+    if formato == "csv":
+        return Response(
+            como_csv(r),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{r.nombre}.csv"'},
+        )
+    if formato == "xlsx":
+        return Response(
+            como_xlsx(r),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{r.nombre}.xlsx"'},
+        )
+    return {
+        "reporte": r.nombre,
+        "titulo": r.titulo,
+        "programa": f.programa,
+        "datos_sinteticos": sintetico,
+        "notas": r.notas,
+        "columnas": r.columnas,
+        "filas": r.filas,
+    }

@@ -1,0 +1,192 @@
+"""The results framework: each indicator with its target and its value, computed from the
+records where SIGG can (families, women, agreements by model, hectares, subprojects, and R1, R2,
+2.1, 2.2, 2.6 from monitoring), entered per period with a source otherwise, "sin dato" where
+nothing is known. Computed indicators also come per operational unit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from geo.errors import EntradaInvalida, NoEncontrado
+
+# Per alliance: its unit and a summary of its monitoring (cycle 0 is the baseline).
+_BASE = """
+WITH s AS (
+    SELECT alianza_id,
+           max(ventas_bs) FILTER (WHERE ciclo = 0) AS v0,
+           (array_agg(ventas_bs ORDER BY ciclo DESC) FILTER (WHERE ciclo > 0))[1] AS vn,
+           max(ingreso_bs) FILTER (WHERE ciclo = 0) AS i0,
+           (array_agg(ingreso_bs ORDER BY ciclo DESC) FILTER (WHERE ciclo > 0))[1] AS i_n,
+           count(*) FILTER (WHERE ciclo > 0) AS ciclos,
+           count(*) FILTER (WHERE ciclo > 0 AND relacion_comercial_mantenida) AS ciclos_relacion,
+           (array_agg(medidas_ambientales ORDER BY ciclo DESC)
+                FILTER (WHERE ciclo > 0 AND medidas_ambientales IS NOT NULL))[1] AS ambiental
+    FROM seguimiento GROUP BY alianza_id),
+b AS (
+    SELECT a.*, m.unidad_operativa_codigo AS uo, s.v0, s.vn, s.i0, s.i_n, s.ciclos,
+           s.ciclos_relacion, s.ambiental, a.etapa_alcanzada >= 6 AS con_convenio
+    FROM alianza a
+    JOIN municipio m ON m.cartografia = a.cartografia AND m.codigo = a.municipio_codigo
+    LEFT JOIN s ON s.alianza_id = a.id
+    WHERE a.programa_id = :p)
+"""
+_ALIANZAS = {
+    "r5": "sum(familias) FILTER (WHERE con_convenio)",
+    "r5m": "100.0 * sum(familias_mujeres) FILTER (WHERE con_convenio) "
+           "/ nullif(sum(familias) FILTER (WHERE con_convenio), 0)",
+    "1.2a": "count(*) FILTER (WHERE con_convenio AND modelo = 1)",
+    "1.2b": "count(*) FILTER (WHERE con_convenio AND modelo IN (2, 3))",
+    "2.7": "sum(hectareas_riego) FILTER (WHERE con_convenio AND modelo = 1 "
+           "AND sector = 'riego_tecnificado')",
+    "r1": "100.0 * (sum(vn) FILTER (WHERE v0 > 0 AND vn IS NOT NULL) "
+          "- sum(v0) FILTER (WHERE v0 > 0 AND vn IS NOT NULL)) "
+          "/ nullif(sum(v0) FILTER (WHERE v0 > 0 AND vn IS NOT NULL), 0)",
+    "r2": "100.0 * count(*) FILTER (WHERE modelo = 1 AND ciclos >= 2 AND ciclos_relacion >= 2) "
+          "/ nullif(count(*) FILTER (WHERE modelo = 1 AND ciclos >= 2), 0)",
+    "2.1": "100.0 * count(*) FILTER (WHERE modelo = 1 AND etapa = 'concluida') "
+           "/ nullif(count(*) FILTER (WHERE modelo = 1 AND con_convenio), 0)",
+    "2.2": "CASE WHEN count(i_n) > 0 THEN count(*) FILTER (WHERE i_n - i0 > 0) END",
+    "2.6": "100.0 * count(*) FILTER (WHERE ambiental) / nullif(count(ambiental), 0)",
+}  # fmt: skip
+_SUBPROYECTOS = {
+    "r6": "sum(sp.familias)",
+    "2.3": "count(*) FILTER (WHERE sp.etapa = 'recepcion_definitiva')",
+}
+_SIN_MODULO = {"3.2.1": "el módulo de reclamos aún no registra reclamos"}
+MOTIVO_SIN_REGISTROS = "sin registros que permitan calcularlo"
+
+
+def _por_unidad(conn: Connection, programa_id: int) -> dict[str | None, dict[str, Any]]:
+    """Every computable indicator per unit (key) and nationally (key None), in two queries."""
+    salida: dict[str | None, dict[str, Any]] = {}
+    cols = ", ".join(f'{expr} AS "{k}"' for k, expr in _ALIANZAS.items())
+    for fila in conn.execute(
+        text(f"{_BASE} SELECT uo, {cols} FROM b GROUP BY GROUPING SETS ((uo), ())"),  # noqa: S608
+        {"p": programa_id},
+    ).mappings():
+        salida.setdefault(fila["uo"], {}).update({k: fila[k] for k in _ALIANZAS})
+    cols = ", ".join(f'{expr} AS "{k}"' for k, expr in _SUBPROYECTOS.items())
+    for fila in conn.execute(
+        text(
+            f"SELECT m.unidad_operativa_codigo AS uo, {cols} FROM subproyecto_municipal sp "  # noqa: S608
+            "JOIN municipio m ON m.cartografia = sp.cartografia AND m.codigo = sp.municipio_codigo "
+            "WHERE sp.programa_id = :p GROUP BY GROUPING SETS ((m.unidad_operativa_codigo), ())"
+        ),
+        {"p": programa_id},
+    ).mappings():
+        salida.setdefault(fila["uo"], {}).update({k: fila[k] for k in _SUBPROYECTOS})
+    return salida
+
+
+def _numero(v: Any) -> float | int | None:
+    if v is None:
+        return None
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else round(float(v), 2)
+    return round(v, 2) if isinstance(v, float) else v
+
+
+def _con_meta(ind: dict[str, Any], valor: Any, motivo: str | None) -> dict[str, Any]:
+    valor = _numero(valor)
+    meta = _numero(ind["meta"])
+    ind |= {
+        "meta": meta,
+        "linea_base": _numero(ind["linea_base"]),
+        "valor": valor,
+        "pct_meta": round(100 * valor / meta, 1) if valor is not None and meta else None,
+        "estado": "con dato" if valor is not None else "sin dato",
+        "motivo": None if valor is not None else motivo,
+    }
+    return ind
+
+
+def indicadores(conn: Connection, programa_id: int) -> list[dict[str, Any]]:
+    filas = conn.execute(
+        text(
+            "SELECT i.id, i.codigo, i.nombre, i.unidad, i.linea_base, i.meta, i.frecuencia, "
+            "i.como_se_calcula, i.calculo, v.periodo, v.valor, v.fuente, v.nota "
+            "FROM indicador i LEFT JOIN LATERAL (SELECT * FROM indicador_valor x "
+            "WHERE x.indicador_id = i.id ORDER BY x.periodo DESC LIMIT 1) v ON true "
+            "WHERE i.programa_id = :p ORDER BY i.orden, i.codigo"
+        ),
+        {"p": programa_id},
+    ).mappings()
+    calculados = _por_unidad(conn, programa_id).get(None, {})
+    salida = []
+    for f in filas:
+        ind = {
+            k: f[k]
+            for k in (
+                "codigo",
+                "nombre",
+                "unidad",
+                "linea_base",
+                "meta",
+                "frecuencia",
+                "como_se_calcula",
+            )
+        }
+        if f["calculo"] in _SIN_MODULO:
+            salida.append(_con_meta(ind | {"origen": "calculado"}, None, _SIN_MODULO[f["calculo"]]))
+        elif f["calculo"]:
+            salida.append(
+                _con_meta(
+                    ind
+                    | {
+                        "origen": "calculado",
+                        "periodo": "acumulado",
+                        "fuente": "registros de SIGG",
+                    },
+                    calculados.get(f["calculo"]),
+                    MOTIVO_SIN_REGISTROS,
+                )
+            )
+        else:
+            motivo = f["nota"] or (
+                "sin valor registrado" if f["periodo"] is None else "la fuente no tiene el dato"
+            )
+            salida.append(
+                _con_meta(
+                    ind | {"origen": "registrado", "periodo": f["periodo"], "fuente": f["fuente"]},
+                    f["valor"],
+                    motivo,
+                )
+            )
+    return salida
+
+
+def por_unidad(conn: Connection, programa_id: int, codigo: str) -> list[dict[str, Any]]:
+    """A computable indicator for each operational unit (every unit, with or without data)."""
+    fila = conn.execute(
+        text("SELECT calculo, meta FROM indicador WHERE programa_id = :p AND codigo = :c"),
+        {"p": programa_id, "c": codigo},
+    ).first()
+    if fila is None:
+        raise NoEncontrado(f"indicador '{codigo}' no existe en el programa", campo="codigo")
+    if not fila.calculo or fila.calculo in _SIN_MODULO:
+        raise EntradaInvalida(
+            f"el indicador {codigo} no se calcula de los registros: se "
+            "registra por periodo para todo el programa",
+            campo="codigo",
+        )
+    valores = _por_unidad(conn, programa_id)
+    unidades = conn.execute(
+        text(
+            "SELECT u.codigo, u.nombre FROM unidad_operativa u JOIN programa p "
+            "ON p.cartografia = u.cartografia WHERE p.id = :p ORDER BY u.tipo, u.nombre"
+        ),
+        {"p": programa_id},
+    ).all()
+    return [
+        {
+            "unidad_operativa": {"codigo": c, "nombre": n},
+            "valor": _numero(valores.get(c, {}).get(fila.calculo)),
+            "motivo": None
+            if valores.get(c, {}).get(fila.calculo) is not None
+            else MOTIVO_SIN_REGISTROS,
+        }
+        for c, n in unidades
+    ]
