@@ -29,7 +29,7 @@ class Reporte:
 
 
 def _por_unidad(conn: Connection, c: Consulta) -> list[tuple[str, dict[str, Any]]]:
-    orden = dict(
+    orden: dict[str, str] = dict(
         conn.execute(
             text(
                 "SELECT codigo, (tipo <> 'departamental')::int || nombre FROM unidad_operativa "

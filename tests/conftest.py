@@ -100,3 +100,35 @@ def client(engine: Engine, conn: Connection, settings: Settings) -> Iterator[Tes
     app.dependency_overrides[get_session] = session
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def demo_engine(settings: Settings, reglas: ReglasTerritorio) -> Iterator[Engine]:
+    """A database of its own holding the calibrated demo (the registry tests need an empty one)."""
+    from etl.demo_carga import cargar_demo
+
+    engine = make_engine(_test_url(settings, "sigg_test_demo"))
+    with engine.begin() as conn:
+        upgrade(conn)
+        cargar_territorio(conn, fuente_por_defecto(settings.directorio_limites(), "2012"), reglas)
+        cargar_demo(conn, settings.directorio_referencia())
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def demo_conn(demo_engine: Engine) -> Iterator[Connection]:
+    with demo_engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def demo_client(demo_engine: Engine, demo_conn: Connection, settings: Settings
+                ) -> Iterator[TestClient]:
+    app = create_app(settings)
+    app.state.engine = demo_engine
+    app.dependency_overrides[get_conn] = lambda: demo_conn
+    with TestClient(app) as test_client:
+        yield test_client
