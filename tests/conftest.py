@@ -125,8 +125,9 @@ def demo_conn(demo_engine: Engine) -> Iterator[Connection]:
 
 
 @pytest.fixture
-def demo_client(demo_engine: Engine, demo_conn: Connection, settings: Settings
-                ) -> Iterator[TestClient]:
+def demo_client(
+    demo_engine: Engine, demo_conn: Connection, settings: Settings
+) -> Iterator[TestClient]:
     app = create_app(settings)
     app.state.engine = demo_engine
     app.dependency_overrides[get_conn] = lambda: demo_conn
