@@ -84,7 +84,7 @@ def _por_municipio(f: Filtros) -> Any:
     """Sums per municipality in two steps: the records are grouped once by (municipality,
     stage, stage reached), with a handful of sums per row, and the per-stage counts are then
     taken from that small table rather than from every record."""
-    desde: Any = A.join(PR, PR.c.id == A.c.programa_id)
+    desde: Any = A
     if any((f.departamento, f.provincia, f.unidad_operativa)):
         desde = desde.join(
             M, and_(M.c.cartografia == A.c.cartografia, M.c.codigo == A.c.municipio_codigo)

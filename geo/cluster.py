@@ -124,6 +124,8 @@ class PrivateCluster:
                 f"unix_socket_directories = '{self.socket_dir}'\n"
                 "fsync = on\n"
                 "shared_buffers = 256MB\n"
+                # Aggregations over a million records hash in memory instead of sorting on disk.
+                "work_mem = 32MB\n"
                 "max_connections = 200\n"
             )
 

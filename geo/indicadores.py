@@ -190,3 +190,35 @@ def por_unidad(conn: Connection, programa_id: int, codigo: str) -> list[dict[str
         }
         for c, n in unidades
     ]
+
+
+def registrar_valor(
+    conn: Connection,
+    programa_id: int,
+    codigo: str,
+    periodo: str,
+    valor: Decimal | None,
+    fuente: str,
+    nota: str | None,
+) -> None:
+    """Enter (or correct) an indicator's value for a period; ``None`` records "sin dato"."""
+    fila = conn.execute(
+        text("SELECT id, calculo FROM indicador WHERE programa_id = :p AND codigo = :c"),
+        {"p": programa_id, "c": codigo},
+    ).first()
+    if fila is None:
+        raise NoEncontrado(f"indicador '{codigo}' no existe en el programa", campo="codigo")
+    if fila.calculo:
+        raise EntradaInvalida(
+            f"el indicador {codigo} se calcula de los registros; no se ingresa a mano",
+            campo="codigo",
+        )
+    conn.execute(
+        text(
+            "INSERT INTO indicador_valor (indicador_id, periodo, valor, fuente, nota) "
+            "VALUES (:i, :per, :v, :f, :n) ON CONFLICT (indicador_id, periodo) DO UPDATE SET "
+            "valor = EXCLUDED.valor, fuente = EXCLUDED.fuente, nota = EXCLUDED.nota, "
+            "registrado_en = now()"
+        ),
+        {"i": fila.id, "per": periodo, "v": valor, "f": fuente, "n": nota},
+    )

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import Connection, text
 
-from api.deps import ConnDep, SettingsDep
+from api.deps import ConnDep, SessionDep, SettingsDep
 from geo.agregacion import MEDIDAS, Consulta, NivelAgregacion, estadisticas
 from geo.config import Settings
-from geo.indicadores import indicadores, por_unidad
+from geo.indicadores import indicadores, por_unidad, registrar_valor
 from geo.registro.alianzas import programa as buscar_programa
 from geo.registro.consultas import Filtros
 from geo.reportes import como_csv, como_xlsx, reporte
@@ -108,6 +110,27 @@ def indicador_por_unidad(conn: ConnDep, codigo: str, programa: str = "PAR2") -> 
     """Un indicador calculable, por unidad operativa."""
     prog = buscar_programa(conn, programa)
     return {"programa": programa, "codigo": codigo, "data": por_unidad(conn, prog.id, codigo)}
+
+
+class ValorIndicador(BaseModel):
+    periodo: str = Field(min_length=1, max_length=16, examples=["2023"])
+    valor: Decimal | None = Field(None, description="null: la fuente no tiene el dato")
+    fuente: str = Field(min_length=3, max_length=500)
+    nota: str | None = Field(None, max_length=2000)
+
+
+@router.post("/indicadores/{codigo}/valores", status_code=204)
+def registrar(
+    db: SessionDep, codigo: str, entrada: ValorIndicador, programa: str = "PAR2"
+) -> Response:
+    """Registra el valor de un indicador que no se calcula de los registros, con su fuente."""
+    conn = db.connection()
+    prog = buscar_programa(conn, programa)
+    registrar_valor(
+        conn, prog.id, codigo, entrada.periodo, entrada.valor, entrada.fuente, entrada.nota
+    )
+    db.commit()
+    return Response(status_code=204)
 
 
 @router.get(

@@ -84,10 +84,14 @@ def _base() -> Select[Any]:
 
 
 def filtrar(q: Select[Any], f: Filtros) -> Select[Any]:
-    """Where clauses for the filters; ``q`` must select from alianza, programa, municipio and
-    (outer) organizacion."""
+    """Where clauses for the filters; ``q`` selects from alianza, joined to municipio when a
+    territory filter is set and to organizacion (outer) when ``q`` is."""
+    if f.programa is not None:
+        # By id rather than by the joined code: the planner then knows how many rows match.
+        programa_id = select(PR.c.id).where(PR.c.codigo == f.programa).scalar_subquery()
+        q = q.where(A.c.programa_id == programa_id)
     iguales = (
-        (PR.c.codigo, f.programa), (M.c.departamento_codigo, f.departamento),
+        (M.c.departamento_codigo, f.departamento),
         (M.c.provincia_codigo, f.provincia),
         (M.c.unidad_operativa_codigo, f.unidad_operativa and f.unidad_operativa.upper()),
         (A.c.municipio_codigo, f.municipio), (A.c.financiamiento, f.financiamiento),
