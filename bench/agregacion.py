@@ -20,18 +20,15 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from comun import base_con_territorio
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from etl.demo_carga import cargar_demo
-from etl.fuente_territorio import ReglasTerritorio, fuente_por_defecto
-from etl.territorio import cargar_territorio
 from geo.agregacion import SUMAS, Consulta, NivelAgregacion, estadisticas
-from geo.cluster import PrivateCluster, create_database
 from geo.config import PROJECT_ROOT, Settings
-from geo.db import database_url, make_engine, postgis_version
+from geo.db import make_engine, postgis_version
 from geo.dominio import ETAPAS, ETAPAS_CICLO, ORDEN_ETAPA
-from geo.migrate import upgrade
 from geo.registro.consultas import Filtros
 
 NIVELES = {
@@ -45,22 +42,13 @@ PUERTO = 8765
 
 
 def base(settings: Settings) -> str:
-    if settings.usa_cluster_privado:
-        PrivateCluster.from_settings(settings).start()
-    url = make_url(database_url(settings))
-    admin = url.set(drivername="postgresql", database="postgres")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as c:
-        create_database(c, "sigg_bench_agregacion", recreate=True)
-    bench = url.set(database="sigg_bench_agregacion").render_as_string(hide_password=False)
-    engine = make_engine(bench)
+    url = base_con_territorio(settings, "sigg_bench_agregacion")
+    engine = make_engine(url)
     with engine.begin() as conn:
-        upgrade(conn)
-        reglas = ReglasTerritorio.desde_directorio(PROJECT_ROOT / "data" / "municipios")
-        cargar_territorio(conn, fuente_por_defecto(settings.directorio_limites(), "2012"), reglas)
         cargar_demo(conn, settings.directorio_referencia())
         conn.execute(text("CREATE TABLE _semilla AS SELECT * FROM alianza"))
     engine.dispose()
-    return bench
+    return url
 
 
 def llenar(url: str, n: int) -> int:

@@ -17,17 +17,12 @@ import statistics
 import time
 from pathlib import Path
 
-import psycopg
+from comun import base_con_territorio
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from etl.fuente_territorio import ReglasTerritorio, fuente_por_defecto
-from etl.territorio import cargar_territorio
-from geo.cluster import PrivateCluster, create_database
-from geo.config import PROJECT_ROOT, Settings
-from geo.db import database_url, make_engine, postgis_version
+from geo.config import Settings
+from geo.db import make_engine, postgis_version
 from geo.lectura import leer_tabla
-from geo.migrate import upgrade
 from geo.registro.alianzas import programa
 from geo.registro.importacion import importar_alianzas
 
@@ -37,23 +32,6 @@ ENCABEZADO = (
     "Latitud;Longitud"
 )
 SECTORES = ("Riego tecnificado", "Agua para ganadería", "Apicultura", "Piscicultura")
-
-
-def preparar(settings: Settings) -> str:
-    if settings.usa_cluster_privado:
-        PrivateCluster.from_settings(settings).start()
-    url = make_url(database_url(settings))
-    admin = url.set(drivername="postgresql", database="postgres")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as c:
-        create_database(c, "sigg_bench", recreate=True)
-    bench = url.set(database="sigg_bench").render_as_string(hide_password=False)
-    engine = make_engine(bench)
-    with engine.begin() as conn:
-        upgrade(conn)
-        reglas = ReglasTerritorio.desde_directorio(PROJECT_ROOT / "data" / "municipios")
-        cargar_territorio(conn, fuente_por_defecto(settings.directorio_limites(), "2012"), reglas)
-    engine.dispose()
-    return bench
 
 
 def puntos(conn, n: int) -> list[tuple[str, float, float]]:  # type: ignore[no-untyped-def]
@@ -150,7 +128,7 @@ def main() -> None:
     parser.add_argument("--repeticiones", type=int, default=3)
     args = parser.parse_args()
     settings = Settings()
-    engine = make_engine(preparar(settings))
+    engine = make_engine(base_con_territorio(settings, "sigg_bench"))
     with engine.begin() as conn:
         pts = puntos(conn, args.filas)
         version = postgis_version(conn)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -34,6 +36,19 @@ def _fail(exc: SiggError) -> None:
     for linea in getattr(exc, "errores", [])[1:] if isinstance(exc, ErrorCargaTerritorio) else []:
         err.print(f"  - {linea}")
     raise typer.Exit(1)
+
+
+@contextmanager
+def _pasos(pasos: Sequence[str], final: str) -> Iterator[Callable[[str], None]]:
+    """A progress bar over named steps; the work reports each step by its name."""
+    with _progress() as progress:
+        tarea = progress.add_task(pasos[0], total=len(pasos))
+
+        def avance(msg: str) -> None:
+            progress.update(tarea, description=msg, completed=pasos.index(msg))
+
+        yield avance
+        progress.update(tarea, description=final, completed=len(pasos))
 
 
 def _progress() -> Progress:
@@ -203,14 +218,8 @@ def etl_territorio(
                     if conteos(conn).get(version, {}).get("municipios"):
                         console.print(f"Territorio {version} ya cargado: nada que hacer")
                         return
-            with _progress() as progress, engine.begin() as conn:
-                tarea = progress.add_task("Cargando territorio", total=len(PASOS))
-
-                def avance(msg: str) -> None:
-                    progress.update(tarea, description=msg, completed=PASOS.index(msg))
-
+            with _pasos(PASOS, "Territorio cargado") as avance, engine.begin() as conn:
                 reporte = cargar_territorio(conn, fuente, reglas, avance)
-                progress.update(tarea, description="Territorio cargado", completed=len(PASOS))
     except SiggError as exc:
         _fail(exc)
     _imprimir_reporte(reporte)
@@ -268,12 +277,11 @@ def etl_importar(
         if not archivo.exists():
             raise ErrorCargaTerritorio([f"el archivo {archivo} no existe"])
         tabla = leer_tabla(archivo.read_bytes(), archivo.name)
-        with connect(settings) as engine, _progress() as progress, engine.begin() as conn:
-            tarea = progress.add_task("Importando", total=len(PASOS))
-
-            def avance(msg: str) -> None:
-                progress.update(tarea, description=msg, completed=PASOS.index(msg))
-
+        with (
+            connect(settings) as engine,
+            _pasos(PASOS, "Hecho") as avance,
+            engine.begin() as conn,
+        ):
             resultado = importar_alianzas(
                 conn,
                 buscar_programa(conn, programa),
@@ -284,7 +292,6 @@ def etl_importar(
                 usuario=f"cli:{os.environ.get('USER', 'desconocido')}",
                 avance=avance,
             )
-            progress.update(tarea, description="Hecho", completed=len(PASOS))
     except SiggError as exc:
         _fail(exc)
     _imprimir_importacion(resultado, informe)
@@ -347,14 +354,8 @@ def etl_demo(
                     ).scalar():
                         console.print("Datos de demostración ya cargados: nada que hacer")
                         return
-            with _progress() as progress, engine.begin() as conn:
-                tarea = progress.add_task("Demo", total=len(PASOS))
-
-                def avance(msg: str) -> None:
-                    progress.update(tarea, description=msg, completed=PASOS.index(msg))
-
+            with _pasos(PASOS, "Demo cargada") as avance, engine.begin() as conn:
                 resumen = cargar_demo(conn, origen, semilla, avance)
-                progress.update(tarea, description="Demo cargada", completed=len(PASOS))
     except SiggError as exc:
         _fail(exc)
     console.print(

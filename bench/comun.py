@@ -1,0 +1,31 @@
+"""What the benchmarks share: a database of their own, migrated, with the 2012 territory."""
+
+from __future__ import annotations
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from etl.fuente_territorio import ReglasTerritorio, fuente_por_defecto
+from etl.territorio import cargar_territorio
+from geo.cluster import PrivateCluster, create_database
+from geo.config import PROJECT_ROOT, Settings
+from geo.db import database_url, make_engine
+from geo.migrate import upgrade
+
+
+def base_con_territorio(settings: Settings, nombre: str) -> str:
+    """Create database ``nombre`` afresh on the configured server and return its URL."""
+    if settings.usa_cluster_privado:
+        PrivateCluster.from_settings(settings).start()
+    url = make_url(database_url(settings))
+    admin = url.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as c:
+        create_database(c, nombre, recreate=True)
+    bench = url.set(database=nombre).render_as_string(hide_password=False)
+    engine = make_engine(bench)
+    with engine.begin() as conn:
+        upgrade(conn)
+        reglas = ReglasTerritorio.desde_directorio(PROJECT_ROOT / "data" / "municipios")
+        cargar_territorio(conn, fuente_por_defecto(settings.directorio_limites(), "2012"), reglas)
+    engine.dispose()
+    return bench
