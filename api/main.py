@@ -10,12 +10,15 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from xstatic.pkg import leaflet as xleaflet
+from xstatic.pkg import leaflet_markercluster as xcluster
 
 from api import errors
 from api.routes import (
     alianzas,
     estadisticas,
     importaciones,
+    mapa,
     organizaciones,
     salud,
     subproyectos,
@@ -57,7 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(organizaciones.router)
     app.include_router(subproyectos.router)
     app.include_router(estadisticas.router)
+    app.include_router(mapa.router)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
+    # Leaflet and its marker clusters come from their xstatic packages: no CDN, works offline.
+    app.mount("/vendor/leaflet", StaticFiles(directory=xleaflet.BASE_DIR), name="leaflet")
+    app.mount("/vendor/markercluster", StaticFiles(directory=xcluster.BASE_DIR), name="cluster")
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         ge=0,
         description="A point this close to a municipality but in no polygon is still placed in it",
     )
+    mapa_teselas: str | None = Field(
+        default=None,
+        description="Optional basemap tile URL ({z}/{x}/{y}); off by default: the map reads "
+        "well without one and field offices may have no internet",
+    )
     environment: str = "development"
 
     @field_validator("database_url")

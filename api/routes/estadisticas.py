@@ -58,7 +58,7 @@ def filtros(
 FiltrosDep = Annotated[Filtros, Depends(filtros)]
 
 
-def _contexto(
+def contexto(
     conn: Connection, settings: Settings, f: Filtros, nivel: NivelAgregacion
 ) -> tuple[Consulta, bool]:
     fila = conn.execute(
@@ -83,7 +83,7 @@ def agregados(
 ) -> dict[str, Any]:
     """Medidas agregadas por municipio, provincia, departamento, unidad operativa o país, con
     los filtros del registro. Lo que falta no es cero: va null con su motivo en ``sin_dato``."""
-    consulta, sintetico = _contexto(conn, settings, f, nivel)
+    consulta, sintetico = contexto(conn, settings, f, nivel)
     pedidas = [m.strip() for m in medidas.split(",")] if medidas else None
     data = estadisticas(conn, consulta, pedidas)
     return {
@@ -155,7 +155,7 @@ def un_reporte(
     """Las tablas del programa calculadas de los registros (solicitudes-por-unidad,
     solicitudes-por-sector, planes-por-unidad, convenios-por-unidad, subproyectos-por-etapa,
     marco-de-resultados), en JSON, CSV o XLSX."""
-    consulta, sintetico = _contexto(conn, settings, f, NivelAgregacion.unidad_operativa)
+    consulta, sintetico = contexto(conn, settings, f, NivelAgregacion.unidad_operativa)
     r = reporte(conn, nombre, consulta)
     if sintetico:
         r.notas.append("Datos SINTÉTICOS de demostración, calibrados a las tablas publicadas")

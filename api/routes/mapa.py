@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import text
+
+from api.deps import ConnDep, SettingsDep
+from api.routes.estadisticas import FiltrosDep, contexto
+from geo.agregacion import NivelAgregacion
+from geo.mapa import CLASIFICACIONES, MEDIDAS_MAPA, capa_web, como_geojson, lagos, valores
+from geo.mapa_html import mapa_html
+
+router = APIRouter(prefix="/api/v1/mapa", tags=["mapa"])
+
+Medida = Annotated[str, Query(description="Una de /api/v1/mapa/medidas")]
+Clasificacion = Annotated[str, Query(pattern="^(cuantiles|jenks|intervalos)$")]
+Clases = Annotated[int, Query(ge=3, le=7)]
+GEOJSON = "application/geo+json"
+
+
+@router.get("/medidas")
+def medidas(settings: SettingsDep) -> dict[str, Any]:
+    """Lo que se puede mapear, las clasificaciones y el mapa base (si hay uno configurado)."""
+    return {
+        "medidas": MEDIDAS_MAPA,
+        "clasificaciones": list(CLASIFICACIONES),
+        "teselas": settings.mapa_teselas,
+    }
+
+
+@router.get("/capa")
+def capa(
+    request: Request, conn: ConnDep, settings: SettingsDep, cartografia: str | None = None
+) -> Response:
+    """Los 339 municipios simplificados para la pantalla, en TopoJSON (bordes compartidos
+    simplificados una vez: sin huecos entre vecinos). Se guarda en el navegador (ETag)."""
+    c = capa_web(conn, cartografia or settings.cartografia)
+    etiqueta = f'"{c.etag}"'
+    cabeceras = {
+        "ETag": etiqueta,
+        "Cache-Control": "public, max-age=3600, must-revalidate",
+        "Vary": "Accept-Encoding",
+    }
+    if request.headers.get("if-none-match") == etiqueta:
+        return Response(status_code=304, headers=cabeceras)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(
+            c.gzip, media_type="application/json", headers=cabeceras | {"Content-Encoding": "gzip"}
+        )
+    return Response(gzip.decompress(c.gzip), media_type="application/json", headers=cabeceras)
+
+
+@router.get("/lagos")
+def cuerpos_de_agua(conn: ConnDep, settings: SettingsDep) -> Response:
+    return Response(
+        lagos(conn, settings.cartografia),
+        media_type=GEOJSON,
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+@router.get("/valores")
+def valores_de_medida(
+    conn: ConnDep,
+    settings: SettingsDep,
+    f: FiltrosDep,
+    nivel: NivelAgregacion = NivelAgregacion.municipio,
+    medida: Medida = "familias_por_mil_rurales",
+    clasificacion: Clasificacion = "cuantiles",
+    clases: Clases = 5,
+) -> dict[str, Any]:
+    """Solo los valores de una medida por unidad, con su clase (mapclassify) y la leyenda; la
+    geometría viaja una sola vez (/capa)."""
+    consulta, sintetico = contexto(conn, settings, f, nivel)
+    return {
+        "nivel": nivel,
+        "datos_sinteticos": sintetico,
+        **valores(conn, consulta, medida, clasificacion, clases),
+    }
+
+
+_PUNTOS = {
+    "alianzas": (
+        "SELECT a.id, a.codigo, a.nombre, a.etapa, a.familias, m.nombre AS municipio, "
+        "a.geom FROM alianza a"
+    ),
+    "subproyectos": (
+        "SELECT a.id, a.codigo, a.nombre, a.etapa, a.familias, "
+        "m.nombre AS municipio, a.geom FROM subproyecto_municipal a"
+    ),
+}
+
+
+@router.get("/puntos")
+def puntos(
+    conn: ConnDep,
+    f: FiltrosDep,
+    tipo: Annotated[str, Query(pattern="^(alianzas|subproyectos)$")] = "alianzas",
+) -> Response:
+    """Alianzas o subproyectos como puntos (GeoJSON armado en PostGIS), con el filtro
+    territorial y de programa."""
+    donde = ["p.codigo = :programa"]
+    params: dict[str, Any] = {"programa": f.programa}
+    for campo, valor in (
+        ("departamento_codigo", f.departamento),
+        ("unidad_operativa_codigo", f.unidad_operativa),
+        ("provincia_codigo", f.provincia),
+        ("codigo", f.municipio),
+    ):
+        if valor:
+            donde.append(f"m.{campo} = :{campo}")
+            params[campo] = valor
+    sql = (
+        f"SELECT json_build_object('type', 'FeatureCollection', 'features', "  # noqa: S608
+        "coalesce(json_agg(json_build_object('type', 'Feature', 'id', x.id, "
+        "'geometry', ST_AsGeoJSON(x.geom, 6)::json, 'properties', "
+        "json_build_object('codigo', x.codigo, 'nombre', x.nombre, 'etapa', x.etapa, "
+        "'familias', x.familias, 'municipio', x.municipio))), '[]'::json))::text "
+        f"FROM ({_PUNTOS[tipo]} JOIN programa p ON p.id = a.programa_id "
+        "JOIN municipio m ON m.cartografia = a.cartografia AND m.codigo = a.municipio_codigo "
+        f"WHERE {' AND '.join(donde)}) x"
+    )
+    return Response(str(conn.execute(text(sql), params).scalar_one()), media_type=GEOJSON)
+
+
+@router.get("/descarga")
+def descarga(
+    conn: ConnDep,
+    settings: SettingsDep,
+    f: FiltrosDep,
+    nivel: NivelAgregacion = NivelAgregacion.municipio,
+    medida: Medida = "familias_por_mil_rurales",
+    clasificacion: Clasificacion = "cuantiles",
+    clases: Clases = 5,
+    formato: Annotated[str, Query(pattern="^(geojson|csv|html)$")] = "geojson",
+) -> Response:
+    """Exactamente lo que está en pantalla: GeoJSON, CSV o el mapa en un HTML que abre sin
+    internet."""
+    consulta, sintetico = contexto(conn, settings, f, nivel)
+    datos = valores(conn, consulta, medida, clasificacion, clases)
+    nombre = f"sigg_{nivel.value}_{medida}"
+    nota = "Datos SINTÉTICOS de demostración" if sintetico else None
+    if formato == "csv":
+        salida = io.StringIO()
+        w = csv.writer(salida)
+        w.writerow(["codigo", "nombre", medida, "clase", "sin_dato"])
+        for codigo, u in datos["unidades"].items():
+            w.writerow([codigo, u["nombre"], u["valor"], u["clase"], u["sin_dato"] or ""])
+        return _adjunto(
+            ("\ufeff" + salida.getvalue()).encode(), "text/csv; charset=utf-8", f"{nombre}.csv"
+        )
+    fc = como_geojson(capa_web(conn, consulta.cartografia), nivel.value, datos)
+    if formato == "html":
+        return _adjunto(
+            mapa_html(fc, datos, f"SIGG: {datos['etiqueta']}", nota).encode(),
+            "text/html; charset=utf-8",
+            f"{nombre}.html",
+        )
+    if nota:
+        fc["nota"] = nota
+    return _adjunto(json.dumps(fc, ensure_ascii=False).encode(), GEOJSON, f"{nombre}.geojson")
+
+
+def _adjunto(cuerpo: bytes, tipo: str, archivo: str) -> Response:
+    return Response(
+        cuerpo,
+        media_type=tipo,
+        headers={"Content-Disposition": f'attachment; filename="{archivo}"'},
+    )

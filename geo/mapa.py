@@ -1,0 +1,223 @@
+"""What the map needs: the municipal layer simplified for the screen as one TopoJSON (shared
+borders simplified once, so neighbours never gap; the browser merges municipalities into
+provinces, departments and units from it), and per request only the values of one measure with
+their classes, computed with mapclassify."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import math
+import warnings
+from dataclasses import dataclass
+from threading import Lock
+from typing import Any
+
+import geopandas as gpd
+import mapclassify
+import topojson as tp
+from sqlalchemy import Connection, text
+
+from geo.agregacion import MEDIDAS, Consulta, estadisticas
+from geo.errors import EntradaInvalida
+
+# ColorBrewer YlGnBu: sequential and readable by colour-blind people (colorbrewer2.org).
+YLGNBU = {
+    3: ["#edf8b1", "#7fcdbb", "#2c7fb8"],
+    4: ["#ffffcc", "#a1dab4", "#41b6c4", "#225ea8"],
+    5: ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"],
+    6: ["#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494"],
+    7: ["#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84"],
+}
+SIN_DATO_COLOR = "#bdbdbd"
+CLASIFICACIONES = {
+    "cuantiles": mapclassify.Quantiles,
+    "jenks": mapclassify.FisherJenks,
+    "intervalos": mapclassify.EqualInterval,
+}
+# Measures a choropleth can show (single numbers), with their Spanish label.
+MEDIDAS_MAPA = {
+    "familias_por_mil_rurales": "Familias beneficiarias por 1.000 habitantes rurales (2012)",
+    "familias": "Familias beneficiarias",
+    "pct_mujeres": "Familias representadas por mujeres (%)",
+    "alianzas": "Alianzas",
+    "hectareas_riego": "Hectáreas con riego",
+    "monto_par_comprometido_bs": "Monto PAR comprometido (Bs)",
+    "monto_transferido_bs": "Monto transferido (Bs)",
+    "monto_descargado_bs": "Monto descargado (Bs)",
+    "monto_transferido_usd": "Monto transferido (US$)",
+    "transferido_por_familia_bs": "Transferido por familia (Bs)",
+    "cobertura_pct": "Cobertura: municipios con alianzas (%)",
+    "subproyectos": "Subproyectos municipales",
+}
+assert set(MEDIDAS_MAPA) <= set(MEDIDAS)
+
+
+@dataclass(frozen=True)
+class Capa:
+    gzip: bytes
+    etag: str
+    bytes_crudos: int
+    municipios: gpd.GeoDataFrame  # the same simplified shapes, for downloads
+
+
+_CACHE: dict[tuple[str, str], Capa] = {}
+_LOCK = Lock()
+
+
+def capa_web(conn: Connection, cartografia: str, tolerancia: float = 0.004) -> Capa:
+    """The municipal layer as gzip-compressed TopoJSON, built once per load of the
+    territory (the cache key includes the load time) and then served from memory."""
+    cargada = conn.execute(
+        text("SELECT cargada_en::text FROM cartografia WHERE codigo = :v"), {"v": cartografia}
+    ).scalar()
+    if cargada is None:
+        raise EntradaInvalida(f"cartografía '{cartografia}' no cargada", campo="cartografia")
+    clave = (cartografia, cargada)
+    with _LOCK:
+        if clave not in _CACHE:
+            _CACHE[clave] = _construir(conn, cartografia, tolerancia)
+        return _CACHE[clave]
+
+
+def _construir(conn: Connection, cartografia: str, tolerancia: float) -> Capa:
+    municipios = gpd.read_postgis(
+        text(
+            "SELECT codigo, nombre, provincia_codigo AS prov, departamento_codigo AS dep, "
+            "unidad_operativa_codigo AS uo, geom AS geometry FROM municipio "
+            "WHERE cartografia = :v ORDER BY codigo"
+        ),
+        conn,
+        geom_col="geometry",
+        params={"v": cartografia},
+    )
+    topo = tp.Topology(
+        municipios,
+        object_name="municipios",
+        prequantize=1e5,
+        toposimplify=tolerancia,
+        prevent_oversimplify=True,
+    )
+    crudo = topo.to_json().encode()
+    return Capa(
+        gzip.compress(crudo, 9),
+        hashlib.sha256(crudo).hexdigest()[:16],
+        len(crudo),
+        topo.to_gdf(crs=4326),
+    )
+
+
+def _clasificar(valores: list[float], metodo: str, k: int) -> list[float]:
+    """Upper bounds of the classes (fewer classes when there are fewer distinct values)."""
+    distintos = sorted(set(valores))
+    k = max(1, min(k, len(distintos)))
+    if k == 1 or len(distintos) <= k:
+        return distintos[-k:] if len(distintos) <= k else [distintos[-1]]
+    with warnings.catch_warnings():  # Fisher-Jenks warns it runs without numba: fine for 339
+        warnings.simplefilter("ignore", UserWarning)
+        return [float(b) for b in CLASIFICACIONES[metodo](valores, k=k).bins]
+
+
+def valores(conn: Connection, c: Consulta, medida: str, metodo: str, k: int) -> dict[str, Any]:
+    if medida not in MEDIDAS_MAPA:
+        raise EntradaInvalida(
+            f"medida '{medida}' no se puede mapear; use: {', '.join(MEDIDAS_MAPA)}", campo="medida"
+        )
+    if metodo not in CLASIFICACIONES:
+        raise EntradaInvalida(
+            f"clasificación '{metodo}' desconocida; use: {', '.join(CLASIFICACIONES)}",
+            campo="clasificacion",
+        )
+    if not 3 <= k <= 7:
+        raise EntradaInvalida("clases debe estar entre 3 y 7", campo="clases")
+    filas = estadisticas(conn, c, [medida])
+    conocidos = [f["valores"][medida] for f in filas if f["valores"][medida] is not None]
+    limites = _clasificar([float(v) for v in conocidos], metodo, k) if conocidos else []
+    colores = YLGNBU[max(3, len(limites))][-len(limites) :] if limites else []
+    unidades = {}
+    for f in filas:
+        v = f["valores"][medida]
+        clase = (
+            None
+            if v is None
+            else next((i for i, b in enumerate(limites) if v <= b + 1e-9), len(limites) - 1)
+        )
+        unidades[f["codigo"]] = {
+            "nombre": f["nombre"],
+            "valor": v,
+            "clase": clase,
+            "sin_dato": f["sin_dato"].get(medida),
+        }
+    desde = [min(conocidos)] + limites[:-1] if conocidos else []
+    clases = [
+        {
+            "desde": _redondo(a),
+            "hasta": _redondo(b),
+            "color": col,
+            "n": sum(1 for u in unidades.values() if u["clase"] == i),
+        }
+        for i, (a, b, col) in enumerate(zip(desde, limites, colores, strict=True))
+    ]
+    return {
+        "medida": medida,
+        "etiqueta": MEDIDAS_MAPA[medida],
+        "clasificacion": metodo,
+        "clases": clases,
+        "sin_dato": {
+            "color": SIN_DATO_COLOR,
+            "n": sum(1 for u in unidades.values() if u["clase"] is None),
+        },
+        "unidades": unidades,
+    }
+
+
+def _redondo(v: float) -> float:
+    if v == 0 or not math.isfinite(v):
+        return v
+    digitos = max(0, 3 - int(math.floor(math.log10(abs(v)))))
+    return round(v, digitos)
+
+
+def como_geojson(capa: Capa, nivel: str, datos: dict[str, Any]) -> dict[str, Any]:
+    """The features on screen: the simplified shapes of the level with their value and class."""
+    municipios = capa.municipios
+    clave = {
+        "municipio": "codigo",
+        "provincia": "prov",
+        "departamento": "dep",
+        "unidad_operativa": "uo",
+    }.get(nivel)
+    claves = municipios[clave] if clave else "BO"
+    # Simplification can leave a ring touching itself: repair before merging the shapes.
+    validos = municipios.assign(clave=claves, geometry=municipios.geometry.make_valid())
+    formas = validos[["clave", "geometry"]].dissolve(by="clave")
+    presentes = formas[formas.index.isin(list(datos["unidades"]))]
+    salida = json.loads(presentes.to_json(drop_id=True))
+    for feature, codigo in zip(salida["features"], presentes.index, strict=True):
+        u = datos["unidades"][codigo]
+        feature["id"] = codigo
+        feature["properties"] = {
+            "codigo": codigo,
+            "nombre": u["nombre"],
+            datos["medida"]: u["valor"],
+            "clase": u["clase"],
+            "sin_dato": u["sin_dato"],
+        }
+    return salida
+
+
+def lagos(conn: Connection, cartografia: str) -> str:
+    """Lakes and salt flats, lightly simplified, for the background (a few KB)."""
+    return str(
+        conn.execute(
+            text(
+                "SELECT json_build_object('type', 'FeatureCollection', 'features', "
+                "coalesce(json_agg(json_build_object('type', 'Feature', "
+                "'properties', json_build_object('nombre', nombre), "
+                "'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, 0.003), 4)::json)), "
+                "'[]'::json))::text FROM cuerpo_agua WHERE cartografia = :v"
+            ),
+            {"v": cartografia},
+        ).scalar_one()
+    )
