@@ -99,7 +99,7 @@ def _construir(conn: Connection, cartografia: str, tolerancia: float) -> Capa:
         toposimplify=tolerancia,
         prevent_oversimplify=True,
     )
-    crudo = topo.to_json().encode()
+    crudo = str(topo.to_json()).encode()
     return Capa(
         gzip.compress(crudo, 9),
         hashlib.sha256(crudo).hexdigest()[:16],

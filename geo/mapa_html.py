@@ -44,7 +44,7 @@ def mapa_html(fc: dict[str, Any], datos: dict[str, Any], titulo: str, nota: str 
         'display:inline-block;width:14px;height:14px"></span> Sin dato</div>'
     )
     cabecera = f"<h3>{escape(titulo)}</h3>" + (f"<p><b>{escape(nota)}</b></p>" if nota else "")
-    mapa.get_root().html.add_child(
+    mapa.get_root().html.add_child(  # type: ignore[attr-defined]
         folium.Element(
             '<div style="position:fixed;bottom:20px;left:20px;z-index:1000;background:white;'
             f'padding:8px;font:12px sans-serif">{cabecera}<b>{escape(datos["etiqueta"])}</b>'
