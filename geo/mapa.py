@@ -17,10 +17,19 @@ from typing import Any
 import geopandas as gpd
 import mapclassify
 import topojson as tp
-from sqlalchemy import Connection, text
+from sqlalchemy import JSON, Connection, Text, and_, cast, func, literal_column, select, text
 
 from geo.agregacion import MEDIDAS, Consulta, estadisticas
 from geo.errors import EntradaInvalida
+from geo.models import (
+    Alianza,
+    Municipio,
+    Organizacion,
+    Programa,
+    SubproyectoMunicipal,
+    tabla,
+)
+from geo.registro.consultas import Filtros, filtrar
 
 # ColorBrewer YlGnBu: sequential and readable by colour-blind people (colorbrewer2.org).
 YLGNBU = {
@@ -221,3 +230,73 @@ def lagos(conn: Connection, cartografia: str) -> str:
             {"v": cartografia},
         ).scalar_one()
     )
+
+
+def puntos_geojson(conn: Connection, f: Filtros, tipo: str) -> str:
+    """Alliances (every registry filter) or subprojects (program and territory) as a GeoJSON
+    FeatureCollection serialised by PostGIS."""
+    A, SP, M = tabla(Alianza), tabla(SubproyectoMunicipal), tabla(Municipio)
+    registro = A if tipo == "alianzas" else SP
+    desde: Any = registro.join(
+        M,
+        and_(M.c.cartografia == registro.c.cartografia, M.c.codigo == registro.c.municipio_codigo),
+    )
+    q = select(
+        registro.c.id,
+        registro.c.codigo,
+        registro.c.nombre,
+        registro.c.etapa,
+        registro.c.familias,
+        M.c.nombre.label("municipio"),
+        registro.c.geom,
+    )
+    if tipo == "alianzas":
+        if f.q:
+            desde = desde.outerjoin(
+                tabla(Organizacion), tabla(Organizacion).c.id == A.c.organizacion_id
+            )
+        q = filtrar(q.select_from(desde), f)
+    else:
+        q = q.select_from(desde).where(
+            registro.c.programa_id
+            == select(tabla(Programa).c.id)
+            .where(tabla(Programa).c.codigo == f.programa)
+            .scalar_subquery()
+        )
+        for col, valor in (
+            (M.c.departamento_codigo, f.departamento),
+            (M.c.unidad_operativa_codigo, f.unidad_operativa),
+            (M.c.provincia_codigo, f.provincia),
+            (M.c.codigo, f.municipio),
+        ):
+            if valor:
+                q = q.where(col == valor)
+    x = q.subquery("x")
+    feature = func.json_build_object(
+        "type",
+        "Feature",
+        "id",
+        x.c.id,
+        "geometry",
+        cast(func.ST_AsGeoJSON(x.c.geom, 6), JSON),
+        "properties",
+        func.json_build_object(
+            "codigo",
+            x.c.codigo,
+            "nombre",
+            x.c.nombre,
+            "etapa",
+            x.c.etapa,
+            "familias",
+            x.c.familias,
+            "municipio",
+            x.c.municipio,
+        ),
+    )
+    coleccion = func.json_build_object(
+        "type",
+        "FeatureCollection",
+        "features",
+        func.coalesce(func.json_agg(feature), literal_column("'[]'::json")),
+    )
+    return str(conn.execute(select(cast(coleccion, Text))).scalar_one())

@@ -21,6 +21,8 @@ if [ -z "${SIGG_DATABASE_URL:-}" ]; then
   need_apt postgresql-15
   need_apt postgresql-15-postgis-3
 fi
+# The browser tests drive Debian's Chromium (never a downloaded one).
+if [ "$mode" = test ]; then need_apt chromium; fi
 python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
   || need_apt python3-venv
 if [ "${#apt_missing[@]}" -gt 0 ]; then

@@ -7,12 +7,19 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import text
 
 from api.deps import ConnDep, SettingsDep
 from api.routes.estadisticas import FiltrosDep, contexto
 from geo.agregacion import NivelAgregacion
-from geo.mapa import CLASIFICACIONES, MEDIDAS_MAPA, capa_web, como_geojson, lagos, valores
+from geo.mapa import (
+    CLASIFICACIONES,
+    MEDIDAS_MAPA,
+    capa_web,
+    como_geojson,
+    lagos,
+    puntos_geojson,
+    valores,
+)
 from geo.mapa_html import mapa_html
 
 router = APIRouter(prefix="/api/v1/mapa", tags=["mapa"])
@@ -84,48 +91,15 @@ def valores_de_medida(
     }
 
 
-_PUNTOS = {
-    "alianzas": (
-        "SELECT a.id, a.codigo, a.nombre, a.etapa, a.familias, m.nombre AS municipio, "
-        "a.geom FROM alianza a"
-    ),
-    "subproyectos": (
-        "SELECT a.id, a.codigo, a.nombre, a.etapa, a.familias, "
-        "m.nombre AS municipio, a.geom FROM subproyecto_municipal a"
-    ),
-}
-
-
 @router.get("/puntos")
 def puntos(
     conn: ConnDep,
     f: FiltrosDep,
     tipo: Annotated[str, Query(pattern="^(alianzas|subproyectos)$")] = "alianzas",
 ) -> Response:
-    """Alianzas o subproyectos como puntos (GeoJSON armado en PostGIS), con el filtro
-    territorial y de programa."""
-    donde = ["p.codigo = :programa"]
-    params: dict[str, Any] = {"programa": f.programa}
-    for campo, valor in (
-        ("departamento_codigo", f.departamento),
-        ("unidad_operativa_codigo", f.unidad_operativa),
-        ("provincia_codigo", f.provincia),
-        ("codigo", f.municipio),
-    ):
-        if valor:
-            donde.append(f"m.{campo} = :{campo}")
-            params[campo] = valor
-    sql = (
-        f"SELECT json_build_object('type', 'FeatureCollection', 'features', "  # noqa: S608
-        "coalesce(json_agg(json_build_object('type', 'Feature', 'id', x.id, "
-        "'geometry', ST_AsGeoJSON(x.geom, 6)::json, 'properties', "
-        "json_build_object('codigo', x.codigo, 'nombre', x.nombre, 'etapa', x.etapa, "
-        "'familias', x.familias, 'municipio', x.municipio))), '[]'::json))::text "
-        f"FROM ({_PUNTOS[tipo]} JOIN programa p ON p.id = a.programa_id "
-        "JOIN municipio m ON m.cartografia = a.cartografia AND m.codigo = a.municipio_codigo "
-        f"WHERE {' AND '.join(donde)}) x"
-    )
-    return Response(str(conn.execute(text(sql), params).scalar_one()), media_type=GEOJSON)
+    """Alianzas (con todos los filtros del registro) o subproyectos (programa y territorio)
+    como puntos; el GeoJSON se arma en PostGIS."""
+    return Response(puntos_geojson(conn, f, tipo), media_type=GEOJSON)
 
 
 @router.get("/descarga")

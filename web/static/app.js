@@ -26,7 +26,8 @@ let puntosSubproyectos = null;
 let nombresMunicipio = {};
 
 const BOLIVIA = [[-22.9, -69.7], [-9.7, -57.4]];
-const mapa = L.map("mapa", { zoomSnap: 0.25, attributionControl: true }).fitBounds(BOLIVIA);
+// maxZoom is needed by the marker clusters when no tile layer sets one.
+const mapa = L.map("mapa", { zoomSnap: 0.25, maxZoom: 14, attributionControl: true }).fitBounds(BOLIVIA);
 mapa.createPane("contornos");
 mapa.getPane("contornos").style.zIndex = 450;
 mapa.getPane("contornos").style.pointerEvents = "none";
@@ -147,7 +148,9 @@ function dibujar() {
     },
   }).addTo(mapa);
   capa.eachLayer((l) => { if (l.getElement) { const e = l.getElement(); if (e) { e.setAttribute("tabindex", "0"); e.setAttribute("data-codigo", l.options.codigo); } } });
-  if (estado.pila && visibles.features.length) mapa.fitBounds(capa.getBounds(), { padding: [10, 10] });
+  const acotado = estado.pila || estado.unidad_operativa || estado.departamento || estado.provincia || estado.municipio;
+  if (acotado && visibles.features.length) mapa.fitBounds(capa.getBounds(), { padding: [10, 10] });
+  else if (!acotado) mapa.fitBounds(BOLIVIA);
 }
 function recolorear() {
   capa.eachLayer((l) => l.setStyle(estilo(l.options.codigo)));
@@ -177,7 +180,9 @@ async function actualizar({ geometria } = { geometria: true }) {
   if (geometria || !capa || nivelAnterior !== estado.nivel) { dibujar(); capa.nivel = estado.nivel; } else recolorear();
   pintarLeyenda();
   enlacesDescarga();
-  document.getElementById("mapa").dataset.listo = String(Date.now());
+  const contenedor = document.getElementById("mapa");
+  contenedor.dataset.listo = String(Date.now());
+  contenedor.dataset.ms = String(Math.round(performance.now()));  // read by bench/pagina.py
   tablero();
   if (estado.sel && !document.getElementById("panel-titulo").textContent) panel(estado.sel);
 }
@@ -352,6 +357,13 @@ function enlazar() {
   form.addEventListener("submit", (e) => e.preventDefault());
   document.getElementById("volver").addEventListener("click", volver);
 }
+window.addEventListener("hashchange", () => {
+  // A shared link pasted into the same tab: take its state.
+  leerHash();
+  aFormulario();
+  migas();
+  actualizar();
+});
 async function iniciar() {
   leerHash();
   try {
