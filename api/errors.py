@@ -18,6 +18,7 @@ from geo.errors import (
     ErrorCargaTerritorio,
     FaltaVersion,
     NoEncontrado,
+    ParametroInvalido,
     SiggError,
     TerritorioNoCargado,
     VersionObsoleta,
@@ -28,6 +29,7 @@ log = logging.getLogger("sigg.api")
 
 STATUS: dict[type[SiggError], int] = {
     NoEncontrado: 404,
+    ParametroInvalido: 400,
     Conflicto: 409,
     FaltaVersion: 428,
     VersionObsoleta: 412,

@@ -19,6 +19,7 @@ from api.routes import (
     estadisticas,
     importaciones,
     mapa,
+    ogc,
     organizaciones,
     salud,
     subproyectos,
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(subproyectos.router)
     app.include_router(estadisticas.router)
     app.include_router(mapa.router)
+    app.include_router(ogc.router)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
     # Leaflet and its marker clusters come from their xstatic packages: no CDN, works offline.
     app.mount("/vendor/leaflet", StaticFiles(directory=xleaflet.BASE_DIR), name="leaflet")

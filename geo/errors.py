@@ -27,6 +27,13 @@ class EntradaInvalida(SiggError):
     titulo = "Entrada inválida"
 
 
+class ParametroInvalido(EntradaInvalida):
+    """A malformed request to a standard service (OGC API): 400, as the standard expects."""
+
+    codigo = "parametro-invalido"
+    titulo = "Parámetro no válido"
+
+
 class PuntoFueraDeBolivia(EntradaInvalida):
     codigo = "fuera-de-bolivia"
     titulo = "El punto está fuera de Bolivia"

@@ -1,0 +1,175 @@
+"""Reading the published collections: pages of features for OGC API - Features, one feature,
+extents, and a constant-memory stream of every feature for exports. Features are serialised as
+GeoJSON by PostGIS (json_build_object + ST_AsGeoJSON); user input only ever arrives as bound
+values or as names checked against the collection's attribute list."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from geo.agregacion import Consulta, NivelAgregacion, estadisticas
+from geo.errors import NoEncontrado, ParametroInvalido
+from geo.publicacion import MEDIDAS_TERRITORIO, NIVEL_DE, Coleccion
+from geo.registro.consultas import Filtros
+
+
+@dataclass(frozen=True)
+class Seleccion:
+    cartografia: str
+    programa: str
+    bbox: tuple[float, float, float, float] | None = None
+    fechas: tuple[date | None, date | None] | None = None
+    propiedades: tuple[tuple[str, str], ...] = ()
+    srid: int = 4326
+
+
+def _donde(c: Coleccion, s: Seleccion) -> tuple[str, dict[str, Any]]:
+    condiciones = ["p.codigo = :programa"] if c.por_programa else ["r.cartografia = :v"]
+    params: dict[str, Any] = {"programa": s.programa, "v": s.cartografia}
+    if s.bbox:
+        condiciones.append(
+            f"ST_Intersects({c.geom_sql}, ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326))"
+        )
+        params |= dict(zip(("x1", "y1", "x2", "y2"), s.bbox, strict=True))
+    if s.fechas:
+        if c.temporal is None:
+            raise ParametroInvalido(
+                f"la colección {c.id} no tiene dimensión temporal", campo="datetime"
+            )
+        inicio, fin = s.fechas
+        if inicio:
+            condiciones.append(f"{c.temporal} >= :t1")
+            params["t1"] = inicio
+        if fin:
+            condiciones.append(f"{c.temporal} <= :t2")
+            params["t2"] = fin
+    for i, (nombre, valor) in enumerate(s.propiedades):
+        a = c.atributo(nombre)
+        if a is None:
+            raise ParametroInvalido(
+                f"'{nombre}' no es un atributo filtrable de {c.id}; vea "
+                f"/collections/{c.id}/queryables",
+                campo=nombre,
+            )
+        condiciones.append(f"{a.sql} = :p{i}")
+        params[f"p{i}"] = _tipado(a.tipo, nombre, valor)
+    return " AND ".join(condiciones), params
+
+
+def _tipado(tipo: str, nombre: str, valor: str) -> Any:
+    try:
+        return int(valor) if tipo == "integer" else float(valor) if tipo == "number" else valor
+    except ValueError as exc:
+        raise ParametroInvalido(
+            f"{nombre} debe ser {'entero' if tipo == 'integer' else 'número'}", campo=nombre
+        ) from exc
+
+
+def _feature_sql(c: Coleccion, srid: int = 4326, decimales: int = 7) -> str:
+    props = ", ".join(f"'{a.nombre}', {a.sql}" for a in c.atributos)
+    geom = c.geom_sql if srid == 4326 else f"ST_Transform({c.geom_sql}, {int(srid)})"
+    # RFC 7946: counter-clockwise exterior rings (no-op for points).
+    return (
+        f"json_build_object('type', 'Feature', 'id', {c.id_sql}, 'geometry', "
+        f"ST_AsGeoJSON(ST_ForcePolygonCCW({geom}), {decimales})::json, "
+        f"'properties', json_build_object({props}))::text"
+    )
+
+
+def pagina(
+    conn: Connection, c: Coleccion, s: Seleccion, limite: int, desplazamiento: int
+) -> tuple[list[dict[str, Any]], int]:
+    donde, params = _donde(c, s)
+    total = conn.execute(
+        text(f"SELECT count(*) FROM {c.desde} WHERE {donde}"),  # noqa: S608
+        params,
+    ).scalar_one()
+    filas = (
+        conn.execute(
+            text(
+                f"SELECT {_feature_sql(c)} FROM {c.desde} WHERE {donde} "  # noqa: S608
+                f"ORDER BY {c.orden} LIMIT :limite OFFSET :desde"
+            ),
+            params | {"limite": limite, "desde": desplazamiento},
+        )
+        .scalars()
+        .all()
+    )
+    features = [json.loads(f) for f in filas]
+    _con_medidas(conn, c, s, features)
+    return features, int(total)
+
+
+def una(conn: Connection, c: Coleccion, s: Seleccion, fid: str) -> dict[str, Any]:
+    donde, params = _donde(c, s)
+    clave = f"{c.id_sql} = :fid" if c.id_sql.endswith(".codigo") else f"{c.id_sql}::text = :fid"
+    fila = conn.execute(
+        text(f"SELECT {_feature_sql(c)} FROM {c.desde} WHERE {donde} AND {clave}"),  # noqa: S608
+        params | {"fid": fid},
+    ).scalar()
+    if fila is None:
+        raise NoEncontrado(f"{c.id}: no existe el elemento '{fid}'", campo="featureId")
+    features = [json.loads(fila)]
+    _con_medidas(conn, c, s, features)
+    return features[0]
+
+
+def _con_medidas(
+    conn: Connection, c: Coleccion, s: Seleccion, features: list[dict[str, Any]]
+) -> None:
+    """Territorial units carry the program's aggregated measures (one engine query)."""
+    if c.id not in NIVEL_DE or not features:
+        return
+    consulta = Consulta(
+        NivelAgregacion(NIVEL_DE[c.id]), s.cartografia, Filtros(programa=s.programa), 1.0
+    )
+    medidas = {
+        u["codigo"]: u["valores"] for u in estadisticas(conn, consulta, list(MEDIDAS_TERRITORIO))
+    }
+    for f in features:
+        f["properties"].update(medidas.get(f["id"], dict.fromkeys(MEDIDAS_TERRITORIO)))
+
+
+def extension(conn: Connection, c: Coleccion, s: Seleccion) -> dict[str, Any]:
+    donde, params = _donde(c, s)
+    tiempo = f", min({c.temporal})::text AS t1, max({c.temporal})::text AS t2" if c.temporal else ""
+    fila = conn.execute(
+        text(
+            f"SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)"  # noqa: S608
+            f"{', t1, t2' if c.temporal else ''} FROM (SELECT ST_Extent({c.geom_sql}) AS b{tiempo} "
+            f"FROM {c.desde} WHERE {donde}) x"
+        ),
+        params,
+    ).first()
+    caja = [round(v, 6) for v in fila[:4]] if fila and fila[0] is not None else None
+    salida: dict[str, Any] = {
+        "spatial": {
+            "bbox": [caja or [-69.7, -22.9, -57.4, -9.6]],
+            "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        }
+    }
+    if c.temporal:
+        salida["temporal"] = {
+            "interval": [[fila[4], fila[5]] if fila else [None, None]],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        }
+    return salida
+
+
+def flujo(engine: Engine, c: Coleccion, s: Seleccion, decimales: int = 7) -> Iterator[str]:
+    """Every selected feature as GeoJSON text, one at a time from a server-side cursor: memory
+    does not grow with the number of features."""
+    donde, params = _donde(c, s)
+    sql = text(
+        f"SELECT {_feature_sql(c, s.srid, decimales)} FROM {c.desde} "  # noqa: S608
+        f"WHERE {donde} ORDER BY {c.orden}"
+    )
+    with engine.connect() as conn:
+        resultado = conn.execution_options(stream_results=True, yield_per=2000).execute(sql, params)
+        yield from resultado.scalars()
