@@ -17,6 +17,7 @@ from api import errors
 from api.routes import (
     alianzas,
     estadisticas,
+    exportar,
     importaciones,
     mapa,
     ogc,
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(estadisticas.router)
     app.include_router(mapa.router)
     app.include_router(ogc.router)
+    app.include_router(exportar.router)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
     # Leaflet and its marker clusters come from their xstatic packages: no CDN, works offline.
     app.mount("/vendor/leaflet", StaticFiles(directory=xleaflet.BASE_DIR), name="leaflet")

@@ -29,7 +29,7 @@ class Seleccion:
     srid: int = 4326
 
 
-def _donde(c: Coleccion, s: Seleccion) -> tuple[str, dict[str, Any]]:
+def donde_sql(c: Coleccion, s: Seleccion) -> tuple[str, dict[str, Any]]:
     condiciones = ["p.codigo = :programa"] if c.por_programa else ["r.cartografia = :v"]
     params: dict[str, Any] = {"programa": s.programa, "v": s.cartografia}
     if s.bbox:
@@ -85,7 +85,7 @@ def _feature_sql(c: Coleccion, srid: int = 4326, decimales: int = 7) -> str:
 def pagina(
     conn: Connection, c: Coleccion, s: Seleccion, limite: int, desplazamiento: int
 ) -> tuple[list[dict[str, Any]], int]:
-    donde, params = _donde(c, s)
+    donde, params = donde_sql(c, s)
     total = conn.execute(
         text(f"SELECT count(*) FROM {c.desde} WHERE {donde}"),  # noqa: S608
         params,
@@ -107,7 +107,7 @@ def pagina(
 
 
 def una(conn: Connection, c: Coleccion, s: Seleccion, fid: str) -> dict[str, Any]:
-    donde, params = _donde(c, s)
+    donde, params = donde_sql(c, s)
     clave = f"{c.id_sql} = :fid" if c.id_sql.endswith(".codigo") else f"{c.id_sql}::text = :fid"
     fila = conn.execute(
         text(f"SELECT {_feature_sql(c)} FROM {c.desde} WHERE {donde} AND {clave}"),  # noqa: S608
@@ -137,7 +137,7 @@ def _con_medidas(
 
 
 def extension(conn: Connection, c: Coleccion, s: Seleccion) -> dict[str, Any]:
-    donde, params = _donde(c, s)
+    donde, params = donde_sql(c, s)
     tiempo = f", min({c.temporal})::text AS t1, max({c.temporal})::text AS t2" if c.temporal else ""
     fila = conn.execute(
         text(
@@ -165,7 +165,7 @@ def extension(conn: Connection, c: Coleccion, s: Seleccion) -> dict[str, Any]:
 def flujo(engine: Engine, c: Coleccion, s: Seleccion, decimales: int = 7) -> Iterator[str]:
     """Every selected feature as GeoJSON text, one at a time from a server-side cursor: memory
     does not grow with the number of features."""
-    donde, params = _donde(c, s)
+    donde, params = donde_sql(c, s)
     sql = text(
         f"SELECT {_feature_sql(c, s.srid, decimales)} FROM {c.desde} "  # noqa: S608
         f"WHERE {donde} ORDER BY {c.orden}"

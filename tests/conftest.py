@@ -133,3 +133,52 @@ def demo_client(
     app.dependency_overrides[get_conn] = lambda: demo_conn
     with TestClient(app) as test_client:
         yield test_client
+
+
+def _puerto_libre() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def servidor(demo_engine: Engine) -> Iterator[str]:
+    """The API on loopback over the demo database, in a process of its own, for real clients
+    (Chromium, GDAL: GDAL holds the GIL while it waits for HTTP, so not in a thread)."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    puerto = _puerto_libre()
+    url = demo_engine.url.render_as_string(hide_password=False)
+    proceso = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(puerto),
+            "--log-level",
+            "warning",
+        ],
+        env=os.environ | {"SIGG_DATABASE_URL": url},
+        cwd=PROJECT_ROOT,
+    )
+    base = f"http://127.0.0.1:{puerto}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(base + "/api/v1/health", timeout=1)  # noqa: S310
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield base
+    proceso.terminate()
+    proceso.wait(timeout=10)

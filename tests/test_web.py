@@ -3,44 +3,15 @@ API serving the calibrated demo on loopback, with every request beyond localhost
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
-from sqlalchemy import Engine, text
-
-from api.main import create_app
+from sqlalchemy import text
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def _puerto_libre() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def servidor(demo_engine: Engine, settings) -> Iterator[str]:
-    app = create_app(settings)
-    app.state.engine = demo_engine
-    puerto = _puerto_libre()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=puerto, log_level="warning"))
-    hilo = threading.Thread(target=server.run, daemon=True)
-    hilo.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{puerto}"
-    server.should_exit = True
-    hilo.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
