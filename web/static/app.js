@@ -149,8 +149,8 @@ function dibujar() {
   }).addTo(mapa);
   capa.eachLayer((l) => { if (l.getElement) { const e = l.getElement(); if (e) { e.setAttribute("tabindex", "0"); e.setAttribute("data-codigo", l.options.codigo); } } });
   const acotado = estado.pila || estado.unidad_operativa || estado.departamento || estado.provincia || estado.municipio;
-  if (acotado && visibles.features.length) mapa.fitBounds(capa.getBounds(), { padding: [10, 10] });
-  else if (!acotado) mapa.fitBounds(BOLIVIA);
+  if (acotado && visibles.features.length) mapa.fitBounds(capa.getBounds(), { padding: [10, 10], animate: false });
+  else if (!acotado) mapa.fitBounds(BOLIVIA, { animate: false });
 }
 function recolorear() {
   capa.eachLayer((l) => l.setStyle(estilo(l.options.codigo)));
