@@ -90,13 +90,26 @@ def geojson(engine: Engine, c: Coleccion, s: Seleccion, lineas: bool = False) ->
     else:
         fuente = flujo(engine, c, s)
     if lineas:
-        for f in fuente:
-            yield (f + "\n").encode()
+        yield from _en_bloques(f + "\n" for f in fuente)
         return
     yield b'{"type": "FeatureCollection", "features": ['
-    for i, f in enumerate(fuente):
-        yield (("," if i else "") + f).encode()
+    yield from _en_bloques(("," if i else "") + f for i, f in enumerate(fuente))
     yield b"]}"
+
+
+def _en_bloques(partes: Iterator[str], tam: int = 256 * 1024) -> Iterator[bytes]:
+    """Features grouped into blocks of about 256 KB: one write per block, not per feature,
+    while memory stays bounded by the block."""
+    bloque: list[str] = []
+    acumulado = 0
+    for parte in partes:
+        bloque.append(parte)
+        acumulado += len(parte)
+        if acumulado >= tam:
+            yield "".join(bloque).encode()
+            bloque, acumulado = [], 0
+    if bloque:
+        yield "".join(bloque).encode()
 
 
 def _consulta_tabular(c: Coleccion, s: Seleccion) -> tuple[str, dict[str, Any]]:
