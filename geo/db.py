@@ -7,7 +7,6 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 from geo.cluster import PrivateCluster
 from geo.config import Settings
@@ -25,10 +24,6 @@ def make_engine(url: str, **kwargs) -> Engine:  # type: ignore[no-untyped-def]
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)
-
-
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 def safe_url(url: str) -> str:

@@ -16,7 +16,6 @@ from geo.agregacion import Consulta, NivelAgregacion, estadisticas
 from geo.dominio import ETAPAS_SUBPROYECTO, SECTORES
 from geo.errors import NoEncontrado
 from geo.indicadores import indicadores
-from geo.registro.consultas import Filtros
 
 
 @dataclass
@@ -259,7 +258,3 @@ def como_xlsx(r: Reporte) -> bytes:
     salida = io.BytesIO()
     libro.save(salida)
     return salida.getvalue()
-
-
-def filtros_por_defecto(programa: str) -> Filtros:
-    return Filtros(programa=programa)
