@@ -12,6 +12,7 @@ from api.routes.alianzas import usuario
 from geo.models import SubproyectoMunicipal, tabla
 from geo.registro import subproyectos as sp
 from geo.registro.alianzas import programa
+from geo.registro.consultas import como_feature
 from geo.registro.escritura import fijar_usuario
 from geo.registro.esquemas import SubproyectoEntrada
 from geo.registro.versiones import bloquear
@@ -20,18 +21,8 @@ router = APIRouter(prefix="/api/v1/subproyectos", tags=["subproyectos"])
 GEOJSON = "application/geo+json"
 
 
-def _feature(d: dict[str, Any]) -> dict[str, Any]:
-    props = {k: v for k, v in d.items() if k not in ("lon", "lat")}
-    return {
-        "type": "Feature",
-        "id": d["id"],
-        "properties": props,
-        "geometry": {"type": "Point", "coordinates": [d["lon"], d["lat"]]},
-    }
-
-
 def _salida(d: dict[str, Any], geojson: bool = False, status: int = 200) -> JSONResponse:
-    cuerpo = _feature(d) if geojson else d
+    cuerpo = como_feature(d) if geojson else d
     return JSONResponse(
         jsonable_encoder(cuerpo),
         status_code=status,
@@ -67,7 +58,7 @@ def listar(
             "type": "FeatureCollection",
             "numberMatched": total,
             "numberReturned": len(data),
-            "features": [_feature(d) for d in data],
+            "features": [como_feature(d) for d in data],
         }
         return JSONResponse(jsonable_encoder(cuerpo), media_type=GEOJSON)
     return {"data": jsonable_encoder(data), "count": total, "limit": limit, "offset": offset}
