@@ -85,14 +85,14 @@ def conn(engine: Engine) -> Iterator[Connection]:
         transaction.rollback()
 
 
-@pytest.fixture
-def client(engine: Engine, conn: Connection, settings: Settings) -> Iterator[TestClient]:
+def cliente_en(engine: Engine, conn: Connection, settings: Settings) -> Iterator[TestClient]:
+    """A test client whose requests run inside the test's transaction: a route's commit
+    releases a savepoint, a failed request rolls its savepoint back, and the test's transaction
+    is still rolled back at the end."""
     app = create_app(settings)
     app.state.engine = engine
     app.dependency_overrides[get_conn] = lambda: conn
 
-    # A route's commit releases a savepoint and a failed request rolls its savepoint back;
-    # the test's transaction is still rolled back at the end.
     def session() -> Iterator[Session]:
         with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
             yield s
@@ -100,6 +100,11 @@ def client(engine: Engine, conn: Connection, settings: Settings) -> Iterator[Tes
     app.dependency_overrides[get_session] = session
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def client(engine: Engine, conn: Connection, settings: Settings) -> Iterator[TestClient]:
+    yield from cliente_en(engine, conn, settings)
 
 
 @pytest.fixture(scope="session")
@@ -128,11 +133,7 @@ def demo_conn(demo_engine: Engine) -> Iterator[Connection]:
 def demo_client(
     demo_engine: Engine, demo_conn: Connection, settings: Settings
 ) -> Iterator[TestClient]:
-    app = create_app(settings)
-    app.state.engine = demo_engine
-    app.dependency_overrides[get_conn] = lambda: demo_conn
-    with TestClient(app) as test_client:
-        yield test_client
+    yield from cliente_en(demo_engine, demo_conn, settings)
 
 
 def _puerto_libre() -> int:

@@ -340,56 +340,31 @@ def test_bad_statistics_requests_get_clear_errors(demo_client, url, status, text
     assert texto in r.text
 
 
-def test_manual_indicator_value_is_entered_with_its_source_and_can_be_sin_dato(
-    demo_engine, settings
-):
-    from fastapi.testclient import TestClient
-    from sqlalchemy.orm import Session
-
-    from api.deps import get_conn, get_session
-    from api.main import create_app
-
-    with demo_engine.connect() as conn:
-        trans = conn.begin()
-        app = create_app(settings)
-        app.state.engine = demo_engine
-        app.dependency_overrides[get_conn] = lambda: conn
-
-        def sesion():
-            with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
-                yield s
-
-        app.dependency_overrides[get_session] = sesion
-        with TestClient(app) as client:
-            r = client.post(
-                "/api/v1/indicadores/R3/valores",
-                json={"periodo": "2023", "valor": 71, "fuente": "Encuesta 2023"},
-            )
-            assert r.status_code == 204
-            r3 = next(
-                i for i in client.get("/api/v1/indicadores").json()["data"] if i["codigo"] == "R3"
-            )
-            assert (r3["valor"], r3["periodo"], r3["fuente"]) == (71, "2023", "Encuesta 2023")
-            client.post(
-                "/api/v1/indicadores/R3/valores",
-                json={
-                    "periodo": "2024",
-                    "valor": None,
-                    "fuente": "Informe 2024",
-                    "nota": "No se levantó la encuesta",
-                },
-            )
-            r3 = next(
-                i for i in client.get("/api/v1/indicadores").json()["data"] if i["codigo"] == "R3"
-            )
-            assert (r3["valor"], r3["estado"], r3["motivo"]) == (
-                None,
-                "sin dato",
-                "No se levantó la encuesta",
-            )
-            calculado = client.post(
-                "/api/v1/indicadores/R5/valores",
-                json={"periodo": "2023", "valor": 1, "fuente": "xyz"},
-            )
-            assert calculado.status_code == 422 and "se calcula" in calculado.json()["detail"]
-        trans.rollback()
+def test_manual_indicator_value_is_entered_with_its_source_and_can_be_sin_dato(demo_client):
+    client = demo_client
+    r = client.post(
+        "/api/v1/indicadores/R3/valores",
+        json={"periodo": "2023", "valor": 71, "fuente": "Encuesta 2023"},
+    )
+    assert r.status_code == 204
+    r3 = next(i for i in client.get("/api/v1/indicadores").json()["data"] if i["codigo"] == "R3")
+    assert (r3["valor"], r3["periodo"], r3["fuente"]) == (71, "2023", "Encuesta 2023")
+    client.post(
+        "/api/v1/indicadores/R3/valores",
+        json={
+            "periodo": "2024",
+            "valor": None,
+            "fuente": "Informe 2024",
+            "nota": "No se levantó la encuesta",
+        },
+    )
+    r3 = next(i for i in client.get("/api/v1/indicadores").json()["data"] if i["codigo"] == "R3")
+    assert (r3["valor"], r3["estado"], r3["motivo"]) == (
+        None,
+        "sin dato",
+        "No se levantó la encuesta",
+    )
+    calculado = client.post(
+        "/api/v1/indicadores/R5/valores", json={"periodo": "2023", "valor": 1, "fuente": "xyz"}
+    )
+    assert calculado.status_code == 422 and "se calcula" in calculado.json()["detail"]
