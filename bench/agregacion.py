@@ -13,20 +13,18 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import psycopg
-from comun import base_con_territorio
+from comun import base_con_territorio, servidor_sigg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from etl.demo_carga import cargar_demo
 from geo.agregacion import SUMAS, Consulta, NivelAgregacion, estadisticas
-from geo.config import PROJECT_ROOT, Settings
+from geo.config import Settings
 from geo.db import make_engine, postgis_version
 from geo.dominio import ETAPAS, ETAPAS_CICLO, ORDEN_ETAPA
 from geo.registro.consultas import Filtros
@@ -111,34 +109,13 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     url = base(settings)
-    servidor = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.main:create_app",
-            "--factory",
-            "--port",
-            str(PUERTO),
-            "--log-level",
-            "warning",
-        ],
-        env=os.environ | {"SIGG_DATABASE_URL": url},
-        cwd=PROJECT_ROOT,
-    )
     lineas = [
         "| alianzas | nivel | endpoint ms (HTTP) | engine in-process ms | bare GROUP BY ms "
         "| endpoint / bare |",
         "|---:|---|---:|---:|---:|---:|",
     ]
-    try:
+    with servidor_sigg(url, PUERTO):
         cliente = httpx.Client(base_url=f"http://127.0.0.1:{PUERTO}", timeout=120)
-        for _ in range(50):
-            try:
-                cliente.get("/api/v1/health")
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
         crudo = psycopg.connect(
             make_url(url).set(drivername="postgresql").render_as_string(hide_password=False),
             autocommit=True,
@@ -171,8 +148,6 @@ def main() -> None:
                 print(lineas[-1], flush=True)
         with make_engine(url).connect() as conn:
             version = postgis_version(conn)
-    finally:
-        servidor.terminate()
     texto = "\n".join(
         [
             "# Aggregation benchmark",

@@ -1,7 +1,16 @@
-"""What the benchmarks share: a database of their own, migrated, with the 2012 territory."""
+"""What the benchmarks share: a database of their own, migrated, with the 2012 territory, and
+the SIGG server in a process of its own on loopback."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
@@ -29,3 +38,40 @@ def base_con_territorio(settings: Settings, nombre: str) -> str:
         cargar_territorio(conn, fuente_por_defecto(settings.directorio_limites(), "2012"), reglas)
     engine.dispose()
     return bench
+
+
+def esperar(url: str, intentos: int = 300) -> None:
+    """Wait until ``url`` answers."""
+    for _ in range(intentos):
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} no respondió")
+
+
+@contextmanager
+def servidor_sigg(url_db: str, puerto: int) -> Iterator[subprocess.Popen[bytes]]:
+    """The API over ``url_db`` served by uvicorn on 127.0.0.1:``puerto`` until the block ends."""
+    proceso = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.main:create_app",
+            "--factory",
+            "--port",
+            str(puerto),
+            "--log-level",
+            "warning",
+        ],
+        env=os.environ | {"SIGG_DATABASE_URL": url_db},
+        cwd=PROJECT_ROOT,
+    )
+    try:
+        esperar(f"http://127.0.0.1:{puerto}/api/v1/health")
+        yield proceso
+    finally:
+        proceso.terminate()
+        proceso.wait()

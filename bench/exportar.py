@@ -14,18 +14,17 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 from agregacion import llenar
-from comun import base_con_territorio
+from comun import base_con_territorio, esperar, servidor_sigg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from etl.demo_carga import cargar_demo
-from geo.config import PROJECT_ROOT, Settings
+from geo.config import Settings
 from geo.db import make_engine
 
 TIPG = Path(__file__).parent / ".venv-tipg" / "bin" / "python"
@@ -36,16 +35,6 @@ def _memoria_pico_kb(pid: int) -> int:
         if linea.startswith("VmHWM:"):
             return int(linea.split()[1])
     return 0
-
-
-def _esperar(url: str) -> None:
-    for _ in range(300):
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} no respondió")
 
 
 def _descargar(url: str) -> tuple[float, int]:
@@ -59,29 +48,10 @@ def _descargar(url: str) -> tuple[float, int]:
 
 
 def sigg(url_db: str, n: int) -> tuple[float, int, int]:
-    proceso = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.main:create_app",
-            "--factory",
-            "--port",
-            "8771",
-            "--log-level",
-            "warning",
-        ],
-        env=os.environ | {"SIGG_DATABASE_URL": url_db},
-        cwd=PROJECT_ROOT,
-    )
-    try:
-        _esperar("http://127.0.0.1:8771/api/v1/health")
+    with servidor_sigg(url_db, 8771) as proceso:
         base = _memoria_pico_kb(proceso.pid)
         segundos, tam = _descargar("http://127.0.0.1:8771/api/v1/exportar/alianzas?formato=geojson")
         return segundos, tam, _memoria_pico_kb(proceso.pid) - base
-    finally:
-        proceso.terminate()
-        proceso.wait()
 
 
 def tipg(url_db: str, n: int) -> tuple[float, int, int]:
@@ -97,7 +67,7 @@ def tipg(url_db: str, n: int) -> tuple[float, int, int]:
         cwd="/tmp",
     )
     try:
-        _esperar("http://127.0.0.1:8772/collections")
+        esperar("http://127.0.0.1:8772/collections")
         base = _memoria_pico_kb(proceso.pid)
         segundos, tam = _descargar(
             f"http://127.0.0.1:8772/collections/public.alianza/items?limit={n}&f=geojson"
