@@ -14,11 +14,14 @@ from starlette.exceptions import HTTPException
 
 from geo.errors import (
     Conflicto,
+    DemasiadasSolicitudes,
     EntradaInvalida,
     ErrorCargaTerritorio,
     FaltaVersion,
+    NoAutenticado,
     NoEncontrado,
     ParametroInvalido,
+    Prohibido,
     SiggError,
     TerritorioNoCargado,
     VersionObsoleta,
@@ -28,6 +31,9 @@ from geo.registro.esquemas import traducir
 log = logging.getLogger("sigg.api")
 
 STATUS: dict[type[SiggError], int] = {
+    NoAutenticado: 401,
+    Prohibido: 403,
+    DemasiadasSolicitudes: 429,
     NoEncontrado: 404,
     ParametroInvalido: 400,
     Conflicto: 409,
@@ -78,7 +84,12 @@ def _traducir(error: dict[str, Any]) -> dict[str, Any]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(SiggError)
     async def _sigg(_: Request, exc: SiggError) -> JSONResponse:
-        return problema(_status(exc), exc.titulo, exc.mensaje, exc.codigo, **exc.extra)
+        respuesta = problema(_status(exc), exc.titulo, exc.mensaje, exc.codigo, **exc.extra)
+        if isinstance(exc, NoAutenticado):
+            respuesta.headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, DemasiadasSolicitudes):
+            respuesta.headers["Retry-After"] = str(exc.extra["reintentar_en"])
+        return respuesta
 
     @app.exception_handler(RequestValidationError)
     async def _validacion(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -104,6 +115,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _sin_base(_: Request, exc: OperationalError) -> JSONResponse:
+        if (negado := _negado_por_la_base(exc)) is not None:
+            return negado
         log.error("base de datos no disponible: %s", exc)
         return problema(
             503,
@@ -114,6 +127,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _db(_: Request, exc: DBAPIError) -> JSONResponse:
+        if (negado := _negado_por_la_base(exc)) is not None:
+            return negado
         log.exception("error de base de datos", exc_info=exc)
         return problema(500, "Error interno", "error de base de datos", "interno")
 
@@ -137,3 +152,16 @@ def _integridad_a_http(exc: IntegrityError) -> tuple[int, str]:
     nombre = getattr(diag, "constraint_name", None) or ""
     detalle = _RESTRICCIONES.get(nombre) or getattr(diag, "message_primary", None) or str(orig)
     return (409 if sqlstate in ("23505", "23503") else 422), detalle
+
+
+def _negado_por_la_base(exc: DBAPIError) -> JSONResponse | None:
+    """The guard trigger's refusals (geo.acceso): outside the user's unit or role (42501) and
+    changes to a validated record (55000)."""
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    diag = getattr(exc.orig, "diag", None)
+    mensaje = getattr(diag, "message_primary", None) or str(exc.orig)
+    if sqlstate == "42501":
+        return problema(403, Prohibido.titulo, mensaje, Prohibido.codigo)
+    if sqlstate == "55000":
+        return problema(409, "Registro validado", mensaje, "registro-bloqueado")
+    return None

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -23,6 +24,7 @@ from api.routes import (
     ogc,
     organizaciones,
     salud,
+    sesion,
     subproyectos,
     territorio,
 )
@@ -32,8 +34,32 @@ from geo.db import database_url, make_engine
 WEB = Path(__file__).resolve().parents[1] / "web" / "static"
 
 
+# The pages load only their own scripts and styles (Leaflet sets inline styles on its panes);
+# text entered by the public can never run as script, even if a page forgot to escape it.
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https:; connect-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'"
+)
+
+
+async def _cabeceras_de_seguridad(request: Request, call_next: Any) -> Response:
+    respuesta: Response = await call_next(request)
+    respuesta.headers.setdefault("X-Content-Type-Options", "nosniff")
+    respuesta.headers.setdefault("Referrer-Policy", "same-origin")
+    # Not on /docs (Swagger UI runs inline scripts) nor on downloaded maps (opened from disk).
+    if (
+        respuesta.headers.get("content-type", "").startswith("text/html")
+        and not request.url.path.startswith(("/docs", "/redoc"))
+        and "attachment" not in respuesta.headers.get("content-disposition", "")
+    ):
+        respuesta.headers.setdefault("Content-Security-Policy", _CSP)
+    return respuesta
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    settings.comprobar_secretos()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,9 +79,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.limitadores = {}
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.middleware("http")(_cabeceras_de_seguridad)
     errors.install(app)
     app.include_router(salud.router)
+    app.include_router(sesion.router)
     app.include_router(territorio.router)
     app.include_router(alianzas.router)
     app.include_router(importaciones.router)

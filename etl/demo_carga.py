@@ -79,6 +79,7 @@ def cargar_demo(
     paso(PASOS[7])
     n_bo = _bo481(conn, referencia, rnd)
     conn.execute(text("UPDATE programa SET sintetico = true WHERE codigo IN ('PAR2', 'BO481')"))
+    _validar_todo(conn)
     return {
         "alianzas": len(planes),
         "seguimientos": n_seg,
@@ -87,7 +88,28 @@ def cargar_demo(
     }
 
 
+_DEMO = "SELECT id FROM programa WHERE codigo IN ('PAR2', 'BO481')"
+
+
+def _validar_todo(conn: Connection) -> None:
+    """The demo stands for the program's published, already validated figures: the public site
+    shows them. New records entered on top of it go through the verification."""
+    for t in ("alianza", "subproyecto_municipal"):
+        conn.execute(
+            text(f"UPDATE {t} SET estado = 'validado' WHERE programa_id IN ({_DEMO})")  # noqa: S608
+        )
+
+
 def _vaciar(conn: Connection, programa_id: int) -> None:
+    # Validated records are locked: reopen them (audited as the "demo" user) before replacing.
+    for t in ("alianza", "subproyecto_municipal"):
+        conn.execute(
+            text(
+                f"UPDATE {t} SET estado = 'observado' WHERE programa_id = :p "  # noqa: S608
+                "AND estado = 'validado'"
+            ),
+            {"p": programa_id},
+        )
     for sql in (
         "DELETE FROM subproyecto_municipal WHERE programa_id = :p",
         "DELETE FROM alianza WHERE programa_id = :p",

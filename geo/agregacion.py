@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, literal, select
 
+from geo.acceso import condicion_lectura
 from geo.dominio import ETAPAS, ETAPAS_CICLO, ORDEN_ETAPA
 from geo.errors import EntradaInvalida
 from geo.models import (
@@ -135,6 +136,9 @@ def _subproyectos(f: Filtros) -> Any:
     )
     if f.programa:
         q = q.where(PR.c.codigo == f.programa)
+    limite = condicion_lectura(SP, f.alcance, f.solo_validados)
+    if limite is not None:
+        q = q.where(limite)
     return q.subquery("sm")
 
 

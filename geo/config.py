@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The repository root, for a source checkout (editable install). The private cluster and the
 # default boundary folder are found relative to it.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# Published in the source: good for development only, refused anywhere else.
+CLAVE_DESARROLLO = "desarrollo-no-usar-en-produccion"
 
 
 class Settings(BaseSettings):
@@ -53,7 +55,22 @@ class Settings(BaseSettings):
         description="Optional basemap tile URL ({z}/{x}/{y}); off by default: the map reads "
         "well without one and field offices may have no internet",
     )
-    environment: str = "development"
+    environment: str = Field(
+        default="development",
+        description="development, or anything else (production): then a real signing key is "
+        "required",
+    )
+    clave_secreta: SecretStr = Field(
+        default=SecretStr(CLAVE_DESARROLLO),
+        description="Signs the session tokens (JWT HS256); at least 32 characters in production",
+    )
+    token_minutos: int = Field(default=30, ge=1, le=24 * 60, description="Session token life")
+    limite_reclamos: str = Field(
+        default="5/10 minutes", description="Complaints one address may file (limits notation)"
+    )
+    limite_ingresos: str = Field(
+        default="10/minute", description="Login attempts one address may make"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -64,6 +81,18 @@ class Settings(BaseSettings):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
+
+    def comprobar_secretos(self) -> None:
+        """Outside development, refuse to run with the published development key."""
+        if self.environment == "development":
+            return
+        clave = self.clave_secreta.get_secret_value()
+        if clave == CLAVE_DESARROLLO or len(clave) < 32:
+            raise ValueError(
+                "SIGG_CLAVE_SECRETA no está definida (o tiene menos de 32 caracteres) y "
+                f"SIGG_ENVIRONMENT={self.environment}: defina una clave propia, p. ej. con "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
 
     @property
     def usa_cluster_privado(self) -> bool:

@@ -93,3 +93,42 @@ def resolver(valor: str, opciones: dict[str, str]) -> str | None:
         if k in (clave(codigo), clave(etiqueta)):
             return codigo
     return None
+
+
+# Who may do what (see geo/acceso.py). A unit user and a técnico belong to one operational unit.
+ROLES = {
+    "nacional": "Coordinación nacional",
+    "unidad": "Unidad operativa",
+    "tecnico": "Técnico de campo",
+}
+
+# The three-level verification: field staff register, the unit verifies, national coordination
+# validates. "observado" is a record sent back with observations.
+ESTADOS = {
+    "registrado": "Registrado",
+    "observado": "Observado",
+    "verificado": "Verificado por la unidad",
+    "validado": "Validado por coordinación nacional",
+}
+# action -> (states it starts from, state it leads to, roles allowed)
+ACCIONES_VERIFICACION: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
+    "verificar": (("registrado", "observado"), "verificado", ("unidad", "nacional")),
+    "observar": (("registrado", "verificado"), "observado", ("unidad", "nacional")),
+    "validar": (("verificado",), "validado", ("nacional",)),
+    "reabrir": (("validado",), "observado", ("nacional",)),
+}
+
+# Complaints (reclamos) of the public information system, answered within PLAZO_RECLAMO days.
+CANALES_RECLAMO = {
+    "web": "Sitio web",
+    "telefono": "Teléfono",
+    "presencial": "Presencial",
+    "buzon": "Buzón",
+    "correo": "Correo",
+}
+ESTADOS_RECLAMO = {
+    "recibido": "Recibido",
+    "en_atencion": "En atención",
+    "respondido": "Respondido",
+}
+PLAZO_RECLAMO = 30

@@ -78,3 +78,29 @@ class FaltaVersion(SiggError):
 class VersionObsoleta(SiggError):
     codigo = "version"
     titulo = "El registro cambió"
+
+
+class NoAutenticado(SiggError):
+    """No valid credentials: a missing, expired or forged token (401)."""
+
+    codigo = "no-autenticado"
+    titulo = "Inicie sesión"
+
+
+class Prohibido(SiggError):
+    """Authenticated, but this user may not do this to this record (403)."""
+
+    codigo = "prohibido"
+    titulo = "No permitido"
+
+
+class Bloqueado(Conflicto):
+    """A validated record: locked until national coordination reopens it (409)."""
+
+    codigo = "registro-bloqueado"
+    titulo = "Registro validado"
+
+
+class DemasiadasSolicitudes(SiggError):
+    codigo = "demasiadas-solicitudes"
+    titulo = "Demasiadas solicitudes"

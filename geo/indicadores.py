@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from geo.acceso import Alcance, condicion_lectura_sql
 from geo.errors import EntradaInvalida, NoEncontrado
 
 # Per alliance: its unit and a summary of its monitoring (cycle 0 is the baseline).
@@ -31,7 +32,7 @@ b AS (
     FROM alianza a
     JOIN municipio m ON m.cartografia = a.cartografia AND m.codigo = a.municipio_codigo
     LEFT JOIN s ON s.alianza_id = a.id
-    WHERE a.programa_id = :p)
+    WHERE a.programa_id = :p AND {alcance_a})
 """
 _ALIANZAS = {
     "r5": "sum(familias) FILTER (WHERE con_convenio)",
@@ -59,13 +60,20 @@ _SIN_MODULO = {"3.2.1": "el módulo de reclamos aún no registra reclamos"}
 MOTIVO_SIN_REGISTROS = "sin registros que permitan calcularlo"
 
 
-def _por_unidad(conn: Connection, programa_id: int) -> dict[str | None, dict[str, Any]]:
-    """Every computable indicator per unit (key) and nationally (key None), in two queries."""
+def _por_unidad(
+    conn: Connection, programa_id: int, alcance: Alcance | None = None
+) -> dict[str | None, dict[str, Any]]:
+    """Every computable indicator per unit (key) and nationally (key None), in two queries,
+    over the records ``alcance`` may read (all of them for a trusted caller)."""
     salida: dict[str | None, dict[str, Any]] = {}
+    cond_a, params = condicion_lectura_sql("a", alcance)
+    cond_sp, _ = condicion_lectura_sql("sp", alcance)
+    params |= {"p": programa_id}
+    base = _BASE.replace("{alcance_a}", cond_a or "true")
     cols = ", ".join(f'{expr} AS "{k}"' for k, expr in _ALIANZAS.items())
     for fila in conn.execute(
-        text(f"{_BASE} SELECT uo, {cols} FROM b GROUP BY GROUPING SETS ((uo), ())"),  # noqa: S608
-        {"p": programa_id},
+        text(f"{base} SELECT uo, {cols} FROM b GROUP BY GROUPING SETS ((uo), ())"),  # noqa: S608
+        params,
     ).mappings():
         salida.setdefault(fila["uo"], {}).update({k: fila[k] for k in _ALIANZAS})
     cols = ", ".join(f'{expr} AS "{k}"' for k, expr in _SUBPROYECTOS.items())
@@ -73,9 +81,10 @@ def _por_unidad(conn: Connection, programa_id: int) -> dict[str | None, dict[str
         text(
             f"SELECT m.unidad_operativa_codigo AS uo, {cols} FROM subproyecto_municipal sp "  # noqa: S608
             "JOIN municipio m ON m.cartografia = sp.cartografia AND m.codigo = sp.municipio_codigo "
-            "WHERE sp.programa_id = :p GROUP BY GROUPING SETS ((m.unidad_operativa_codigo), ())"
+            f"WHERE sp.programa_id = :p AND {cond_sp or 'true'} "
+            "GROUP BY GROUPING SETS ((m.unidad_operativa_codigo), ())"
         ),
-        {"p": programa_id},
+        params,
     ).mappings():
         salida.setdefault(fila["uo"], {}).update({k: fila[k] for k in _SUBPROYECTOS})
     return salida
@@ -103,7 +112,9 @@ def _con_meta(ind: dict[str, Any], valor: Any, motivo: str | None) -> dict[str, 
     return ind
 
 
-def indicadores(conn: Connection, programa_id: int) -> list[dict[str, Any]]:
+def indicadores(
+    conn: Connection, programa_id: int, alcance: Alcance | None = None
+) -> list[dict[str, Any]]:
     filas = conn.execute(
         text(
             "SELECT i.id, i.codigo, i.nombre, i.unidad, i.linea_base, i.meta, i.frecuencia, "
@@ -114,7 +125,7 @@ def indicadores(conn: Connection, programa_id: int) -> list[dict[str, Any]]:
         ),
         {"p": programa_id},
     ).mappings()
-    calculados = _por_unidad(conn, programa_id).get(None, {})
+    calculados = _por_unidad(conn, programa_id, alcance).get(None, {})
     salida = []
     for f in filas:
         ind = {
@@ -158,7 +169,9 @@ def indicadores(conn: Connection, programa_id: int) -> list[dict[str, Any]]:
     return salida
 
 
-def por_unidad(conn: Connection, programa_id: int, codigo: str) -> list[dict[str, Any]]:
+def por_unidad(
+    conn: Connection, programa_id: int, codigo: str, alcance: Alcance | None = None
+) -> list[dict[str, Any]]:
     """A computable indicator for each operational unit (every unit, with or without data)."""
     fila = conn.execute(
         text("SELECT calculo, meta FROM indicador WHERE programa_id = :p AND codigo = :c"),
@@ -172,7 +185,7 @@ def por_unidad(conn: Connection, programa_id: int, codigo: str) -> list[dict[str
             "registra por periodo para todo el programa",
             campo="codigo",
         )
-    valores = _por_unidad(conn, programa_id)
+    valores = _por_unidad(conn, programa_id, alcance)
     unidades = conn.execute(
         text(
             "SELECT u.codigo, u.nombre FROM unidad_operativa u JOIN programa p "

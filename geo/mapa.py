@@ -19,6 +19,7 @@ import mapclassify
 import topojson as tp
 from sqlalchemy import JSON, Connection, Text, and_, cast, func, literal_column, select, text
 
+from geo.acceso import condicion_lectura
 from geo.agregacion import MEDIDAS, Consulta, estadisticas
 from geo.errors import EntradaInvalida
 from geo.models import (
@@ -247,6 +248,7 @@ def puntos_geojson(conn: Connection, f: Filtros, tipo: str) -> str:
         registro.c.nombre,
         registro.c.etapa,
         registro.c.familias,
+        registro.c.estado,
         M.c.nombre.label("municipio"),
         registro.c.geom,
     )
@@ -271,6 +273,9 @@ def puntos_geojson(conn: Connection, f: Filtros, tipo: str) -> str:
         ):
             if valor:
                 q = q.where(col == valor)
+        limite = condicion_lectura(SP, f.alcance, f.solo_validados)
+        if limite is not None:
+            q = q.where(limite)
     x = q.subquery("x")
     feature = func.json_build_object(
         "type",
@@ -291,6 +296,8 @@ def puntos_geojson(conn: Connection, f: Filtros, tipo: str) -> str:
             x.c.familias,
             "municipio",
             x.c.municipio,
+            "estado",
+            x.c.estado,
         ),
     )
     coleccion = func.json_build_object(

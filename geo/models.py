@@ -265,6 +265,9 @@ class _Ubicado:
     geom: Mapped[Any] = _punto()
     precision_ubicacion: Mapped[int] = mapped_column(SmallInteger)
     alertas: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    # The three-level verification (geo.dominio.ESTADOS); the last observation when sent back.
+    estado: Mapped[str] = mapped_column(String(16), server_default=text("'registrado'"))
+    observacion: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     creado_en: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     actualizado_en: Mapped[datetime] = mapped_column(
@@ -282,6 +285,9 @@ def _ubicado_args(tabla: str) -> tuple[Any, ...]:
         UniqueConstraint("programa_id", "codigo", name=f"uq_{tabla}_programa_codigo"),
         CheckConstraint(_BOLIVIA_EXTENT, name="en_bolivia"),
         CheckConstraint("precision_ubicacion IN (1, 2, 3, 4)", name="precision"),
+        CheckConstraint(
+            "estado IN ('registrado', 'observado', 'verificado', 'validado')", name="estado"
+        ),
         Index(f"ix_{tabla}_geom", "geom", postgresql_using="gist"),
         Index(f"ix_{tabla}_municipio", "cartografia", "municipio_codigo"),
     )
@@ -514,6 +520,95 @@ class Auditoria(Base):
     momento: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     antes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     despues: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class Usuario(Base):
+    """A staff account. National users see and change everything; unit users and técnicos
+    belong to one operational unit (its code: stable across cartographies)."""
+
+    __tablename__ = "usuario"
+    __table_args__ = (
+        CheckConstraint("rol IN ('nacional', 'unidad', 'tecnico')", name="rol"),
+        CheckConstraint(
+            "(rol = 'nacional') = (unidad_operativa_codigo IS NULL)", name="unidad_segun_rol"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nombre_usuario: Mapped[str] = mapped_column(String(64), unique=True)
+    nombre: Mapped[str] = mapped_column(Text)
+    rol: Mapped[str] = mapped_column(String(16))
+    unidad_operativa_codigo: Mapped[str | None] = mapped_column(String(16))
+    clave_hash: Mapped[str] = mapped_column(Text)
+    activo: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    creado_en: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Verificacion(Base):
+    """Each move of a record through registrado -> verificado -> validado: who, when, why."""
+
+    __tablename__ = "verificacion"
+    __table_args__ = (Index("ix_verificacion_registro", "tabla", "registro_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    tabla: Mapped[str] = mapped_column(String(32))
+    registro_id: Mapped[int] = mapped_column(BigInteger)
+    accion: Mapped[str] = mapped_column(String(16))
+    desde: Mapped[str] = mapped_column(String(16))
+    hacia: Mapped[str] = mapped_column(String(16))
+    usuario: Mapped[str] = mapped_column(Text)
+    momento: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    comentario: Mapped[str | None] = mapped_column(Text)
+
+
+class Reclamo(Base):
+    """A complaint filed by anyone about a municipality or an alliance, answered by the staff of
+    the unit within 30 days (indicator 3.2.1). The contact fields are personal data: staff only."""
+
+    __tablename__ = "reclamo"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["cartografia", "municipio_codigo"],
+            ["municipio.cartografia", "municipio.codigo"],
+            name="fk_reclamo_municipio",
+        ),
+        CheckConstraint(
+            "canal IN ('web', 'telefono', 'presencial', 'buzon', 'correo')", name="canal"
+        ),
+        CheckConstraint("estado IN ('recibido', 'en_atencion', 'respondido')", name="estado"),
+        CheckConstraint(
+            "(estado = 'respondido') = (respuesta IS NOT NULL AND respondido IS NOT NULL)",
+            name="respuesta_segun_estado",
+        ),
+        CheckConstraint("respondido IS NULL OR respondido >= recibido", name="fechas"),
+        CheckConstraint(
+            "length(asunto) <= 200 AND length(descripcion) <= 4000 "
+            "AND coalesce(length(respuesta), 0) <= 4000",
+            name="largo",
+        ),
+        Index("ix_reclamo_municipio", "cartografia", "municipio_codigo"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    codigo: Mapped[str] = mapped_column(String(16), unique=True)
+    programa_id: Mapped[int] = mapped_column(ForeignKey("programa.id"))
+    cartografia: Mapped[str] = mapped_column(String(16))
+    municipio_codigo: Mapped[str] = mapped_column(String(6))
+    alianza_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alianza.id", ondelete="SET NULL"), index=True
+    )
+    recibido: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+    canal: Mapped[str] = mapped_column(String(16))
+    asunto: Mapped[str] = mapped_column(Text)
+    descripcion: Mapped[str] = mapped_column(Text)
+    nombre_contacto: Mapped[str | None] = mapped_column(Text)
+    contacto: Mapped[str | None] = mapped_column(Text)
+    estado: Mapped[str] = mapped_column(String(16), server_default=text("'recibido'"))
+    respuesta: Mapped[str | None] = mapped_column(Text)
+    respondido: Mapped[date | None] = mapped_column(Date)
+    respondido_por: Mapped[str | None] = mapped_column(Text)
+    creado_en: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
 
 def tabla(modelo: type[Base]) -> Table:

@@ -207,7 +207,7 @@ def marco(conn: Connection, c: Consulta) -> Reporte:
         "fuente",
         "motivo",
     ]
-    filas = [{k: i.get(k) for k in columnas} for i in indicadores(conn, pid)]
+    filas = [{k: i.get(k) for k in columnas} for i in indicadores(conn, pid, c.filtros.alcance)]
     return Reporte("marco-de-resultados", "Marco de resultados", columnas, filas)
 
 

@@ -4,7 +4,9 @@ runs in a transaction that is rolled back at the end."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -23,7 +25,8 @@ from geo.config import PROJECT_ROOT, Settings
 from geo.db import make_engine
 from geo.migrate import upgrade
 
-TEST_DB = "sigg_test"
+# Another name lets two test runs share one server (e.g. two checkouts, or parallel work).
+TEST_DB = os.environ.get("SIGG_TEST_DB", "sigg_test")
 
 
 def _server_url(settings: Settings) -> str:
@@ -85,10 +88,31 @@ def conn(engine: Engine) -> Iterator[Connection]:
         transaction.rollback()
 
 
-def cliente_en(engine: Engine, conn: Connection, settings: Settings) -> Iterator[TestClient]:
+def cabeceras(settings: Settings, rol: str | None, unidad: str | None = None) -> dict[str, str]:
+    """The Authorization header of a signed token for a user of ``rol`` (None: the public)."""
+    if rol is None:
+        return {}
+    from api.seguridad import emitir
+    from geo.cuentas import Usuario
+
+    nombre = f"{rol}.{unidad or 'bo'}".lower()
+    token, _ = emitir(settings, Usuario(0, nombre, nombre, rol, unidad, True))
+    return {"Authorization": f"Bearer {token}"}
+
+
+def cliente_en(
+    engine: Engine, conn: Connection, settings: Settings, rol: str | None = "nacional"
+) -> Iterator[TestClient]:
     """A test client whose requests run inside the test's transaction: a route's commit
     releases a savepoint, a failed request rolls its savepoint back, and the test's transaction
-    is still rolled back at the end."""
+    is still rolled back at the end. It acts as national coordination unless ``rol`` says
+    otherwise (None: the public, with no token)."""
+    app = aplicacion_en(engine, conn, settings)
+    with TestClient(app, headers=cabeceras(settings, rol)) as test_client:
+        yield test_client
+
+
+def aplicacion_en(engine: Engine, conn: Connection, settings: Settings) -> Any:
     app = create_app(settings)
     app.state.engine = engine
     app.dependency_overrides[get_conn] = lambda: conn
@@ -98,8 +122,7 @@ def cliente_en(engine: Engine, conn: Connection, settings: Settings) -> Iterator
             yield s
 
     app.dependency_overrides[get_session] = session
-    with TestClient(app) as test_client:
-        yield test_client
+    return app
 
 
 @pytest.fixture
@@ -107,12 +130,31 @@ def client(engine: Engine, conn: Connection, settings: Settings) -> Iterator[Tes
     yield from cliente_en(engine, conn, settings)
 
 
+@pytest.fixture
+def publico(engine: Engine, conn: Connection, settings: Settings) -> Iterator[TestClient]:
+    """A client with no token: the public."""
+    yield from cliente_en(engine, conn, settings, rol=None)
+
+
+@pytest.fixture
+def como(
+    engine: Engine, conn: Connection, settings: Settings
+) -> Callable[[str | None, str | None], TestClient]:
+    """``como("unidad", "CHACO")``: a client acting as that user, in the test's transaction."""
+    app = aplicacion_en(engine, conn, settings)
+
+    def cliente(rol: str | None, unidad: str | None = None) -> TestClient:
+        return TestClient(app, headers=cabeceras(settings, rol, unidad))
+
+    return cliente
+
+
 @pytest.fixture(scope="session")
 def demo_engine(settings: Settings, reglas: ReglasTerritorio) -> Iterator[Engine]:
     """A database of its own holding the calibrated demo (the registry tests need an empty one)."""
     from etl.demo_carga import cargar_demo
 
-    engine = make_engine(_test_url(settings, "sigg_test_demo"))
+    engine = make_engine(_test_url(settings, f"{TEST_DB}_demo"))
     with engine.begin() as conn:
         upgrade(conn)
         cargar_territorio(conn, fuente_por_defecto(settings.directorio_limites(), "2012"), reglas)

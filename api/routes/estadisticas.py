@@ -9,8 +9,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection, text
 
 from api.deps import ConnDep, SessionDep, SettingsDep
+from api.seguridad import AlcanceDep, PersonalDep
+from geo.acceso import PUBLICO, fijar
 from geo.agregacion import MEDIDAS, Consulta, NivelAgregacion, estadisticas
 from geo.config import Settings
+from geo.errors import Prohibido
 from geo.indicadores import indicadores, por_unidad, registrar_valor
 from geo.registro.alianzas import programa as buscar_programa
 from geo.registro.consultas import Filtros
@@ -37,8 +40,14 @@ def filtros(
     convocatoria: str | None = None,
     desde: Annotated[date | None, Query(description="Fecha de solicitud desde")] = None,
     hasta: date | None = None,
+    validados: Annotated[
+        bool, Query(description="Solo registros validados (el público ve siempre solo esos)")
+    ] = False,
+    quien: AlcanceDep = PUBLICO,
 ) -> Filtros:
     return Filtros(
+        alcance=quien,
+        solo_validados=validados,
         programa=programa,
         departamento=departamento,
         provincia=provincia,
@@ -98,18 +107,22 @@ def agregados(
 
 
 @router.get("/indicadores")
-def marco(conn: ConnDep, programa: str = "PAR2") -> dict[str, Any]:
-    """El marco de resultados: valor, meta, % de la meta, o "sin dato" con su motivo."""
+def marco(conn: ConnDep, quien: AlcanceDep, programa: str = "PAR2") -> dict[str, Any]:
+    """El marco de resultados: valor, meta, % de la meta, o "sin dato" con su motivo. El público
+    lo ve calculado sobre los registros validados."""
     prog = buscar_programa(conn, programa)
-    data = indicadores(conn, prog.id)
+    data = indicadores(conn, prog.id, quien)
     return {"programa": programa, "count": len(data), "data": data}
 
 
 @router.get("/indicadores/{codigo}/por-unidad")
-def indicador_por_unidad(conn: ConnDep, codigo: str, programa: str = "PAR2") -> dict[str, Any]:
+def indicador_por_unidad(
+    conn: ConnDep, quien: AlcanceDep, codigo: str, programa: str = "PAR2"
+) -> dict[str, Any]:
     """Un indicador calculable, por unidad operativa."""
     prog = buscar_programa(conn, programa)
-    return {"programa": programa, "codigo": codigo, "data": por_unidad(conn, prog.id, codigo)}
+    data = por_unidad(conn, prog.id, codigo, quien)
+    return {"programa": programa, "codigo": codigo, "data": data}
 
 
 class ValorIndicador(BaseModel):
@@ -121,10 +134,18 @@ class ValorIndicador(BaseModel):
 
 @router.post("/indicadores/{codigo}/valores", status_code=204)
 def registrar(
-    db: SessionDep, codigo: str, entrada: ValorIndicador, programa: str = "PAR2"
+    db: SessionDep,
+    quien: PersonalDep,
+    codigo: str,
+    entrada: ValorIndicador,
+    programa: str = "PAR2",
 ) -> Response:
-    """Registra el valor de un indicador que no se calcula de los registros, con su fuente."""
+    """Registra el valor de un indicador que no se calcula de los registros, con su fuente
+    (solo la coordinación nacional)."""
+    if not quien.nacional:
+        raise Prohibido("solo la coordinación nacional registra valores de indicadores")
     conn = db.connection()
+    fijar(conn, quien)
     prog = buscar_programa(conn, programa)
     registrar_valor(
         conn, prog.id, codigo, entrada.periodo, entrada.valor, entrada.fuente, entrada.nota

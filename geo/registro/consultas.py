@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, or_, select
 
+from geo.acceso import Alcance, condicion_lectura
 from geo.dominio import ETAPAS_CICLO, ORDEN_ETAPA
 from geo.errors import EntradaInvalida, NoEncontrado
 from geo.models import (
@@ -55,6 +56,9 @@ class Filtros:
     hasta: date | None = None
     q: str | None = None
     etapa_alcanzada: str | None = None  # reached this stage of the cycle, whatever it is now
+    # Who reads (None: a trusted caller, no limit) and whether only validated records count.
+    alcance: Alcance | None = None
+    solo_validados: bool = False
 
 
 def _base() -> Select[Any]:
@@ -86,6 +90,9 @@ def _base() -> Select[Any]:
 def filtrar(q: Select[Any], f: Filtros) -> Select[Any]:
     """Where clauses for the filters; ``q`` selects from alianza, joined to municipio when a
     territory filter is set and to organizacion (outer) when ``q`` is."""
+    limite = condicion_lectura(A, f.alcance, f.solo_validados)
+    if limite is not None:
+        q = q.where(limite)
     if f.programa is not None:
         # By id rather than by the joined code: the planner then knows how many rows match.
         programa_id = select(PR.c.id).where(PR.c.codigo == f.programa).scalar_subquery()

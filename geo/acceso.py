@@ -1,0 +1,153 @@
+"""Who may see and change what. The scope is applied in the queries themselves: reads add a
+condition (public: validated only; a unit's staff: validated, plus anything of their unit;
+national: everything), and writes name the user, role and unit to the database, whose trigger
+refuses changes outside the unit and to validated records whatever path they take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, or_, select, text, tuple_
+from sqlalchemy.sql.elements import ColumnElement
+
+from geo.errors import Bloqueado, NoEncontrado, Prohibido
+from geo.models import Municipio, tabla
+
+M = tabla(Municipio).alias("m_alcance")
+
+# Records under verification, and how to name them to a person.
+VERIFICADAS = {"alianza": "alianza", "subproyecto_municipal": "subproyecto"}
+
+
+@dataclass(frozen=True)
+class Alcance:
+    """Who is asking: a staff user (rol nacional, unidad or tecnico) or the public (rol None)."""
+
+    usuario: str | None = None
+    rol: str | None = None
+    unidad: str | None = None
+
+    @property
+    def publico(self) -> bool:
+        return self.rol is None
+
+    @property
+    def nacional(self) -> bool:
+        return self.rol == "nacional"
+
+
+PUBLICO = Alcance()
+
+
+def condicion_lectura(
+    t: Table, alcance: Alcance | None, solo_validados: bool = False
+) -> ColumnElement[bool] | None:
+    """The WHERE condition that limits a verified table to what ``alcance`` may read; None for
+    no limit (national coordination, or a trusted caller passing no scope)."""
+    if solo_validados or (alcance is not None and alcance.publico):
+        return t.c.estado == "validado"
+    if alcance is None or alcance.nacional:
+        return None
+    de_su_unidad = tuple_(t.c.cartografia, t.c.municipio_codigo).in_(
+        select(M.c.cartografia, M.c.codigo).where(M.c.unidad_operativa_codigo == alcance.unidad)
+    )
+    return or_(t.c.estado == "validado", de_su_unidad)
+
+
+def condicion_lectura_sql(
+    alias: str, alcance: Alcance | None, solo_validados: bool = False
+) -> tuple[str | None, dict[str, Any]]:
+    """The same condition as SQL text over ``alias`` (a trusted name), with bound values."""
+    if solo_validados or (alcance is not None and alcance.publico):
+        return f"{alias}.estado = 'validado'", {}
+    if alcance is None or alcance.nacional:
+        return None, {}
+    return (
+        f"({alias}.estado = 'validado' OR ({alias}.cartografia, {alias}.municipio_codigo) IN "  # noqa: S608
+        "(SELECT cartografia, codigo FROM municipio WHERE unidad_operativa_codigo = :alc_u))",
+        {"alc_u": alcance.unidad},
+    )
+
+
+def fijar(conn: Connection, alcance: Alcance) -> None:
+    """Name the user, role and unit to the database for the rest of this transaction: the audit
+    trail records the user, and the guard trigger enforces the role and the unit."""
+    conn.execute(
+        text(
+            "SELECT set_config('sigg.usuario', :u, true), set_config('sigg.rol', :r, true), "
+            "set_config('sigg.unidad', :uo, true)"
+        ),
+        {"u": alcance.usuario or "publico", "r": alcance.rol or "", "uo": alcance.unidad or ""},
+    )
+
+
+def exigir_personal(alcance: Alcance) -> None:
+    if alcance.publico:
+        from geo.errors import NoAutenticado
+
+        raise NoAutenticado("esta operación requiere iniciar sesión")
+
+
+def registro(conn: Connection, tabla_: str, registro_id: int) -> dict[str, Any] | None:
+    """Code, state, version and unit of one verified record (None if it does not exist)."""
+    if tabla_ not in VERIFICADAS:
+        raise KeyError(tabla_)
+    fila = (
+        conn.execute(
+            text(
+                f"SELECT r.id, r.codigo, r.estado, r.version, r.municipio_codigo, "  # noqa: S608
+                f"m.unidad_operativa_codigo AS unidad FROM {tabla_} r JOIN municipio m "
+                "ON m.cartografia = r.cartografia AND m.codigo = r.municipio_codigo WHERE r.id = :i"
+            ),
+            {"i": registro_id},
+        )
+        .mappings()
+        .first()
+    )
+    return dict(fila) if fila else None
+
+
+def puede_ver(alcance: Alcance | None, fila: dict[str, Any]) -> bool:
+    if alcance is None or alcance.nacional or fila["estado"] == "validado":
+        return True
+    return not alcance.publico and fila["unidad"] == alcance.unidad
+
+
+def comprobar_escritura(
+    conn: Connection, alcance: Alcance, tabla_: str, registro_id: int
+) -> dict[str, Any]:
+    """The record if ``alcance`` may change it: 404 if it may not even see it, 403 if it is
+    another unit's (or not a draft, for a técnico), 409 if it is validated."""
+    exigir_personal(alcance)
+    nombre = VERIFICADAS[tabla_]
+    fila = registro(conn, tabla_, registro_id)
+    if fila is None or not puede_ver(alcance, fila):
+        raise NoEncontrado(f"{nombre} {registro_id} no existe", campo="id")
+    comprobar_unidad(alcance, fila["unidad"], f"la {nombre} {fila['codigo']}")
+    if fila["estado"] == "validado":
+        raise Bloqueado(
+            f"la {nombre} {fila['codigo']} está validada: la coordinación nacional debe "
+            "reabrirla antes de cambiarla"
+        )
+    if alcance.rol == "tecnico" and fila["estado"] not in ("registrado", "observado"):
+        raise Prohibido(
+            f"la {nombre} {fila['codigo']} ya fue verificada por su unidad: un técnico "
+            "cambia solo registros en borrador (registrados u observados)"
+        )
+    return fila
+
+
+def comprobar_unidad(alcance: Alcance, unidad: str | None, que: str) -> None:
+    """403 unless national coordination or the staff of ``unidad``."""
+    exigir_personal(alcance)
+    if not alcance.nacional and unidad != alcance.unidad:
+        raise Prohibido(f"{que} es de la unidad {unidad}; su unidad es {alcance.unidad}")
+
+
+def unidad_de(conn: Connection, cartografia: str, municipio_codigo: str) -> str | None:
+    return conn.execute(
+        select(M.c.unidad_operativa_codigo).where(
+            and_(M.c.cartografia == cartografia, M.c.codigo == municipio_codigo)
+        )
+    ).scalar()
