@@ -65,6 +65,17 @@ def alcance(settings: SettingsDep, token: Annotated[str | None, Depends(oauth2)]
     return PUBLICO if token is None else leer(settings, token)
 
 
+def alcance_de(request: Request) -> Alcance:
+    """The same as the ``alcance`` dependency, for helpers that only hold the request."""
+    cabecera = request.headers.get("authorization", "")
+    esquema, _, token = cabecera.partition(" ")
+    if not cabecera:
+        return PUBLICO
+    if esquema.lower() != "bearer" or not token:
+        raise NoAutenticado("cabecera Authorization no válida: use 'Bearer <token>'")
+    return leer(request.app.state.settings, token)
+
+
 def personal(quien: Annotated[Alcance, Depends(alcance)]) -> Alcance:
     """A staff user; 401 for the public."""
     exigir_personal(quien)

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from sqlalchemy import text
 
+from etl.cli_usuarios import app as usuarios_app
 from geo.cluster import PrivateCluster
 from geo.config import PROJECT_ROOT, Settings
 from geo.db import connect, database_url, postgis_version, safe_url
@@ -26,6 +27,7 @@ db_app = typer.Typer(help="La base de datos PostGIS (privada o externa)", no_arg
 etl_app = typer.Typer(help="Cargas de datos", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(etl_app, name="etl")
+app.add_typer(usuarios_app, name="usuarios")
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)

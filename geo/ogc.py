@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from geo.acceso import Alcance, condicion_lectura_sql
 from geo.agregacion import Consulta, NivelAgregacion, estadisticas
 from geo.errors import NoEncontrado, ParametroInvalido
 from geo.publicacion import MEDIDAS_TERRITORIO, NIVEL_DE, Coleccion
@@ -27,11 +28,18 @@ class Seleccion:
     fechas: tuple[date | None, date | None] | None = None
     propiedades: tuple[tuple[str, str], ...] = ()
     srid: int = 4326
+    alcance: Alcance | None = None  # who reads; None: a trusted caller
+    solo_validados: bool = False
 
 
 def donde_sql(c: Coleccion, s: Seleccion) -> tuple[str, dict[str, Any]]:
     condiciones = ["p.codigo = :programa"] if c.por_programa else ["r.cartografia = :v"]
     params: dict[str, Any] = {"programa": s.programa, "v": s.cartografia}
+    if c.por_programa:  # the records (alliances, subprojects): what this reader may see
+        limite, valores = condicion_lectura_sql("r", s.alcance, s.solo_validados)
+        if limite:
+            condiciones.append(limite)
+            params |= valores
     if s.bbox:
         condiciones.append(
             f"ST_Intersects({c.geom_sql}, ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326))"
@@ -127,7 +135,10 @@ def _con_medidas(
     if c.id not in NIVEL_DE or not features:
         return
     consulta = Consulta(
-        NivelAgregacion(NIVEL_DE[c.id]), s.cartografia, Filtros(programa=s.programa), 1.0
+        NivelAgregacion(NIVEL_DE[c.id]),
+        s.cartografia,
+        Filtros(programa=s.programa, alcance=s.alcance, solo_validados=s.solo_validados),
+        1.0,
     )
     medidas = {
         u["codigo"]: u["valores"] for u in estadisticas(conn, consulta, list(MEDIDAS_TERRITORIO))

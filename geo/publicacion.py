@@ -5,10 +5,11 @@ GeoJSON in PostGIS. The OGC API - Features service and the exports both read fro
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from geo.acceso import Alcance
 from geo.errors import ParametroInvalido
 
 
@@ -19,6 +20,7 @@ class Atributo:
     tipo: str  # JSON Schema type: string, integer, number
     descripcion: str = ""
     formato: str | None = None  # e.g. "date"
+    privado: bool = False  # personal data: not served to the public
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,13 @@ class Coleccion:
     def atributo(self, nombre: str) -> Atributo | None:
         return next((a for a in self.atributos if a.nombre == nombre), None)
 
+    def para(self, alcance: Alcance | None) -> Coleccion:
+        """The collection as ``alcance`` may see it: the public gets no personal attribute
+        (neither served nor filterable)."""
+        if alcance is None or not alcance.publico:
+            return self
+        return replace(self, atributos=tuple(a for a in self.atributos if not a.privado))
+
 
 _MUNICIPIO = (
     "JOIN municipio m ON m.cartografia = r.cartografia AND m.codigo = r.municipio_codigo "
@@ -54,6 +63,12 @@ _UBICACION = (
     Atributo("municipio", "m.nombre", "string"),
     Atributo("departamento_codigo", "m.departamento_codigo", "string"),
     Atributo("unidad_operativa_codigo", "m.unidad_operativa_codigo", "string"),
+    Atributo(
+        "estado",
+        "r.estado",
+        "string",
+        "Verificación: registrado, observado, verificado o validado",
+    ),
 )
 
 ALIANZAS = Coleccion(
@@ -69,7 +84,7 @@ ALIANZAS = Coleccion(
         Atributo("codigo", "r.codigo", "string", "Código de la alianza en el programa"),
         Atributo("nombre", "r.nombre", "string"),
         Atributo("organizacion", "o.nombre", "string", "Organización de productores (OPP)"),
-        Atributo("comprador", "r.comprador", "string"),
+        Atributo("comprador", "r.comprador", "string", "Puede ser una persona", privado=True),
         Atributo("sector", "r.sector", "string"),
         Atributo(
             "modelo",

@@ -54,6 +54,7 @@ sigg etl territorio --si-falta
 sigg etl demo --si-falta
 
 if [ "$mode" = run ]; then
+  sigg usuarios demo
   log "Sirviendo en http://${SIGG_HOST:-127.0.0.1}:${SIGG_PORT:-8000}"
   exec sigg serve --host "${SIGG_HOST:-127.0.0.1}" --port "${SIGG_PORT:-8000}"
 fi

@@ -197,7 +197,7 @@ def test_every_change_is_audited_with_who_before_and_after(client):
     cambios = client.get(f"/api/v1/alianzas/{a['id']}/historial").json()["cambios"]
     assert [c["accion"] for c in cambios] == ["alta", "cambio"]
     assert cambios[1]["campos"] == {"familias": {"antes": 20, "despues": 25}}
-    assert cambios[1]["usuario"].startswith("api@")
+    assert cambios[1]["usuario"] == "nacional.bo"  # the token's user
 
 
 def test_delete_needs_the_current_version_and_leaves_an_audit_entry(client, conn):

@@ -8,11 +8,15 @@ from fastapi.responses import JSONResponse
 
 from api.deps import ConnDep, SessionDep, SettingsDep
 from api.errors import problema
+from api.seguridad import AlcanceDep, PersonalDep
+from geo.acceso import Alcance, comprobar_escritura, comprobar_unidad, fijar, unidad_de
 from geo.registro import consultas
-from geo.registro.alianzas import Lote, programa, validar
-from geo.registro.escritura import escribir, fijar_usuario
+from geo.registro.alianzas import Lote, Programa, validar
+from geo.registro.alianzas import programa as buscar_programa
+from geo.registro.escritura import escribir
 from geo.registro.esquemas import AlianzaEntrada
 from geo.registro.versiones import bloquear
+from geo.verificacion import historial as verificaciones
 
 router = APIRouter(prefix="/api/v1/alianzas", tags=["alianzas"])
 
@@ -26,11 +30,6 @@ def _quiere_geojson(request: Request, formato: str | None) -> bool:
     return formato == "geojson" or (
         formato is None and GEOJSON in request.headers.get("accept", "")
     )
-
-
-def usuario(request: Request) -> str:
-    # Until accounts exist (issue 7), the audit names the client address.
-    return f"api@{request.client.host if request.client else 'desconocido'}"
 
 
 def errores_422(lote: Lote) -> JSONResponse:
@@ -47,6 +46,7 @@ def errores_422(lote: Lote) -> JSONResponse:
 def listar(
     request: Request,
     conn: ConnDep,
+    quien: AlcanceDep,
     programa: str | None = None,
     departamento: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
     provincia: Annotated[str | None, Query(pattern=r"^[0-9]{4}$")] = None,
@@ -70,8 +70,10 @@ def listar(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     formato: Formato = None,
+    validados: bool = False,
 ) -> Any:
-    """Alianzas filtradas, ordenadas y paginadas, en JSON o como GeoJSON FeatureCollection."""
+    """Alianzas filtradas, ordenadas y paginadas, en JSON o como GeoJSON FeatureCollection.
+    El público ve solo las validadas y sin datos personales; una unidad, además, las suyas."""
     filtros = consultas.Filtros(
         programa,
         departamento,
@@ -86,10 +88,13 @@ def listar(
         desde,
         hasta,
         q,
+        alcance=quien,
+        solo_validados=validados,
     )
     data, total = consultas.listar(
         conn, filtros, ordenar=orden, limite=limit, desplazamiento=offset
     )
+    data = [consultas.para(quien, d) for d in data]
     if _quiere_geojson(request, formato):
         cuerpo = {
             "type": "FeatureCollection",
@@ -118,28 +123,33 @@ def _json(d: Any) -> Any:
 
 
 @router.get("/{alianza_id}")
-def una(request: Request, conn: ConnDep, alianza_id: int, formato: Formato = None) -> JSONResponse:
-    """Una alianza; la cabecera ETag lleva su versión (para If-Match al modificarla)."""
-    return _con_etag(consultas.una(conn, alianza_id), _quiere_geojson(request, formato))
+def una(
+    request: Request, conn: ConnDep, quien: AlcanceDep, alianza_id: int, formato: Formato = None
+) -> JSONResponse:
+    """Una alianza; la cabecera ETag lleva su versión (para If-Match al modificarla). 404 si
+    quien pregunta no puede verla."""
+    d = consultas.para(quien, consultas.una(conn, alianza_id, alcance=quien))
+    return _con_etag(d, _quiere_geojson(request, formato))
 
 
 @router.post("", status_code=201)
 def crear(
-    request: Request,
     db: SessionDep,
+    quien: PersonalDep,
     settings: SettingsDep,
     alianza: Annotated[AlianzaEntrada, Body()],
     programa_codigo: Annotated[str, Query(alias="programa")] = "PAR2",
 ) -> JSONResponse:
-    """Registra una alianza. El municipio sale del punto si no se indica; la unidad operativa
-    sale siempre del municipio."""
+    """Registra una alianza (queda "registrada", a verificar por su unidad). El municipio sale
+    del punto si no se indica; la unidad operativa sale siempre del municipio, y debe ser la
+    del usuario salvo para la coordinación nacional."""
     conn = db.connection()
-    prog = programa(conn, programa_codigo)
+    prog = buscar_programa(conn, programa_codigo)
     datos = alianza.model_dump(exclude_unset=True)
     lote = validar(conn, prog, [(None, datos)], settings.tolerancia_borde_m, solo_nuevas=True)
     if lote.errores:
         return errores_422(lote)
-    fijar_usuario(conn, usuario(request))
+    _en_su_unidad(conn, quien, prog, lote)
     escrito = escribir(conn, prog, lote.validas)
     db.commit()
     d = consultas.una(db.connection(), escrito.ids[alianza.codigo])
@@ -148,8 +158,8 @@ def crear(
 
 @router.patch("/{alianza_id}")
 def modificar(
-    request: Request,
     db: SessionDep,
+    quien: PersonalDep,
     settings: SettingsDep,
     alianza_id: int,
     cambios: Annotated[
@@ -158,8 +168,10 @@ def modificar(
     if_match: Annotated[str | None, Header(description="La versión leída (ETag)")] = None,
 ) -> JSONResponse:
     """Cambia campos de una alianza. Exige If-Match con la versión leída: si otro la cambió
-    entretanto, responde 412 y no sobrescribe nada."""
+    entretanto, responde 412 y no sobrescribe nada. Una alianza validada está bloqueada (409);
+    una verificada vuelve a "registrado" al cambiar."""
     conn = db.connection()
+    comprobar_escritura(conn, quien, "alianza", alianza_id)
     actual = _bloquear(conn, alianza_id, if_match)
     if "codigo" in cambios and cambios["codigo"] != actual["codigo"]:
         return problema(
@@ -169,14 +181,14 @@ def modificar(
             "registro-invalido",
             errores=[{"campo": "codigo", "mensaje": "el código no cambia"}],
         )
-    prog = programa(conn, actual["programa"])
+    prog = buscar_programa(conn, actual["programa"])
     datos = _como_entrada(actual) | cambios
     if "municipio_codigo" in cambios and not {"lon", "lat"} & cambios.keys():
         datos.pop("lon", None), datos.pop("lat", None)
     lote = validar(conn, prog, [(None, datos)], settings.tolerancia_borde_m)
     if lote.errores:
         return errores_422(lote)
-    fijar_usuario(conn, usuario(request))
+    _en_su_unidad(conn, quien, prog, lote)
     escribir(conn, prog, lote.validas)
     db.commit()
     return _con_etag(consultas.una(db.connection(), alianza_id), False)
@@ -184,28 +196,30 @@ def modificar(
 
 @router.delete("/{alianza_id}", status_code=204)
 def borrar(
-    request: Request,
     db: SessionDep,
+    quien: PersonalDep,
     alianza_id: int,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Borra una alianza (queda en la auditoría). Exige If-Match."""
+    """Borra una alianza no validada (queda en la auditoría). Exige If-Match."""
     from sqlalchemy import text
 
     conn = db.connection()
+    comprobar_escritura(conn, quien, "alianza", alianza_id)
     bloquear(conn, "alianza", alianza_id, if_match)
-    fijar_usuario(conn, usuario(request))
+    fijar(conn, quien)
     conn.execute(text("DELETE FROM alianza WHERE id = :i"), {"i": alianza_id})
     db.commit()
     return Response(status_code=204)
 
 
 @router.get("/{alianza_id}/historial")
-def historial(conn: ConnDep, alianza_id: int) -> dict[str, Any]:
-    """Cada cambio de la alianza (quién, cuándo, antes, después) y las fechas de sus etapas."""
+def historial(conn: ConnDep, quien: PersonalDep, alianza_id: int) -> dict[str, Any]:
+    """Cada cambio de la alianza (quién, cuándo, antes, después), las fechas de sus etapas y su
+    verificación (solo personal: nombra a los usuarios)."""
     from sqlalchemy import text
 
-    consultas.una(conn, alianza_id)
+    consultas.una(conn, alianza_id, alcance=quien)
     cambios = conn.execute(
         text(
             "SELECT accion, usuario, momento, antes, despues FROM auditoria "
@@ -220,7 +234,11 @@ def historial(conn: ConnDep, alianza_id: int) -> dict[str, Any]:
         ),
         {"i": alianza_id},
     ).mappings()
-    return {"cambios": [_cambio(dict(c)) for c in cambios], "etapas": [dict(e) for e in etapas]}
+    return {
+        "cambios": [_cambio(dict(c)) for c in cambios],
+        "etapas": [dict(e) for e in etapas],
+        "verificacion": verificaciones(conn, "alianza", alianza_id),
+    }
 
 
 def _cambio(c: dict[str, Any]) -> dict[str, Any]:
@@ -233,6 +251,14 @@ def _cambio(c: dict[str, Any]) -> dict[str, Any]:
     ]
     c["campos"] = {k: {"antes": antes.get(k), "despues": despues.get(k)} for k in claves}
     return c
+
+
+def _en_su_unidad(conn: Any, quien: Alcance, prog: Programa, lote: Lote) -> None:
+    """403 unless the (derived) municipality is in the user's unit; then name the user."""
+    for v in lote.validas:
+        unidad = unidad_de(conn, prog.cartografia, v.municipio_codigo)
+        comprobar_unidad(quien, unidad, f"el municipio {v.municipio_codigo}")
+    fijar(conn, quien)
 
 
 def _bloquear(conn: Any, alianza_id: int, if_match: str | None) -> dict[str, Any]:

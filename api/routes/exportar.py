@@ -7,6 +7,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import ConnDep, SettingsDep
 from api.routes.ogc import RESERVADOS
+from api.seguridad import alcance_de
 from geo import exportar as ex
 from geo.errors import ParametroInvalido
 from geo.ogc import Seleccion
@@ -30,12 +31,14 @@ def exportar(
     programa: str = "PAR2",
     bbox: str | None = None,
     datetime: Annotated[str | None, Query(alias="datetime")] = None,
+    validados: Annotated[bool, Query(description="Solo registros validados")] = False,
 ) -> Response:
     """Una colección (alianzas, subproyectos, municipios, provincias, departamentos,
     unidades-operativas) en el formato pedido, con los mismos filtros que /ogc (bbox, datetime y
     cualquier atributo, p. ej. ?municipio_codigo=060301). GeoJSON, GeoJSON Lines y CSV se
     transmiten por partes con memoria constante."""
-    c = coleccion(cid)
+    quien = alcance_de(request)
+    c = coleccion(cid).para(quien)
     ex.validar(formato, srid)
     propiedades = tuple(
         (k, v) for k, v in request.query_params.items() if k not in RESERVADOS | {"formato", "srid"}
@@ -44,7 +47,14 @@ def exportar(
         if c.atributo(nombre) is None:
             raise ParametroInvalido(f"'{nombre}' no es un atributo de {cid}", campo=nombre)
     s = Seleccion(
-        settings.cartografia, programa, leer_bbox(bbox), leer_datetime(datetime), propiedades, srid
+        settings.cartografia,
+        programa,
+        leer_bbox(bbox),
+        leer_datetime(datetime),
+        propiedades,
+        srid,
+        alcance=quien,
+        solo_validados=validados,
     )
     tipo, extension = ex.FORMATOS[formato]
     nombre = f"sigg_{cid}.{extension}"

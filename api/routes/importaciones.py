@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse
 
 from api.deps import SessionDep, SettingsDep
 from api.errors import problema
-from api.routes.alianzas import usuario
+from api.seguridad import PersonalDep
 from geo.lectura import leer_tabla
 from geo.registro.alianzas import programa
 from geo.registro.importacion import importar_alianzas
@@ -19,7 +19,7 @@ MAX_BYTES = 50 * 1024 * 1024
 
 @router.post("")
 async def importar(
-    request: Request,
+    quien: PersonalDep,
     db: SessionDep,
     settings: SettingsDep,
     archivo: Annotated[UploadFile, File(description="CSV, XLSX o exportación de KoboToolbox")],
@@ -27,7 +27,8 @@ async def importar(
     simulacro: Annotated[bool, Form(description="Solo informa lo que pasaría")] = False,
 ) -> JSONResponse:
     """Importación masiva de alianzas, todo o nada. Con errores responde 422 con cada fila,
-    columna y motivo, y no escribe nada."""
+    columna y motivo, y no escribe nada. Una unidad importa solo filas de sus municipios, y no
+    puede cambiar alianzas validadas."""
     datos = await archivo.read(MAX_BYTES + 1)
     if len(datos) > MAX_BYTES:
         return problema(
@@ -45,7 +46,7 @@ async def importar(
         archivo=archivo.filename or "",
         tolerancia_m=settings.tolerancia_borde_m,
         simulacro=simulacro,
-        usuario=usuario(request),
+        alcance=quien,
     )
     if informe.errores:
         db.rollback()

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import ConnDep, SettingsDep
+from api.seguridad import alcance_de
 from geo.errors import ParametroInvalido
 from geo.ogc import Seleccion, extension, pagina, una
 from geo.publicacion import COLECCIONES, Coleccion, coleccion, leer_bbox, leer_datetime
@@ -27,6 +28,7 @@ RESERVADOS = {
     "f",
     "programa",
     "cartografia",
+    "validados",
     "bbox-crs",
     "crs",
 }
@@ -146,7 +148,14 @@ def _seleccion(request: Request, settings: Any, c: Coleccion, con_filtros: bool)
         bbox,
         fechas,
         propiedades,
+        alcance=alcance_de(request),
+        solo_validados=q.get("validados", "").lower() in ("true", "1", "si", "sí"),
     )
+
+
+def _coleccion(request: Request, cid: str) -> Coleccion:
+    """The collection as the reader may see it (the public: no personal attributes)."""
+    return coleccion(cid).para(alcance_de(request))
 
 
 def _descripcion(request: Request, conn: Any, settings: Any, c: Coleccion) -> dict[str, Any]:
@@ -203,7 +212,7 @@ def colecciones(request: Request, conn: ConnDep, settings: SettingsDep) -> Any:
 
 @router.get("/collections/{cid}")
 def una_coleccion(request: Request, conn: ConnDep, settings: SettingsDep, cid: str) -> Any:
-    d = _descripcion(request, conn, settings, coleccion(cid))
+    d = _descripcion(request, conn, settings, _coleccion(request, cid))
     if _html(request):
         return _pagina_html(
             str(d["title"]), f"<p>{escape(str(d['description']))}</p>" + _lista(d["links"])
@@ -213,7 +222,7 @@ def una_coleccion(request: Request, conn: ConnDep, settings: SettingsDep, cid: s
 
 @router.get("/collections/{cid}/queryables")
 def filtrables(request: Request, cid: str) -> JSONResponse:
-    c = coleccion(cid)
+    c = _coleccion(request, cid)
     _html(request)
     propiedades = {
         a.nombre: {
@@ -254,7 +263,7 @@ def _entero(request: Request, nombre: str, defecto: int, minimo: int, maximo: in
 @router.get("/collections/{cid}/items")
 def elementos(request: Request, conn: ConnDep, settings: SettingsDep, cid: str) -> Any:
     """Elementos con limit, offset, bbox, datetime y filtros por atributo (queryables)."""
-    c = coleccion(cid)
+    c = _coleccion(request, cid)
     html = _html(request)
     limite = _entero(request, "limit", LIMITE_DEFECTO, 1, LIMITE_MAXIMO)
     desde = _entero(request, "offset", 0, 0, 10**9)
@@ -325,7 +334,7 @@ def _tabla_html(
 
 @router.get("/collections/{cid}/items/{fid}")
 def elemento(request: Request, conn: ConnDep, settings: SettingsDep, cid: str, fid: str) -> Any:
-    c = coleccion(cid)
+    c = _coleccion(request, cid)
     html = _html(request)
     f = una(conn, c, _seleccion(request, settings, c, False), fid)
     f["links"] = [

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Query, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -10,11 +10,12 @@ from sqlalchemy import delete
 
 from api.deps import ConnDep, SessionDep
 from api.errors import problema
-from api.routes.alianzas import usuario
+from api.seguridad import PersonalDep
+from geo.acceso import Alcance, comprobar_unidad, fijar
 from geo.models import Organizacion, Seguimiento, tabla
 from geo.registro import organizaciones as org
 from geo.registro.alianzas import programa
-from geo.registro.escritura import fijar_usuario
+from geo.registro.consultas import una as alianza
 from geo.registro.esquemas import errores_de
 from geo.registro.versiones import bloquear
 
@@ -42,6 +43,7 @@ def _invalido(exc: ValidationError) -> JSONResponse:
 @router.get("/api/v1/organizaciones")
 def listar(
     conn: ConnDep,
+    _quien: PersonalDep,
     programa: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -54,26 +56,26 @@ def listar(
 
 @router.post("/api/v1/organizaciones", status_code=201)
 def crear(
-    request: Request,
+    quien: PersonalDep,
     db: SessionDep,
     entrada: org.OrganizacionEntrada,
     programa_codigo: Annotated[str, Query(alias="programa")] = "PAR2",
 ) -> JSONResponse:
     conn = db.connection()
-    fijar_usuario(conn, usuario(request))
+    fijar(conn, quien)
     nuevo = org.crear_organizacion(conn, programa(conn, programa_codigo).id, entrada)
     db.commit()
     return _etag(org.organizacion(db.connection(), nuevo), 201)
 
 
 @router.get("/api/v1/organizaciones/{org_id}")
-def una(conn: ConnDep, org_id: int) -> JSONResponse:
+def una(conn: ConnDep, _quien: PersonalDep, org_id: int) -> JSONResponse:
     return _etag(org.organizacion(conn, org_id))
 
 
 @router.patch("/api/v1/organizaciones/{org_id}")
 def modificar(
-    request: Request,
+    quien: PersonalDep,
     db: SessionDep,
     org_id: int,
     cambios: Annotated[dict[str, Any], Body()],
@@ -81,7 +83,7 @@ def modificar(
 ) -> JSONResponse:
     conn = db.connection()
     bloquear(conn, "organizacion", org_id, if_match)
-    fijar_usuario(conn, usuario(request))
+    fijar(conn, quien)
     try:
         org.modificar_organizacion(conn, org_id, cambios)
     except ValidationError as exc:
@@ -91,29 +93,30 @@ def modificar(
 
 
 @router.delete("/api/v1/organizaciones/{org_id}", status_code=204)
-def borrar(request: Request, db: SessionDep, org_id: int, if_match: IfMatch = None) -> Response:
+def borrar(quien: PersonalDep, db: SessionDep, org_id: int, if_match: IfMatch = None) -> Response:
     """Borra una organización sin alianzas (con alianzas: 409)."""
     conn = db.connection()
     bloquear(conn, "organizacion", org_id, if_match)
-    fijar_usuario(conn, usuario(request))
+    fijar(conn, quien)
     conn.execute(delete(tabla(Organizacion)).where(tabla(Organizacion).c.id == org_id))
     db.commit()
     return Response(status_code=204)
 
 
 @router.get("/api/v1/alianzas/{alianza_id}/seguimientos")
-def listar_seguimientos(conn: ConnDep, alianza_id: int) -> dict[str, Any]:
+def listar_seguimientos(conn: ConnDep, quien: PersonalDep, alianza_id: int) -> dict[str, Any]:
     """El seguimiento de una alianza por ciclo productivo (ciclo 0: línea base)."""
+    alianza(conn, alianza_id, alcance=quien)  # 404 if this user may not read the alliance
     data = org.seguimientos(conn, alianza_id)
     return {"data": jsonable_encoder(data), "count": len(data)}
 
 
 @router.post("/api/v1/alianzas/{alianza_id}/seguimientos", status_code=201)
 def crear_seguimiento(
-    request: Request, db: SessionDep, alianza_id: int, entrada: org.SeguimientoEntrada
+    quien: PersonalDep, db: SessionDep, alianza_id: int, entrada: org.SeguimientoEntrada
 ) -> JSONResponse:
     conn = db.connection()
-    fijar_usuario(conn, usuario(request))
+    _de_su_unidad(conn, quien, alianza_id)
     fila = org.crear_seguimiento(conn, alianza_id, entrada)
     db.commit()
     return _etag(fila, 201)
@@ -121,7 +124,7 @@ def crear_seguimiento(
 
 @router.patch("/api/v1/alianzas/{alianza_id}/seguimientos/{ciclo}")
 def modificar_seguimiento(
-    request: Request,
+    quien: PersonalDep,
     db: SessionDep,
     alianza_id: int,
     ciclo: int,
@@ -129,9 +132,9 @@ def modificar_seguimiento(
     if_match: IfMatch = None,
 ) -> JSONResponse:
     conn = db.connection()
+    _de_su_unidad(conn, quien, alianza_id)
     sid = org.seguimiento_id(conn, alianza_id, ciclo)
     bloquear(conn, "seguimiento", sid, if_match)
-    fijar_usuario(conn, usuario(request))
     try:
         fila = org.modificar_seguimiento(conn, sid, cambios)
     except ValidationError as exc:
@@ -142,12 +145,21 @@ def modificar_seguimiento(
 
 @router.delete("/api/v1/alianzas/{alianza_id}/seguimientos/{ciclo}", status_code=204)
 def borrar_seguimiento(
-    request: Request, db: SessionDep, alianza_id: int, ciclo: int, if_match: IfMatch = None
+    quien: PersonalDep, db: SessionDep, alianza_id: int, ciclo: int, if_match: IfMatch = None
 ) -> Response:
     conn = db.connection()
+    _de_su_unidad(conn, quien, alianza_id)
     sid = org.seguimiento_id(conn, alianza_id, ciclo)
     bloquear(conn, "seguimiento", sid, if_match)
-    fijar_usuario(conn, usuario(request))
+    fijar(conn, quien)
     conn.execute(delete(tabla(Seguimiento)).where(tabla(Seguimiento).c.id == sid))
     db.commit()
     return Response(status_code=204)
+
+
+def _de_su_unidad(conn: Any, quien: Alcance, alianza_id: int) -> None:
+    """Monitoring is written by the alliance's unit (or national coordination); it goes on
+    after validation, so a validated alliance does not lock it."""
+    a = alianza(conn, alianza_id, alcance=quien)
+    comprobar_unidad(quien, a["unidad_operativa"]["codigo"], f"la alianza {a['codigo']}")
+    fijar(conn, quien)

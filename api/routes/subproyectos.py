@@ -8,12 +8,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import delete
 
 from api.deps import ConnDep, SessionDep, SettingsDep
-from api.routes.alianzas import usuario
+from api.seguridad import AlcanceDep, PersonalDep
+from geo.acceso import comprobar_escritura, fijar
 from geo.models import SubproyectoMunicipal, tabla
 from geo.registro import subproyectos as sp
 from geo.registro.alianzas import programa
-from geo.registro.consultas import como_feature
-from geo.registro.escritura import fijar_usuario
+from geo.registro.consultas import como_feature, para
 from geo.registro.esquemas import SubproyectoEntrada
 from geo.registro.versiones import bloquear
 
@@ -35,6 +35,7 @@ def _salida(d: dict[str, Any], geojson: bool = False, status: int = 200) -> JSON
 def listar(
     request: Request,
     conn: ConnDep,
+    quien: AlcanceDep,
     programa: str | None = None,
     departamento: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
     unidad_operativa: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2,16}$")] = None,
@@ -43,8 +44,10 @@ def listar(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     formato: Annotated[str | None, Query(pattern="^(json|geojson)$")] = None,
+    validados: bool = False,
 ) -> Any:
-    """Subproyectos municipales (FPS), en JSON o como GeoJSON FeatureCollection."""
+    """Subproyectos municipales (FPS), en JSON o como GeoJSON FeatureCollection; el público
+    ve solo los validados."""
     filtros = {
         "programa": programa,
         "departamento": departamento,
@@ -52,7 +55,8 @@ def listar(
         "municipio": municipio,
         "etapa": etapa,
     }
-    data, total = sp.listar(conn, filtros, limit, offset)
+    data, total = sp.listar(conn, filtros, limit, offset, quien, validados)
+    data = [para(quien, d) for d in data]
     if formato == "geojson" or GEOJSON in request.headers.get("accept", ""):
         cuerpo = {
             "type": "FeatureCollection",
@@ -66,20 +70,20 @@ def listar(
 
 @router.post("", status_code=201)
 def crear(
-    request: Request,
     db: SessionDep,
+    quien: PersonalDep,
     settings: SettingsDep,
     entrada: Annotated[SubproyectoEntrada, Body()],
     programa_codigo: Annotated[str, Query(alias="programa")] = "PAR2",
 ) -> JSONResponse:
     """Registra un subproyecto; el municipio sale del punto si no se indica."""
     conn = db.connection()
-    fijar_usuario(conn, usuario(request))
     nuevo = sp.crear(
         conn,
         programa(conn, programa_codigo),
         entrada.model_dump(exclude_unset=True),
         settings.tolerancia_borde_m,
+        quien,
     )
     db.commit()
     return _salida(sp.uno(db.connection(), nuevo), status=201)
@@ -89,17 +93,18 @@ def crear(
 def uno(
     request: Request,
     conn: ConnDep,
+    quien: AlcanceDep,
     sp_id: int,
     formato: Annotated[str | None, Query(pattern="^(json|geojson)$")] = None,
 ) -> JSONResponse:
     geojson = formato == "geojson" or GEOJSON in request.headers.get("accept", "")
-    return _salida(sp.uno(conn, sp_id), geojson)
+    return _salida(para(quien, sp.uno(conn, sp_id, quien)), geojson)
 
 
 @router.patch("/{sp_id}")
 def modificar(
-    request: Request,
     db: SessionDep,
+    quien: PersonalDep,
     settings: SettingsDep,
     sp_id: int,
     cambios: Annotated[dict[str, Any], Body()],
@@ -107,21 +112,25 @@ def modificar(
 ) -> JSONResponse:
     """Cambia un subproyecto (If-Match obligatorio); la etapa avanza de a una."""
     conn = db.connection()
+    comprobar_escritura(conn, quien, "subproyecto_municipal", sp_id)
     bloquear(conn, "subproyecto_municipal", sp_id, if_match)
-    fijar_usuario(conn, usuario(request))
     prog = programa(conn, sp.uno(conn, sp_id)["programa"])
-    sp.modificar(conn, prog, sp_id, cambios, settings.tolerancia_borde_m)
+    sp.modificar(conn, prog, sp_id, cambios, settings.tolerancia_borde_m, quien)
     db.commit()
     return _salida(sp.uno(db.connection(), sp_id))
 
 
 @router.delete("/{sp_id}", status_code=204)
 def borrar(
-    request: Request, db: SessionDep, sp_id: int, if_match: Annotated[str | None, Header()] = None
+    db: SessionDep,
+    quien: PersonalDep,
+    sp_id: int,
+    if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     conn = db.connection()
+    comprobar_escritura(conn, quien, "subproyecto_municipal", sp_id)
     bloquear(conn, "subproyecto_municipal", sp_id, if_match)
-    fijar_usuario(conn, usuario(request))
+    fijar(conn, quien)
     t = tabla(SubproyectoMunicipal)
     conn.execute(delete(t).where(t.c.id == sp_id))
     db.commit()

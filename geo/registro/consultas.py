@@ -73,7 +73,8 @@ def _base() -> Select[Any]:
         A.c.precision_ubicacion, A.c.municipio_codigo, M.c.nombre.label("municipio_nombre"),
         M.c.departamento_codigo, D.c.nombre.label("departamento_nombre"),
         M.c.unidad_operativa_codigo, U.c.nombre.label("unidad_operativa_nombre"),
-        A.c.alertas, A.c.version, A.c.creado_en, A.c.actualizado_en,
+        A.c.alertas, A.c.estado, A.c.observacion, A.c.version, A.c.creado_en,
+        A.c.actualizado_en,
     ]  # fmt: skip
     return (
         select(*cols)
@@ -124,14 +125,10 @@ def filtrar(q: Select[Any], f: Filtros) -> Select[Any]:
         q = q.where(A.c.fecha_solicitud <= f.hasta)
     if f.q:
         patron = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        q = q.where(
-            or_(
-                A.c.codigo.ilike(patron),
-                A.c.nombre.ilike(patron),
-                A.c.comprador.ilike(patron),
-                O.c.nombre.ilike(patron),
-            )
-        )
+        campos = [A.c.codigo, A.c.nombre, O.c.nombre]
+        if f.alcance is None or not f.alcance.publico:
+            campos.append(A.c.comprador)  # personal data: not searchable by the public
+        q = q.where(or_(*(c.ilike(patron) for c in campos)))
     return q
 
 
@@ -168,10 +165,17 @@ def listar(
     return [registro(r) for r in filas], int(total)
 
 
-def una(conn: Connection, alianza_id: int, programa: str | None = None) -> dict[str, Any]:
+def una(
+    conn: Connection, alianza_id: int, programa: str | None = None, alcance: Alcance | None = None
+) -> dict[str, Any]:
+    """One alliance; 404 as well when ``alcance`` may not read it (never "forbidden": that
+    would tell that it exists)."""
     q = _base().where(A.c.id == alianza_id)
     if programa:
         q = q.where(PR.c.codigo == programa)
+    limite = condicion_lectura(A, alcance)
+    if limite is not None:
+        q = q.where(limite)
     r = conn.execute(q).first()
     if r is None:
         raise NoEncontrado(f"alianza {alianza_id} no existe", campo="id")
@@ -198,6 +202,18 @@ def registro(r: Any) -> dict[str, Any]:
     }
     del d["municipio_codigo"]
     return d
+
+
+# What the public does not get: the buyer may be a person; alerts and observations are
+# internal working notes.
+PRIVADOS = ("comprador", "alertas", "observacion")
+
+
+def para(alcance: Alcance, d: dict[str, Any]) -> dict[str, Any]:
+    """The record as ``alcance`` may see it: without personal data for the public."""
+    if not alcance.publico:
+        return d
+    return {k: v for k, v in d.items() if k not in PRIVADOS}
 
 
 def como_feature(d: dict[str, Any]) -> dict[str, Any]:

@@ -11,10 +11,11 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
+from geo.acceso import Alcance, fijar
 from geo.lectura import Tabla, coordenadas, parse_decimal, parse_fecha
-from geo.registro.alianzas import ErrorFila, Programa, validar
+from geo.registro.alianzas import AlianzaValida, ErrorFila, Programa, validar
 from geo.registro.escritura import escribir, fijar_usuario
 
 # Field -> the header names (normalised) an office may use for it.
@@ -152,6 +153,7 @@ def importar_alianzas(
     simulacro: bool = False,
     usuario: str = "importacion",
     avance: Avance | None = None,
+    alcance: Alcance | None = None,
 ) -> Informe:
     paso = avance or (lambda _m: None)
     informe = Informe(
@@ -170,6 +172,8 @@ def importar_alianzas(
     paso(PASOS[1])
     lote = validar(conn, prog, filas, tolerancia_m)
     errores += lote.errores
+    if alcance is not None:
+        errores += fuera_de_alcance(conn, prog, alcance, lote.validas)
     informe.errores = [
         _error(e, mapa) for e in sorted(errores, key=lambda e: (e.fila or 0, e.campo))
     ]
@@ -177,7 +181,10 @@ def importar_alianzas(
         return informe
     paso(PASOS[2])
     with conn.begin_nested() as punto:
-        fijar_usuario(conn, usuario)
+        if alcance is not None:
+            fijar(conn, alcance)
+        else:
+            fijar_usuario(conn, usuario)
         escritura = escribir(conn, prog, lote.validas)
         if simulacro:
             punto.rollback()
@@ -185,6 +192,44 @@ def importar_alianzas(
     informe.sin_cambios = escritura.sin_cambios
     informe.escrito = not simulacro
     return informe
+
+
+def fuera_de_alcance(
+    conn: Connection, prog: Programa, alcance: Alcance, validas: list[AlianzaValida]
+) -> list[ErrorFila]:
+    """Rows this user may not write: outside the unit, changing a validated alliance, or (for
+    a técnico) changing one the unit already verified. Two queries for the whole batch."""
+    unidades: dict[str, str] = dict(
+        conn.execute(
+            text(
+                "SELECT codigo, unidad_operativa_codigo FROM municipio "
+                "WHERE cartografia = :v AND codigo = ANY(:c)"
+            ),
+            {"v": prog.cartografia, "c": list({v.municipio_codigo for v in validas})},
+        ).all()
+    )
+    estados: dict[int, str] = dict(
+        conn.execute(
+            text("SELECT id, estado FROM alianza WHERE id = ANY(:i)"),
+            {"i": [v.existente_id for v in validas if v.existente_id]},
+        ).all()
+    )
+    errores = []
+    for v in validas:
+        unidad, estado = unidades.get(v.municipio_codigo), estados.get(v.existente_id or 0)
+        if not alcance.nacional and unidad != alcance.unidad:
+            mensaje = (
+                f"el municipio {v.municipio_codigo} es de la unidad {unidad}; "
+                f"su unidad es {alcance.unidad}"
+            )
+        elif estado == "validado":
+            mensaje = "la alianza está validada: la coordinación nacional debe reabrirla"
+        elif alcance.rol == "tecnico" and estado in ("verificado",):
+            mensaje = "la alianza ya fue verificada: un técnico cambia solo borradores"
+        else:
+            continue
+        errores.append(ErrorFila(v.fila, "municipio_codigo", mensaje, v.entrada.codigo))
+    return errores
 
 
 def _error(e: ErrorFila, mapa: dict[str, str]) -> dict[str, Any]:

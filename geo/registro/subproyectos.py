@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, and_, delete, func, insert, select, text, update
 
+from geo.acceso import Alcance, comprobar_unidad, condicion_lectura, fijar, unidad_de
 from geo.dominio import TRANSICIONES_SUBPROYECTO
 from geo.errors import EntradaInvalida, NoEncontrado
 from geo.models import (
@@ -77,8 +78,11 @@ def _valores(prog: Prog, e: SubproyectoEntrada, u: Any) -> dict[str, Any]:
     }
 
 
-def crear(conn: Connection, prog: Prog, datos: dict[str, Any], tol: float) -> int:
+def crear(
+    conn: Connection, prog: Prog, datos: dict[str, Any], tol: float, alcance: Alcance | None = None
+) -> int:
     e, u, alianzas = _validar(conn, prog, datos, tol)
+    _en_su_unidad(conn, prog, u.municipio_codigo, alcance)
     existe = conn.execute(
         select(SP.c.id).where(SP.c.programa_id == prog.id, SP.c.codigo == e.codigo)
     ).first()
@@ -94,7 +98,12 @@ def crear(conn: Connection, prog: Prog, datos: dict[str, Any], tol: float) -> in
 
 
 def modificar(
-    conn: Connection, prog: Prog, sp_id: int, cambios: dict[str, Any], tol: float
+    conn: Connection,
+    prog: Prog,
+    sp_id: int,
+    cambios: dict[str, Any],
+    tol: float,
+    alcance: Alcance | None = None,
 ) -> None:
     actual = uno(conn, sp_id)
     if "codigo" in cambios and cambios["codigo"] != actual["codigo"]:
@@ -103,11 +112,21 @@ def modificar(
     if "municipio_codigo" in cambios and not {"lon", "lat"} & cambios.keys():
         datos.pop("lon", None), datos.pop("lat", None)
     e, u, alianzas = _validar(conn, prog, datos, tol)
+    _en_su_unidad(conn, prog, u.municipio_codigo, alcance)
     if e.etapa != actual["etapa"] and (actual["etapa"], e.etapa) not in TRANSICIONES_SUBPROYECTO:
         raise _invalido({"etapa": f"cambio de etapa no permitido: {actual['etapa']} → {e.etapa}"})
     conn.execute(update(SP).where(SP.c.id == sp_id).values(**_valores(prog, e, u)))
     conn.execute(delete(SA).where(SA.c.subproyecto_id == sp_id))
     _enlazar(conn, sp_id, alianzas)
+
+
+def _en_su_unidad(
+    conn: Connection, prog: Prog, municipio_codigo: str, alcance: Alcance | None
+) -> None:
+    if alcance is not None:
+        unidad = unidad_de(conn, prog.cartografia, municipio_codigo)
+        comprobar_unidad(alcance, unidad, f"el municipio {municipio_codigo}")
+        fijar(conn, alcance)
 
 
 def _enlazar(conn: Connection, sp_id: int, alianzas: list[int]) -> None:
@@ -151,6 +170,8 @@ def _base() -> Any:
             M.c.unidad_operativa_codigo,
             U.c.nombre.label("uo_nombre"),
             SP.c.alertas,
+            SP.c.estado,
+            SP.c.observacion,
             SP.c.version,
             enlazadas.label("alianzas"),
         )
@@ -175,15 +196,24 @@ def _registro(r: Any) -> dict[str, Any]:
     return d
 
 
-def uno(conn: Connection, sp_id: int) -> dict[str, Any]:
-    r = conn.execute(_base().where(SP.c.id == sp_id)).first()
+def uno(conn: Connection, sp_id: int, alcance: Alcance | None = None) -> dict[str, Any]:
+    q = _base().where(SP.c.id == sp_id)
+    limite = condicion_lectura(SP, alcance)
+    if limite is not None:
+        q = q.where(limite)
+    r = conn.execute(q).first()
     if r is None:
         raise NoEncontrado(f"subproyecto {sp_id} no existe", campo="id")
     return _registro(r)
 
 
 def listar(
-    conn: Connection, filtros: dict[str, Any], limite: int, desplazamiento: int
+    conn: Connection,
+    filtros: dict[str, Any],
+    limite: int,
+    desplazamiento: int,
+    alcance: Alcance | None = None,
+    solo_validados: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
     columnas = {
         "programa": PR.c.codigo,
@@ -193,6 +223,9 @@ def listar(
         "etapa": SP.c.etapa,
     }
     q = _base()
+    limite_lectura = condicion_lectura(SP, alcance, solo_validados)
+    if limite_lectura is not None:
+        q = q.where(limite_lectura)
     for nombre, valor in filtros.items():
         if valor is not None:
             q = q.where(columnas[nombre] == valor)

@@ -51,10 +51,14 @@ function aviso(mensaje) {
 async function pedir(ruta) {
   let r;
   try {
-    r = await fetch(API + ruta);
+    r = await fetch(API + ruta, { headers: sesion.cabeceras() });
   } catch (e) {
     aviso("No se pudo contactar la API del SIGG. Revise la conexión con el servidor.");
     throw e;
+  }
+  if (r.status === 401 && sesion.leer()) {
+    sesion.salir("La sesión expiró: vuelva a ingresar.");
+    throw new Error("sesión expirada");
   }
   if (!r.ok) {
     let detalle = r.statusText;
@@ -297,7 +301,8 @@ async function puntos(tipo, visible) {
       layer.bindPopup(() => {
         const caja = el("div");
         const p = f.properties;
-        caja.append(el("strong", p.nombre), el("br"), el("span", `${p.codigo} · ${p.etapa}`), el("br"),
+        const verificacion = p.estado && p.estado !== "validado" ? ` · ${p.estado}` : "";
+        caja.append(el("strong", p.nombre), el("br"), el("span", `${p.codigo} · ${p.etapa}${verificacion}`), el("br"),
           el("span", `${numero.format(p.familias)} familias · ${p.municipio}`));
         return caja;
       });
@@ -366,6 +371,7 @@ window.addEventListener("hashchange", () => {
 });
 async function iniciar() {
   leerHash();
+  mostrarSesion();
   try {
     await opciones();
     aFormulario();

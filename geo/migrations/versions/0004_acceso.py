@@ -158,7 +158,8 @@ def _resguardo() -> None:
     # - any change to a validated record but its reopening, and its deletion (55000);
     # - for a unit user, touching a record outside the unit's municipalities (42501);
     # - validating or reopening by anyone but national coordination (42501).
-    # A change to the data of a verified record sends it back to "registrado".
+    # A change to the data of a verified record (or a correction of an observed one) sends it
+    # back to "registrado": the unit verifies it again.
     # Named so that it fires after the stage triggers and before the version trigger.
     op.execute("""
     CREATE FUNCTION sigg_resguardo() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -206,8 +207,8 @@ def _resguardo() -> None:
         IF TG_OP = 'DELETE' THEN
             RETURN OLD;
         END IF;
-        IF TG_OP = 'UPDATE' AND cambio_datos AND OLD.estado = 'verificado'
-           AND NEW.estado = 'verificado' THEN
+        IF TG_OP = 'UPDATE' AND cambio_datos AND OLD.estado IN ('verificado', 'observado')
+           AND NEW.estado = OLD.estado THEN
             NEW.estado := 'registrado';
         END IF;
         RETURN NEW;

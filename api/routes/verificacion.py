@@ -1,0 +1,77 @@
+"""The three-level verification of alliances and subprojects, and each user's tray of what
+waits for them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Header
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import ConnDep, SessionDep
+from api.seguridad import PersonalDep
+from geo.dominio import ESTADOS
+from geo.verificacion import historial, mover, pendientes
+
+router = APIRouter(prefix="/api/v1", tags=["verificación"])
+
+TABLAS = {"alianzas": "alianza", "subproyectos": "subproyecto_municipal"}
+
+
+class Paso(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    accion: Literal["verificar", "observar", "validar", "reabrir"] = Field(
+        description="verificar (unidad), observar (unidad o nacional, con comentario), "
+        "validar (nacional), reabrir (nacional, con comentario)"
+    )
+    comentario: str | None = Field(None, max_length=2000)
+
+
+@router.post("/{recurso}/{registro_id}/verificacion")
+def verificar(
+    db: SessionDep,
+    quien: PersonalDep,
+    recurso: Literal["alianzas", "subproyectos"],
+    registro_id: int,
+    paso: Annotated[Paso, Body()],
+    if_match: Annotated[str | None, Header(description="La versión leída (ETag)")] = None,
+) -> JSONResponse:
+    """Mueve el registro en la verificación: registrado → verificado (su unidad) → validado
+    (coordinación nacional), u observado con comentario. Un registro validado queda bloqueado
+    hasta que la coordinación nacional lo reabre. Exige If-Match."""
+    conn = db.connection()
+    r = mover(conn, quien, TABLAS[recurso], registro_id, paso.accion, paso.comentario, if_match)
+    db.commit()
+    r["estado_nombre"] = ESTADOS[r["estado"]]
+    return JSONResponse(r, headers={"ETag": f'"{r["version"]}"'})
+
+
+@router.get("/{recurso}/{registro_id}/verificacion")
+def pasos(
+    conn: ConnDep,
+    quien: PersonalDep,
+    recurso: Literal["alianzas", "subproyectos"],
+    registro_id: int,
+) -> dict[str, Any]:
+    """Cada paso de la verificación del registro: quién, cuándo, de qué estado a cuál y por qué."""
+    from geo.acceso import puede_ver, registro
+    from geo.errors import NoEncontrado
+
+    fila = registro(conn, TABLAS[recurso], registro_id)
+    if fila is None or not puede_ver(quien, fila):
+        raise NoEncontrado(f"{recurso} {registro_id} no existe", campo="id")
+    data = historial(conn, TABLAS[recurso], registro_id)
+    return {"estado": fila["estado"], "data": jsonable_encoder(data), "count": len(data)}
+
+
+@router.get("/verificacion/pendientes")
+def bandeja(conn: ConnDep, quien: PersonalDep) -> dict[str, Any]:
+    """Lo que espera a este usuario: a una unidad, lo registrado en sus municipios; a la
+    coordinación nacional, lo verificado; a un técnico, lo observado de su unidad."""
+    data = pendientes(conn, quien)
+    for d in data:
+        d["recurso"] = "alianzas" if d.pop("tabla") == "alianza" else "subproyectos"
+    return {"data": jsonable_encoder(data), "count": len(data)}
