@@ -23,10 +23,12 @@ from api.routes import (
     mapa,
     ogc,
     organizaciones,
+    reclamos,
     salud,
     sesion,
     subproyectos,
     territorio,
+    verificacion,
 )
 from geo.config import Settings
 from geo.db import database_url, make_engine
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(salud.router)
     app.include_router(sesion.router)
     app.include_router(territorio.router)
+    app.include_router(verificacion.router)
     app.include_router(alianzas.router)
     app.include_router(importaciones.router)
     app.include_router(organizaciones.router)
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(mapa.router)
     app.include_router(ogc.router)
     app.include_router(exportar.router)
+    app.include_router(reclamos.router)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
     # Leaflet and its marker clusters come from their xstatic packages: no CDN, works offline.
     app.mount("/vendor/leaflet", StaticFiles(directory=xleaflet.BASE_DIR), name="leaflet")
@@ -102,5 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(WEB / "index.html")
+
+    @app.get("/reclamos", include_in_schema=False)
+    def reclamo() -> FileResponse:
+        return FileResponse(WEB / "reclamo.html")
 
     return app

@@ -1,7 +1,16 @@
 """The results framework: each indicator with its target and its value, computed from the
-records where SIGG can (families, women, agreements by model, hectares, subprojects, and R1, R2,
-2.1, 2.2, 2.6 from monitoring), entered per period with a source otherwise, "sin dato" where
-nothing is known. Computed indicators also come per operational unit."""
+records where SIGG can (families, women, agreements by model, hectares, subprojects, R1, R2,
+2.1, 2.2, 2.6 from monitoring, and 3.2.1 from the complaints), entered per period with a source
+otherwise, "sin dato" where nothing is known. Computed indicators also come per operational
+unit.
+
+3.2.1, complaints answered within the deadline (geo/reclamos.py), in percent:
+numerator, the complaints answered within PLAZO_RECLAMO (30) days of their reception
+(``respondido - recibido <= 30``); denominator, the complaints answered (in time or late) plus
+the unanswered ones whose deadline has passed (``current_date - recibido > 30``). A complaint
+still inside its 30 days is not counted yet either way. Null ("sin dato") when the denominator
+is 0. Complaints are public-facing and not subject to record verification: the value is the
+same whoever asks (only counts leave the table)."""
 
 from __future__ import annotations
 
@@ -11,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from geo.acceso import Alcance, condicion_lectura_sql
+from geo.dominio import PLAZO_RECLAMO
 from geo.errors import EntradaInvalida, NoEncontrado
 
 # Per alliance: its unit and a summary of its monitoring (cycle 0 is the baseline).
@@ -56,15 +66,37 @@ _SUBPROYECTOS = {
     "r6": "sum(sp.familias)",
     "2.3": "count(*) FILTER (WHERE sp.etapa = 'recepcion_definitiva')",
 }
-_SIN_MODULO = {"3.2.1": "el módulo de reclamos aún no registra reclamos"}
+# 3.2.1 per unit and nationally (see above), with the complaints received: when the value is
+# missing, they say whether there are none or all are still in their term.
+_RECLAMOS = """
+SELECT m.unidad_operativa_codigo AS uo,
+       100.0 * count(*) FILTER (WHERE r.estado = 'respondido'
+                                AND r.respondido - r.recibido <= :plazo)
+       / nullif(count(*) FILTER (WHERE r.estado = 'respondido'
+                                 OR current_date - r.recibido > :plazo), 0) AS "3.2.1",
+       count(*) AS recibidos
+FROM reclamo r
+JOIN municipio m ON m.cartografia = r.cartografia AND m.codigo = r.municipio_codigo
+WHERE r.programa_id = :p
+GROUP BY GROUPING SETS ((m.unidad_operativa_codigo), ())
+"""
 MOTIVO_SIN_REGISTROS = "sin registros que permitan calcularlo"
+MOTIVO_SIN_RECLAMOS = "sin reclamos recibidos"
+
+
+def _motivo_reclamos(recibidos: int) -> str:
+    if recibidos == 0:  # the national row of an empty table
+        return MOTIVO_SIN_RECLAMOS
+    cuales = "el reclamo recibido está" if recibidos == 1 else f"los {recibidos} reclamos están"
+    return f"{cuales} aún dentro del plazo de {PLAZO_RECLAMO} días"
 
 
 def _por_unidad(
     conn: Connection, programa_id: int, alcance: Alcance | None = None
 ) -> dict[str | None, dict[str, Any]]:
-    """Every computable indicator per unit (key) and nationally (key None), in two queries,
-    over the records ``alcance`` may read (all of them for a trusted caller)."""
+    """Every computable indicator per unit (key) and nationally (key None), in three queries,
+    over the records ``alcance`` may read (all of them for a trusted caller; complaints are
+    counted whoever asks)."""
     salida: dict[str | None, dict[str, Any]] = {}
     cond_a, params = condicion_lectura_sql("a", alcance)
     cond_sp, _ = condicion_lectura_sql("sp", alcance)
@@ -87,7 +119,22 @@ def _por_unidad(
         params,
     ).mappings():
         salida.setdefault(fila["uo"], {}).update({k: fila[k] for k in _SUBPROYECTOS})
+    for fila in conn.execute(
+        text(_RECLAMOS), {"p": programa_id, "plazo": PLAZO_RECLAMO}
+    ).mappings():
+        salida.setdefault(fila["uo"], {}).update(
+            {"3.2.1": fila["3.2.1"], "3.2.1:motivo": _motivo_reclamos(fila["recibidos"])}
+        )
     return salida
+
+
+def _motivo(valores: dict[str, Any], calculo: str) -> str | None:
+    """Why ``calculo`` has no value in ``valores`` (one unit's or the nation's); None if it has."""
+    if valores.get(calculo) is not None:
+        return None
+    if calculo == "3.2.1":
+        return valores.get("3.2.1:motivo", MOTIVO_SIN_RECLAMOS)
+    return MOTIVO_SIN_REGISTROS
 
 
 def _numero(v: Any) -> float | int | None:
@@ -140,9 +187,7 @@ def indicadores(
                 "como_se_calcula",
             )
         }
-        if f["calculo"] in _SIN_MODULO:
-            salida.append(_con_meta(ind | {"origen": "calculado"}, None, _SIN_MODULO[f["calculo"]]))
-        elif f["calculo"]:
+        if f["calculo"]:
             salida.append(
                 _con_meta(
                     ind
@@ -152,7 +197,7 @@ def indicadores(
                         "fuente": "registros de SIGG",
                     },
                     calculados.get(f["calculo"]),
-                    MOTIVO_SIN_REGISTROS,
+                    _motivo(calculados, f["calculo"]),
                 )
             )
         else:
@@ -179,7 +224,7 @@ def por_unidad(
     ).first()
     if fila is None:
         raise NoEncontrado(f"indicador '{codigo}' no existe en el programa", campo="codigo")
-    if not fila.calculo or fila.calculo in _SIN_MODULO:
+    if not fila.calculo:
         raise EntradaInvalida(
             f"el indicador {codigo} no se calcula de los registros: se "
             "registra por periodo para todo el programa",
@@ -197,9 +242,7 @@ def por_unidad(
         {
             "unidad_operativa": {"codigo": c, "nombre": n},
             "valor": _numero(valores.get(c, {}).get(fila.calculo)),
-            "motivo": None
-            if valores.get(c, {}).get(fila.calculo) is not None
-            else MOTIVO_SIN_REGISTROS,
+            "motivo": _motivo(valores.get(c, {}), fila.calculo),
         }
         for c, n in unidades
     ]

@@ -55,6 +55,7 @@ def alianza_verificada(servidor: str, demo_engine: Engine) -> Iterator[int]:
     api.delete(f"/alianzas/{aid}", headers=nacional | {"If-Match": version})
     with demo_engine.begin() as conn:
         conn.execute(text("DELETE FROM usuario WHERE nombre_usuario = 'web.nacional'"))
+    api.close()
 
 
 def _publico_ve(page: Page, codigo: str) -> bool:
@@ -79,7 +80,9 @@ def test_national_validates_from_the_tray_and_only_then_the_public_map_shows_it(
     pagina.fill("#usuario", "web.nacional")
     pagina.fill("#clave", "no es la clave")
     pagina.click("#ingreso-form button[type=submit]")
-    pagina.wait_for_function("document.querySelector('#ingreso-error').textContent.length > 0")
+    pagina.wait_for_function(
+        "() => document.querySelector('#ingreso-error').textContent.length > 0"
+    )
     assert "incorrectos" in pagina.text_content("#ingreso-error")
     pagina.fill("#clave", CLAVE)
     pagina.click("#ingreso-form button[type=submit]")
