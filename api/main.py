@@ -15,6 +15,7 @@ from xstatic.pkg import leaflet as xleaflet
 from xstatic.pkg import leaflet_markercluster as xcluster
 
 from api import errors
+from api.cache import CacheRespuestas
 from api.routes import (
     alianzas,
     estadisticas,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.limitadores = {}
+    app.state.cache = CacheRespuestas()
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.middleware("http")(_cabeceras_de_seguridad)
     errors.install(app)

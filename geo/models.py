@@ -611,6 +611,17 @@ class Reclamo(Base):
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
 
+class Generacion(Base):
+    """One row: bumped by every statement that writes data aggregates are computed from (see
+    migration 0005); cached aggregates are valid while it stays the same."""
+
+    __tablename__ = "generacion"
+    __table_args__ = (CheckConstraint("id = 1", name="una_fila"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default=text("1"))
+    n: Mapped[int] = mapped_column(BigInteger, server_default=text("1"))
+
+
 def tabla(modelo: type[Base]) -> Table:
     """A model's Core table, typed as one (``__table__`` is typed as a FromClause)."""
     return cast(Table, modelo.__table__)

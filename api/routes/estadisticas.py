@@ -4,10 +4,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, text
 
+from api.cache import cacheada
 from api.deps import ConnDep, SessionDep, SettingsDep
 from api.seguridad import AlcanceDep, PersonalDep
 from geo.acceso import PUBLICO, fijar
@@ -79,8 +80,9 @@ def contexto(
     return Consulta(nivel, fila.cartografia, f, settings.tipo_cambio), bool(fila.sintetico)
 
 
-@router.get("/estadisticas")
+@router.get("/estadisticas", response_model=None)
 def agregados(
+    request: Request,
     conn: ConnDep,
     settings: SettingsDep,
     f: FiltrosDep,
@@ -89,30 +91,39 @@ def agregados(
         str | None,
         Query(description=f"Medidas separadas por coma; todas si se omite: {', '.join(MEDIDAS)}"),
     ] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Medidas agregadas por municipio, provincia, departamento, unidad operativa o país, con
-    los filtros del registro. Lo que falta no es cero: va null con su motivo en ``sin_dato``."""
-    consulta, sintetico = contexto(conn, settings, f, nivel)
-    pedidas = [m.strip() for m in medidas.split(",")] if medidas else None
-    data = estadisticas(conn, consulta, pedidas)
-    return {
-        "nivel": nivel,
-        "cartografia": consulta.cartografia,
-        "programa": f.programa,
-        "tipo_cambio": settings.tipo_cambio,
-        "datos_sinteticos": sintetico,
-        "count": len(data),
-        "data": data,
-    }
+    los filtros del registro. Lo que falta no es cero: va null con su motivo en ``sin_dato``.
+    Se calcula una vez por versión de los datos (ETag; 304 si no cambió)."""
+
+    def calcular() -> dict[str, Any]:
+        consulta, sintetico = contexto(conn, settings, f, nivel)
+        pedidas = [m.strip() for m in medidas.split(",")] if medidas else None
+        data = estadisticas(conn, consulta, pedidas)
+        return {
+            "nivel": nivel,
+            "cartografia": consulta.cartografia,
+            "programa": f.programa,
+            "tipo_cambio": settings.tipo_cambio,
+            "datos_sinteticos": sintetico,
+            "count": len(data),
+            "data": data,
+        }
+
+    return cacheada(request, conn, f.alcance or PUBLICO, calcular)
 
 
 @router.get("/indicadores")
-def marco(conn: ConnDep, quien: AlcanceDep, programa: str = "PAR2") -> dict[str, Any]:
+def marco(request: Request, conn: ConnDep, quien: AlcanceDep, programa: str = "PAR2") -> Response:
     """El marco de resultados: valor, meta, % de la meta, o "sin dato" con su motivo. El público
     lo ve calculado sobre los registros validados."""
     prog = buscar_programa(conn, programa)
-    data = indicadores(conn, prog.id, quien)
-    return {"programa": programa, "count": len(data), "data": data}
+
+    def calcular() -> dict[str, Any]:
+        data = indicadores(conn, prog.id, quien)
+        return {"programa": programa, "count": len(data), "data": data}
+
+    return cacheada(request, conn, quien, calcular)
 
 
 @router.get("/indicadores/{codigo}/por-unidad")

@@ -8,8 +8,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from api.cache import cacheada
 from api.deps import ConnDep, SettingsDep
 from api.routes.estadisticas import FiltrosDep, contexto
+from geo.acceso import PUBLICO
 from geo.agregacion import NivelAgregacion
 from geo.mapa import (
     CLASIFICACIONES,
@@ -71,8 +73,9 @@ def cuerpos_de_agua(conn: ConnDep, settings: SettingsDep) -> Response:
     )
 
 
-@router.get("/valores")
+@router.get("/valores", response_model=None)
 def valores_de_medida(
+    request: Request,
     conn: ConnDep,
     settings: SettingsDep,
     f: FiltrosDep,
@@ -80,15 +83,19 @@ def valores_de_medida(
     medida: Medida = "familias_por_mil_rurales",
     clasificacion: Clasificacion = "cuantiles",
     clases: Clases = 5,
-) -> dict[str, Any]:
+) -> Response:
     """Solo los valores de una medida por unidad, con su clase (mapclassify) y la leyenda; la
-    geometría viaja una sola vez (/capa)."""
-    consulta, sintetico = contexto(conn, settings, f, nivel)
-    return {
-        "nivel": nivel,
-        "datos_sinteticos": sintetico,
-        **valores(conn, consulta, medida, clasificacion, clases),
-    }
+    geometría viaja una sola vez (/capa). Se calcula una vez por versión de los datos."""
+
+    def calcular() -> dict[str, Any]:
+        consulta, sintetico = contexto(conn, settings, f, nivel)
+        return {
+            "nivel": nivel,
+            "datos_sinteticos": sintetico,
+            **valores(conn, consulta, medida, clasificacion, clases),
+        }
+
+    return cacheada(request, conn, f.alcance or PUBLICO, calcular)
 
 
 @router.get("/puntos")

@@ -1,0 +1,71 @@
+"""Aggregates are computed once per version of the data: a repeat is served from the cache,
+a client holding the current version gets 304, and any write makes every cached answer stale."""
+
+from __future__ import annotations
+
+from tests.test_acceso import TARIJA, YACUIBA, _alianza
+
+
+def _nacional(client):
+    return client.get("/api/v1/estadisticas", params={"nivel": "nacional"})
+
+
+def test_a_repeat_is_a_cache_hit_with_the_same_etag_and_a_revalidation_is_304(client):
+    primera, segunda = _nacional(client), _nacional(client)
+    assert (primera.headers["x-cache"], segunda.headers["x-cache"]) == ("miss", "hit")
+    assert primera.headers["etag"] == segunda.headers["etag"]
+    assert primera.content == segunda.content
+    r = client.get(
+        "/api/v1/estadisticas",
+        params={"nivel": "nacional"},
+        headers={"If-None-Match": primera.headers["etag"]},
+    )
+    assert (r.status_code, r.content) == (304, b"")
+
+
+def test_a_write_moves_the_version_on_and_the_next_answer_counts_it(client):
+    antes = _nacional(client)
+    assert antes.json()["data"][0]["valores"]["alianzas"] in (0, None)
+    assert client.post("/api/v1/alianzas", json=_alianza("C-1", YACUIBA)).status_code == 201
+    despues = _nacional(client)
+    assert despues.headers["etag"] != antes.headers["etag"]
+    assert despues.headers["x-cache"] == "miss"
+    assert despues.json()["data"][0]["valores"]["alianzas"] == 1
+    r = client.get(
+        "/api/v1/estadisticas",
+        params={"nivel": "nacional"},
+        headers={"If-None-Match": antes.headers["etag"]},
+    )
+    assert r.status_code == 200  # the old version is not current any more
+
+
+def test_who_asks_is_part_of_the_key_public_units_and_national_never_share_an_answer(
+    client, como
+):
+    for codigo, punto in (("C-1", YACUIBA), ("C-2", TARIJA)):
+        client.post("/api/v1/alianzas", json=_alianza(codigo, punto))
+    cuentas, etiquetas = {}, set()
+    for nombre, rol, unidad in (
+        ("nacional", "nacional", None),
+        ("chaco", "unidad", "CHACO"),
+        ("publico", None, None),
+    ):
+        r = como(rol, unidad).get("/api/v1/estadisticas", params={"nivel": "nacional"})
+        cuentas[nombre] = r.json()["data"][0]["valores"]["alianzas"] or 0
+        etiquetas.add(r.headers["etag"])
+        assert r.headers["cache-control"].startswith("private" if rol else "public")
+    assert cuentas == {"nacional": 2, "chaco": 1, "publico": 0}
+    assert len(etiquetas) == 3
+
+
+def test_choropleth_values_are_cached_per_measure_and_classification(client):
+    base = {"nivel": "departamento", "medida": "familias"}
+    a = client.get("/api/v1/mapa/valores", params=base)
+    b = client.get("/api/v1/mapa/valores", params=base | {"clasificacion": "jenks"})
+    c = client.get("/api/v1/mapa/valores", params=base)
+    assert (a.headers["x-cache"], b.headers["x-cache"], c.headers["x-cache"]) == (
+        "miss",
+        "miss",
+        "hit",
+    )
+    assert a.headers["etag"] != b.headers["etag"] and a.headers["etag"] == c.headers["etag"]
