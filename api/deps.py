@@ -18,7 +18,8 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_conn(request: Request) -> Iterator[Connection]:
-    with request.app.state.engine.connect() as conn:
+    """A connection for a read: the replica when one is configured, else the primary."""
+    with request.app.state.engine_lectura.connect() as conn:
         yield conn
 
 

@@ -70,7 +70,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         owned = getattr(app.state, "engine", None) is None
         if owned:
             app.state.engine = make_engine(database_url(settings))
+        # Read-only requests may go to a streaming replica (docs/scale.md).
+        replica = settings.database_url_lectura
+        app.state.engine_lectura = make_engine(replica) if replica else app.state.engine
         yield
+        if replica:
+            app.state.engine_lectura.dispose()
         if owned:
             app.state.engine.dispose()
 

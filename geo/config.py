@@ -25,6 +25,11 @@ class Settings(BaseSettings):
         default=None,
         description="External PostGIS (postgresql+psycopg://...). Unset: the private cluster.",
     )
+    database_url_lectura: str | None = Field(
+        default=None,
+        description="A read replica for the read-only requests (maps, aggregates, OGC, "
+        "exports); writes always go to SIGG_DATABASE_URL",
+    )
     state_dir: Path = Field(
         default=PROJECT_ROOT / ".sigg",
         description="Where the private cluster keeps its data, socket, log and password.",
@@ -72,7 +77,7 @@ class Settings(BaseSettings):
         default="10/minute", description="Login attempts one address may make"
     )
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_url_lectura")
     @classmethod
     def _normalise_driver(cls, value: str | None) -> str | None:
         if not value:

@@ -114,7 +114,7 @@ def cliente_en(
 
 def aplicacion_en(engine: Engine, conn: Connection, settings: Settings) -> Any:
     app = create_app(settings)
-    app.state.engine = engine
+    app.state.engine = app.state.engine_lectura = engine
     app.dependency_overrides[get_conn] = lambda: conn
 
     def session() -> Iterator[Session]:

@@ -59,7 +59,7 @@ def exportar(
     tipo, extension = ex.FORMATOS[formato]
     nombre = f"sigg_{cid}.{extension}"
     cabeceras = {"Content-Disposition": f'attachment; filename="{nombre}"'}
-    engine = request.app.state.engine
+    engine = request.app.state.engine_lectura
     if formato in ("geojson", "geojsonl"):
         return StreamingResponse(
             ex.geojson(engine, c, s, formato == "geojsonl"), media_type=tipo, headers=cabeceras
