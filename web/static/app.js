@@ -188,7 +188,10 @@ async function actualizar({ geometria } = { geometria: true }) {
   contenedor.dataset.listo = String(Date.now());
   contenedor.dataset.ms = String(Math.round(performance.now()));  // read by bench/pagina.py
   tablero();
-  if (estado.sel && !document.getElementById("panel-titulo").textContent) panel(estado.sel);
+  if (estado.sel && !panelPedido) {
+    const [, codigo] = estado.sel.split(":");
+    panel(estado.sel, (valoresActuales.unidades[codigo] || {}).nombre);  // a shared link's selection
+  }
 }
 
 /* ---------- drill-down and side panel ---------- */
@@ -230,11 +233,14 @@ function migas() {
   document.getElementById("volver").hidden = !pila.length;
   document.getElementById("ruta").textContent = ["Bolivia", ...pila.map((p) => p.nombre)].join(" › ");
 }
+let panelPedido = 0;  // only the latest request may fill the panel
 async function panel(sel, nombre) {
+  const mio = ++panelPedido;
   const [nivel, codigo] = sel.split(":");
   const p = parametros({ nivel: "nacional" });
   p.set(nivel, codigo);  // the unit itself, within the other filters
   const datos = await pedir("/estadisticas?" + p);
+  if (mio !== panelPedido) return;
   const v = datos.data[0] ? datos.data[0].valores : null;
   document.getElementById("panel").hidden = false;
   document.getElementById("panel-titulo").textContent = nombre || codigo;
