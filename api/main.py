@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from xstatic.pkg import leaflet as xleaflet
 from xstatic.pkg import leaflet_markercluster as xcluster
 
 from api import errors
-from api.cache import CacheRespuestas
+from api.cache import AtajoCache, CacheRespuestas
 from api.routes import (
     alianzas,
     estadisticas,
@@ -31,6 +32,7 @@ from api.routes import (
     territorio,
     verificacion,
 )
+from api.seguridad import alcance_de_cabecera
 from geo.config import Settings
 from geo.db import database_url, make_engine
 
@@ -91,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cache = CacheRespuestas()
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.middleware("http")(_cabeceras_de_seguridad)
+    # Outermost: a cached aggregate is answered before anything else runs.
+    app.add_middleware(AtajoCache, leer_alcance=partial(alcance_de_cabecera, settings))
     errors.install(app)
     app.include_router(salud.router)
     app.include_router(sesion.router)

@@ -67,13 +67,17 @@ def alcance(settings: SettingsDep, token: Annotated[str | None, Depends(oauth2)]
 
 def alcance_de(request: Request) -> Alcance:
     """The same as the ``alcance`` dependency, for helpers that only hold the request."""
-    cabecera = request.headers.get("authorization", "")
-    esquema, _, token = cabecera.partition(" ")
+    return alcance_de_cabecera(request.app.state.settings, request.headers.get("authorization"))
+
+
+def alcance_de_cabecera(settings: Settings, cabecera: str | None) -> Alcance:
+    """Who an Authorization header names (none: the public)."""
     if not cabecera:
         return PUBLICO
+    esquema, _, token = cabecera.partition(" ")
     if esquema.lower() != "bearer" or not token:
         raise NoAutenticado("cabecera Authorization no válida: use 'Bearer <token>'")
-    return leer(request.app.state.settings, token)
+    return leer(settings, token)
 
 
 def personal(quien: Annotated[Alcance, Depends(alcance)]) -> Alcance:

@@ -39,9 +39,7 @@ def test_a_write_moves_the_version_on_and_the_next_answer_counts_it(client):
     assert r.status_code == 200  # the old version is not current any more
 
 
-def test_who_asks_is_part_of_the_key_public_units_and_national_never_share_an_answer(
-    client, como
-):
+def test_who_asks_is_part_of_the_key_public_units_and_national_never_share_an_answer(client, como):
     for codigo, punto in (("C-1", YACUIBA), ("C-2", TARIJA)):
         client.post("/api/v1/alianzas", json=_alianza(codigo, punto))
     cuentas, etiquetas = {}, set()
@@ -69,3 +67,36 @@ def test_choropleth_values_are_cached_per_measure_and_classification(client):
         "hit",
     )
     assert a.headers["etag"] != b.headers["etag"] and a.headers["etag"] == c.headers["etag"]
+
+
+def test_a_write_outside_this_process_is_seen_once_the_short_generation_window_passes(client, conn):
+    import time
+
+    from sqlalchemy import text
+
+    from api.cache import VIDA_GENERACION
+
+    primera = _nacional(client)
+    assert _nacional(client).headers["x-cache"] == "hit"
+    conn.execute(text("UPDATE generacion SET n = n + 1"))  # another process's write
+    time.sleep(VIDA_GENERACION * 1.5)
+    despues = _nacional(client)
+    assert despues.headers["x-cache"] == "miss"
+    assert despues.headers["etag"] != primera.headers["etag"]
+
+
+def test_a_cached_answer_is_sent_gzipped_to_who_accepts_it_and_equal_to_the_plain_one(client):
+    import gzip
+
+    params = {"nivel": "municipio"}
+    plano = client.get(
+        "/api/v1/estadisticas", params=params, headers={"Accept-Encoding": "identity"}
+    )
+    pedido = client.build_request(
+        "GET", "/api/v1/estadisticas", params=params, headers={"Accept-Encoding": "gzip"}
+    )
+    respuesta = client.send(pedido, stream=True)
+    comprimido = b"".join(respuesta.iter_raw())
+    assert respuesta.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(comprimido) == plano.content
+    assert len(comprimido) < len(plano.content) / 3
