@@ -59,7 +59,8 @@ class CacheRespuestas:
         ahora = time.monotonic()
         if ahora - self._leida_en < VIDA_GENERACION:
             return self._generacion
-        if ahora - self._pedida_en < ESPERA_MAXIMA and not self._caducada:
+        leyendo = self._pedida_en > self._leida_en and ahora - self._pedida_en < ESPERA_MAXIMA
+        if leyendo and not self._caducada:
             return self._generacion
         self._pedida_en = ahora
         return None

@@ -1,11 +1,12 @@
 """Aggregation endpoint latency per level against the bare SQL GROUP BY on the same data, in
 the same run, for 10,000 / 100,000 / 1,000,000 alliances (the calibrated demo, replicated).
 
-    .venv/bin/python bench/agregacion.py [--tamanos 10000,100000,1000000] [--repeticiones 5]
+    .venv/bin/python -m bench.agregacion [--tamanos 10000,100000,1000000] [--repeticiones 5]
 
-The endpoint is served by uvicorn in a second process and asked over loopback with httpx. The
-bare query is the smallest GROUP BY that gives the same per-unit sums. Results go to
-bench/RESULTS_agregacion.md; the ratio is the headline."""
+The endpoint is served by uvicorn in a second process and asked over loopback with httpx, as the
+public (validated records only). The bare query is the smallest GROUP BY that gives the same
+per-unit sums over the same validated records. Results go to bench/RESULTS_agregacion.md; the
+ratio is the headline. bench/suite.py reuses ``base``, ``llenar`` and ``sql_desnudo``."""
 
 from __future__ import annotations
 
@@ -14,15 +15,16 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import psycopg
-from comun import base_con_territorio, servidor_sigg
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
+from bench.comun import base_con_territorio, dsn, servidor_sigg
 from etl.demo_carga import cargar_demo
+from geo.acceso import PUBLICO
 from geo.agregacion import SUMAS, Consulta, NivelAgregacion, estadisticas
 from geo.config import Settings
 from geo.db import make_engine, postgis_version
@@ -39,47 +41,63 @@ NIVELES = {
 PUERTO = 8765
 
 
-def base(settings: Settings) -> str:
-    url = base_con_territorio(settings, "sigg_bench_agregacion")
+SEMILLAS = {"alianza": "_semilla", "subproyecto_municipal": "_semilla_sp"}
+VALIDADO = "a.estado = 'validado'"
+
+
+def base(settings: Settings, nombre: str = "sigg_bench_agregacion") -> str:
+    """A database with the territory and the demo, whose records are kept as the seeds."""
+    url = base_con_territorio(settings, nombre)
     engine = make_engine(url)
     with engine.begin() as conn:
         cargar_demo(conn, settings.directorio_referencia())
-        conn.execute(text("CREATE TABLE _semilla AS SELECT * FROM alianza"))
+        for tabla, semilla in SEMILLAS.items():
+            conn.execute(text(f"CREATE TABLE {semilla} AS SELECT * FROM {tabla}"))
     engine.dispose()
     return url
 
 
-def llenar(url: str, n: int) -> int:
-    """n alliances: the demo's, copied with new codes (triggers off: this measures reading)."""
-    with psycopg.connect(
-        make_url(url).set(drivername="postgresql").render_as_string(hide_password=False),
-        autocommit=True,
-    ) as c:
-        c.execute("ALTER TABLE alianza DISABLE TRIGGER USER")
-        c.execute("TRUNCATE alianza CASCADE")
-        semilla = c.execute("SELECT count(*) FROM _semilla").fetchone()[0]
-        cols = [
-            r[0]
-            for r in c.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_name = '_semilla' "
-                "AND column_name NOT IN ('id', 'codigo', 'organizacion_id') "
-                "ORDER BY ordinal_position"
-            )
-        ]
-        lista = ", ".join(cols)
-        c.execute(
-            f"INSERT INTO alianza (codigo, {lista}) SELECT s.codigo || '-' || g, {lista} "
-            f"FROM _semilla s, generate_series(1, {-(-n // semilla)}) g LIMIT {n}"
+def _copiar(c: psycopg.Connection, tabla: str, n: int) -> None:
+    """n rows of ``tabla``: its seed's, copied with new codes, all validated (the public sees
+    them)."""
+    semilla = SEMILLAS[tabla]
+    en_semilla = c.execute(f"SELECT count(*) FROM {semilla}").fetchone()[0]  # type: ignore[index]
+    cols = [
+        r[0]
+        for r in c.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+            "AND column_name NOT IN ('id', 'codigo', 'organizacion_id', 'estado') "
+            "ORDER BY ordinal_position",
+            (semilla,),
         )
-        c.execute("ALTER TABLE alianza ENABLE TRIGGER USER")
-        c.execute("VACUUM ANALYZE alianza")
-        return c.execute("SELECT count(*) FROM alianza").fetchone()[0]
+    ]
+    lista = ", ".join(cols)
+    c.execute(
+        f"INSERT INTO {tabla} (codigo, estado, {lista}) "
+        f"SELECT s.codigo || '-' || g, 'validado', {lista} "
+        f"FROM {semilla} s, generate_series(1, {-(-n // en_semilla)}) g LIMIT {n}"
+    )
+
+
+def llenar(url: str, n: int) -> int:
+    """n alliances and the subprojects in the demo's proportion to them, all validated
+    (triggers off: this measures reading). Returns the number of alliances."""
+    with psycopg.connect(dsn(url), autocommit=True) as c:
+        proporcion = c.execute(
+            "SELECT (SELECT count(*) FROM _semilla_sp)::float / (SELECT count(*) FROM _semilla)"
+        ).fetchone()[0]  # type: ignore[index]
+        for tabla, filas in (("alianza", n), ("subproyecto_municipal", round(n * proporcion))):
+            c.execute(f"ALTER TABLE {tabla} DISABLE TRIGGER USER")
+            c.execute(f"TRUNCATE {tabla} CASCADE")
+            _copiar(c, tabla, filas)
+            c.execute(f"ALTER TABLE {tabla} ENABLE TRIGGER USER")
+            c.execute(f"VACUUM ANALYZE {tabla}")
+        return c.execute("SELECT count(*) FROM alianza").fetchone()[0]  # type: ignore[index]
 
 
 def sql_desnudo(nivel: str) -> str:
-    """The same answer the endpoint gives (count, per-stage and reached-stage counts, the nine
-    sums) in the plainest single GROUP BY: the ceiling."""
+    """The same answer the endpoint gives the public (count, per-stage and reached-stage counts,
+    the nine sums over validated alliances) in the plainest single GROUP BY: the ceiling."""
     etapas = ", ".join(f"count(*) FILTER (WHERE a.etapa = '{e}')" for e in ETAPAS)
     alcanzo = ", ".join(
         f"count(*) FILTER (WHERE a.etapa_alcanzada >= {ORDEN_ETAPA[e]})" for e in ETAPAS_CICLO
@@ -88,11 +106,25 @@ def sql_desnudo(nivel: str) -> str:
     return (
         f"SELECT {NIVELES[nivel]} AS clave, count(*), {etapas}, {alcanzo}, {sumas} "
         "FROM alianza a JOIN municipio m "
-        "ON m.cartografia = a.cartografia AND m.codigo = a.municipio_codigo GROUP BY 1"
+        "ON m.cartografia = a.cartografia AND m.codigo = a.municipio_codigo "
+        f"WHERE {VALIDADO} GROUP BY 1"
     )
 
 
-def medir(fn, repeticiones: int) -> float:  # type: ignore[no-untyped-def]
+def sql_desnudo_subproyectos(nivel: str) -> str:
+    """The subprojects' count and sums per unit (validated only) in one plain GROUP BY."""
+    return (
+        f"SELECT {NIVELES[nivel]} AS clave, count(*), sum(a.familias), "
+        "sum(a.monto_empoderar_comprometido_bs + a.monto_contraparte_comprometido_bs), "
+        "sum(a.monto_empoderar_ejecutado_bs + a.monto_contraparte_ejecutado_bs) "
+        "FROM subproyecto_municipal a JOIN municipio m "
+        "ON m.cartografia = a.cartografia AND m.codigo = a.municipio_codigo "
+        f"WHERE {VALIDADO} GROUP BY 1"
+    )
+
+
+def medir(fn: Callable[[], object], repeticiones: int) -> float:
+    """Median milliseconds of ``repeticiones`` calls after one warm-up call."""
     fn()  # warm
     tiempos = []
     for _ in range(repeticiones):
@@ -116,10 +148,7 @@ def main() -> None:
     ]
     with servidor_sigg(url, PUERTO):
         cliente = httpx.Client(base_url=f"http://127.0.0.1:{PUERTO}", timeout=120)
-        crudo = psycopg.connect(
-            make_url(url).set(drivername="postgresql").render_as_string(hide_password=False),
-            autocommit=True,
-        )
+        crudo = psycopg.connect(dsn(url), autocommit=True)
         motor = make_engine(url)
         for n in (int(x) for x in args.tamanos.split(",")):
             total = llenar(url, n)
@@ -131,11 +160,15 @@ def main() -> None:
 
                 def desnudo(nivel: str = nivel) -> None:
                     crudo.execute(sql_desnudo(nivel)).fetchall()
+                    crudo.execute(sql_desnudo_subproyectos(nivel)).fetchall()
 
                 def motor_local(nivel: str = nivel) -> None:
                     with motor.connect() as conn:
                         consulta = Consulta(
-                            NivelAgregacion(nivel), "2012", Filtros(programa="PAR2"), 6.86
+                            NivelAgregacion(nivel),
+                            "2012",
+                            Filtros(programa="PAR2", alcance=PUBLICO),
+                            6.86,
                         )
                         estadisticas(conn, consulta)
 
@@ -155,7 +188,8 @@ def main() -> None:
             f"Median of {args.repeticiones} runs after one warm-up; machine {platform.machine()}, "
             f"{os.cpu_count()} cores, Python {platform.python_version()}, PostGIS {version}. The "
             "endpoint returns every measure (counts per stage, sums, US$, ratios) for every unit; "
-            "the bare GROUP BY computes the same counts and sums in one plain query, the ceiling. "
+            "the bare GROUP BYs compute the same counts and sums (alliances, then subprojects) in "
+            "plain queries, the ceiling. Public path: validated records only. "
             "The private cluster runs with work_mem = 32MB.",
             "",
             *lineas,

@@ -40,6 +40,18 @@ def base_con_territorio(settings: Settings, nombre: str) -> str:
     return bench
 
 
+def dsn(url: str) -> str:
+    """The libpq form of a SQLAlchemy URL (for psycopg and ogr2ogr)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def borrar_base(settings: Settings, nombre: str) -> None:
+    """Drop database ``nombre`` (closing its sessions) if it exists."""
+    url = make_url(database_url(settings)).set(drivername="postgresql", database="postgres")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{nombre}" WITH (FORCE)')
+
+
 def esperar(url: str, intentos: int = 300) -> None:
     """Wait until ``url`` answers."""
     for _ in range(intentos):

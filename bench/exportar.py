@@ -2,7 +2,7 @@
 process, for SIGG beside two peers in the same run on the same table: tipg (serving the same
 PostGIS) and ogr2ogr from PostGIS to GeoJSON (the near-physical ceiling).
 
-    .venv/bin/python bench/exportar.py [--tamanos 100000,1000000]
+    .venv/bin/python -m bench.exportar [--tamanos 100000,1000000]
 
 Needs Debian's gdal-bin (ogr2ogr) and tipg in bench/.venv-tipg:
     apt-get install gdal-bin
@@ -16,18 +16,30 @@ import os
 import subprocess
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
-from agregacion import llenar
-from comun import base_con_territorio, esperar, servidor_sigg
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from etl.demo_carga import cargar_demo
+from bench.agregacion import base, llenar
+from bench.comun import dsn, esperar, servidor_sigg
 from geo.config import Settings
-from geo.db import make_engine
 
 TIPG = Path(__file__).parent / ".venv-tipg" / "bin" / "python"
+
+
+class Exportacion(NamedTuple):
+    """One full export: wall seconds, bytes out, and the server's VmHWM before and after (kB;
+    0 for ogr2ogr, which writes a file and is no server)."""
+
+    segundos: float
+    bytes: int
+    memoria_antes_kb: int
+    memoria_pico_kb: int
+
+    @property
+    def crecimiento_kb(self) -> int:
+        return self.memoria_pico_kb - self.memoria_antes_kb
 
 
 def _memoria_pico_kb(pid: int) -> int:
@@ -47,15 +59,18 @@ def _descargar(url: str) -> tuple[float, int]:
     return time.perf_counter() - t0, total
 
 
-def sigg(url_db: str, n: int) -> tuple[float, int, int]:
+def sigg(url_db: str, n: int) -> Exportacion:
+    """SIGG's streamed GeoJSON export, as the public, from a freshly started server."""
     with servidor_sigg(url_db, 8771) as proceso:
-        base = _memoria_pico_kb(proceso.pid)
+        antes = _memoria_pico_kb(proceso.pid)
         segundos, tam = _descargar("http://127.0.0.1:8771/api/v1/exportar/alianzas?formato=geojson")
-        return segundos, tam, _memoria_pico_kb(proceso.pid) - base
+        return Exportacion(segundos, tam, antes, _memoria_pico_kb(proceso.pid))
 
 
-def tipg(url_db: str, n: int) -> tuple[float, int, int]:
-    pg = make_url(url_db).set(drivername="postgresql").render_as_string(hide_password=False)
+def tipg(url_db: str, n: int) -> Exportacion:
+    """tipg's items of the same table in one page of n features, from a freshly started
+    server."""
+    pg = dsn(url_db)
     proceso = subprocess.Popen(
         [str(TIPG), "-m", "uvicorn", "tipg.main:app", "--port", "8772", "--log-level", "warning"],
         env=os.environ
@@ -68,17 +83,18 @@ def tipg(url_db: str, n: int) -> tuple[float, int, int]:
     )
     try:
         esperar("http://127.0.0.1:8772/collections")
-        base = _memoria_pico_kb(proceso.pid)
+        antes = _memoria_pico_kb(proceso.pid)
         segundos, tam = _descargar(
             f"http://127.0.0.1:8772/collections/public.alianza/items?limit={n}&f=geojson"
         )
-        return segundos, tam, _memoria_pico_kb(proceso.pid) - base
+        return Exportacion(segundos, tam, antes, _memoria_pico_kb(proceso.pid))
     finally:
         proceso.terminate()
         proceso.wait()
 
 
-def ogr2ogr(url_db: str, n: int) -> tuple[float, int, int]:
+def ogr2ogr(url_db: str, n: int) -> Exportacion:
+    """ogr2ogr from PostGIS to a GeoJSON file: the near-physical ceiling."""
     u = make_url(url_db)
     pg = (
         f"PG:host={u.host} port={u.port} dbname={u.database} user={u.username} "
@@ -94,7 +110,7 @@ def ogr2ogr(url_db: str, n: int) -> tuple[float, int, int]:
     segundos = time.perf_counter() - t0
     tam = destino.stat().st_size
     destino.unlink()
-    return segundos, tam, 0
+    return Exportacion(segundos, tam, 0, 0)
 
 
 def main() -> None:
@@ -102,12 +118,7 @@ def main() -> None:
     parser.add_argument("--tamanos", default="100000,1000000")
     args = parser.parse_args()
     settings = Settings()
-    url = base_con_territorio(settings, "sigg_bench_exportar")
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        cargar_demo(conn, settings.directorio_referencia())
-        conn.execute(text("CREATE TABLE _semilla AS SELECT * FROM alianza"))
-    engine.dispose()
+    url = base(settings, "sigg_bench_exportar")
     lineas = [
         "| alianzas | exporter | seconds | features/s | MB out | peak memory growth MB "
         "| vs tipg | vs ogr2ogr |",
@@ -119,7 +130,8 @@ def main() -> None:
             nombre: f(url, total)
             for nombre, f in (("SIGG /api/v1/exportar", sigg), ("tipg", tipg), ("ogr2ogr", ogr2ogr))
         }
-        for nombre, (seg, tam, mem) in res.items():
+        for nombre, (seg, tam, antes, pico) in res.items():
+            mem = pico - antes
             fps = total / seg
             lineas.append(
                 f"| {total:,} | {nombre} | {seg:.1f} | {fps:,.0f} | {tam / 1e6:,.0f} | "

@@ -1,7 +1,7 @@
 """Bulk import throughput: rows per second for N alliances (CSV as an office exports it),
 beside a plain COPY of the same rows into the same table as the ceiling, in one run.
 
-    .venv/bin/python bench/importacion.py [--filas 100000] [--repeticiones 3]
+    .venv/bin/python -m bench.importacion [--filas 100000] [--repeticiones 3]
 
 Runs on a database of its own (sigg_bench) on the configured server; prints a Markdown table
 and writes it to bench/RESULTS_importacion.md. Ratios are the headline: absolute times vary.
@@ -17,9 +17,9 @@ import statistics
 import time
 from pathlib import Path
 
-from comun import base_con_territorio
 from sqlalchemy import text
 
+from bench.comun import base_con_territorio
 from geo.config import Settings
 from geo.db import make_engine, postgis_version
 from geo.lectura import leer_tabla
@@ -72,15 +72,19 @@ def medir_importacion(engine, datos: bytes, settings: Settings) -> tuple[float, 
     t0 = time.perf_counter()
     tabla = leer_tabla(datos, "bench.csv")
     fases["leer"] = time.perf_counter() - t0
+    marcas: dict[str, float] = {}
+
+    def marcar(fase: str) -> None:
+        marcas.setdefault(fase, time.perf_counter())
+
     with engine.begin() as conn:
-        marcas = {}
         informe = importar_alianzas(
             conn,
             programa(conn, "PAR2"),
             tabla,
             archivo="bench.csv",
             tolerancia_m=settings.tolerancia_borde_m,
-            avance=lambda m: marcas.setdefault(m, time.perf_counter()),
+            avance=marcar,
         )
         assert not informe.errores, informe.errores[:3]
     fin = time.perf_counter()
@@ -122,19 +126,14 @@ def medir_copy(engine, pts: list[tuple[str, float, float]]) -> float:  # type: i
     return time.perf_counter() - t0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--filas", type=int, default=100_000)
-    parser.add_argument("--repeticiones", type=int, default=3)
-    args = parser.parse_args()
-    settings = Settings()
-    engine = make_engine(base_con_territorio(settings, "sigg_bench"))
+def comparar(engine, settings: Settings, filas: int, repeticiones: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Median seconds of the importer and of the plain COPY on the same ``filas`` rows (each
+    run on emptied tables), the importer's median phases, and the number of rows."""
     with engine.begin() as conn:
-        pts = puntos(conn, args.filas)
-        version = postgis_version(conn)
+        pts = puntos(conn, filas)
     datos = csv_de(pts)
     importes, copias, fases_todas = [], [], []
-    for _ in range(args.repeticiones):
+    for _ in range(repeticiones):
         with engine.begin() as conn:
             vaciar(conn)
         total, fases = medir_importacion(engine, datos, settings)
@@ -143,8 +142,26 @@ def main() -> None:
         with engine.begin() as conn:
             vaciar(conn)
         copias.append(medir_copy(engine, pts))
-    n = len(pts)
-    imp, cop = statistics.median(importes), statistics.median(copias)
+    fases = {k: statistics.median(f[k] for f in fases_todas) for k in fases_todas[0]}
+    return {
+        "filas": len(pts),
+        "importar": statistics.median(importes),
+        "copy": statistics.median(copias),
+        **fases,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--filas", type=int, default=100_000)
+    parser.add_argument("--repeticiones", type=int, default=3)
+    args = parser.parse_args()
+    settings = Settings()
+    engine = make_engine(base_con_territorio(settings, "sigg_bench"))
+    with engine.begin() as conn:
+        version = postgis_version(conn)
+    res = comparar(engine, settings, args.filas, args.repeticiones)
+    n, imp, cop = int(res.pop("filas")), res.pop("importar"), res.pop("copy")
     lineas = [
         f"# Bulk import benchmark ({n:,} alliances, median of {args.repeticiones} runs)",
         "",
@@ -158,10 +175,7 @@ def main() -> None:
         f"| plain COPY of the same rows into `alianza` (ceiling) | {cop:.2f} | {n / cop:,.0f} | "
         "1.00x |",
         "",
-        "Import phases (median seconds): "
-        + ", ".join(
-            f"{k}: {statistics.median(f[k] for f in fases_todas):.2f}" for k in fases_todas[0]
-        ),
+        "Import phases (median seconds): " + ", ".join(f"{k}: {v:.2f}" for k, v in res.items()),
     ]
     texto = "\n".join(lineas) + "\n"
     print(texto)

@@ -1,7 +1,7 @@
 """The map page in Chromium: bytes and time to the first drawn municipal choropleth, and the
 time a change of measure takes, against the raw 3.9 MB municipal GeoJSON as the baseline.
 
-    .venv/bin/python bench/pagina.py [--url http://127.0.0.1:8000] [--repeticiones 5]
+    .venv/bin/python -m bench.pagina [--url http://127.0.0.1:8000] [--repeticiones 5]
 
 Needs the server running with the demo (scripts/dev.sh run). Writes bench/RESULTS_pagina.md."""
 
