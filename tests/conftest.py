@@ -7,10 +7,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlparse
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, sync_playwright
 from psycopg import sql
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
@@ -229,3 +231,39 @@ def servidor(demo_engine: Engine) -> Iterator[str]:
     except subprocess.TimeoutExpired:  # a client kept a connection open: do not hang the run
         proceso.kill()
         proceso.wait(timeout=10)
+
+
+# --- A real browser: Debian's Chromium driven by Playwright, nothing beyond localhost ---------
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def navegador() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def pagina(navegador: Browser, servidor: str) -> Iterator[Page]:
+    contexto = navegador.new_context(viewport={"width": 1300, "height": 850})
+    externas: list[str] = []
+
+    def solo_local(route, request) -> None:  # type: ignore[no-untyped-def]
+        if urlparse(request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            externas.append(request.url)
+            route.abort()
+
+    contexto.route("**/*", solo_local)
+    page = contexto.new_page()
+    page.errores = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda e: page.errores.append(str(e)))  # type: ignore[attr-defined]
+    page.on("dialog", lambda d: (page.errores.append(f"dialog: {d.message}"), d.dismiss()))  # type: ignore[attr-defined]
+    yield page
+    assert externas == [], f"requests beyond localhost: {externas}"
+    contexto.close()

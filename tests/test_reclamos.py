@@ -8,7 +8,6 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
-from urllib.parse import urlparse
 
 import pytest
 from sqlalchemy import text
@@ -448,35 +447,6 @@ def test_listing_filters_by_state_unanswered_first(client, conn):
 
 
 # --- The public page in Chromium --------------------------------------------------------------
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture
-def pagina(servidor):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        navegador = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        contexto = navegador.new_context()
-        externas: list[str] = []
-
-        def solo_local(route, request) -> None:  # type: ignore[no-untyped-def]
-            if urlparse(request.url).hostname in ("127.0.0.1", "localhost"):
-                route.continue_()
-            else:
-                externas.append(request.url)
-                route.abort()
-
-        contexto.route("**/*", solo_local)
-        page = contexto.new_page()
-        page.errores = []  # type: ignore[attr-defined]
-        page.on("pageerror", lambda e: page.errores.append(str(e)))  # type: ignore[attr-defined]
-        page.on("dialog", lambda d: (page.errores.append(f"dialog: {d.message}"), d.dismiss()))  # type: ignore[attr-defined]
-        yield page
-        assert externas == [], f"requests beyond localhost: {externas}"
-        navegador.close()
 
 
 def test_page_files_a_complaint_with_markup_and_shows_it_as_text(

@@ -3,45 +3,8 @@ API serving the calibrated demo on loopback, with every request beyond localhost
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from urllib.parse import urlparse
-
-import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Page
 from sqlalchemy import text
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture(scope="module")
-def navegador() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def pagina(navegador: Browser, servidor: str) -> Iterator[Page]:
-    contexto = navegador.new_context(viewport={"width": 1300, "height": 850})
-    externas: list[str] = []
-
-    def solo_local(route, request) -> None:  # type: ignore[no-untyped-def]
-        if urlparse(request.url).hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            externas.append(request.url)
-            route.abort()
-
-    contexto.route("**/*", solo_local)
-    page = contexto.new_page()
-    page.errores = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda e: page.errores.append(str(e)))  # type: ignore[attr-defined]
-    page.on("dialog", lambda d: (page.errores.append(f"dialog: {d.message}"), d.dismiss()))  # type: ignore[attr-defined]
-    yield page
-    assert externas == [], f"requests beyond localhost: {externas}"
-    contexto.close()
 
 
 def _abrir(page: Page, url: str) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 from geo.config import Settings
 from geo.cuentas import crear
 from tests.conftest import cabeceras
-from tests.test_web import _abrir, navegador, pagina  # noqa: F401  (fixtures)
+from tests.test_web import _abrir
 
 CLAVE = "clave de prueba web"
 
@@ -69,7 +69,7 @@ def _publico_ve(page: Page, codigo: str) -> bool:
 
 
 def test_national_validates_from_the_tray_and_only_then_the_public_map_shows_it(
-    pagina: Page,  # noqa: F811
+    pagina: Page,
     servidor: str,
     alianza_verificada: int,
 ) -> None:
