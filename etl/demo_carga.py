@@ -80,6 +80,9 @@ def cargar_demo(
     n_bo = _bo481(conn, referencia, rnd)
     conn.execute(text("UPDATE programa SET sintetico = true WHERE codigo IN ('PAR2', 'BO481')"))
     _validar_todo(conn)
+    # Fresh planner statistics: the first reports after a load would otherwise plan blind.
+    for t in ("alianza", "alianza_etapa", "seguimiento", "subproyecto_municipal", "organizacion"):
+        conn.execute(text(f"ANALYZE {t}"))
     return {
         "alianzas": len(planes),
         "seguimientos": n_seg,
