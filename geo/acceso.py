@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, or_, select, text, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
-from geo.errors import Bloqueado, NoEncontrado, Prohibido
+from geo.errors import Bloqueado, NoAutenticado, NoEncontrado, Prohibido
 from geo.models import Municipio, tabla
+from geo.registro.versiones import bloquear
 
 M = tabla(Municipio).alias("m_alcance")
 
@@ -84,8 +85,6 @@ def fijar(conn: Connection, alcance: Alcance) -> None:
 
 def exigir_personal(alcance: Alcance) -> None:
     if alcance.publico:
-        from geo.errors import NoAutenticado
-
         raise NoAutenticado("esta operación requiere iniciar sesión")
 
 
@@ -114,11 +113,13 @@ def puede_ver(alcance: Alcance | None, fila: dict[str, Any]) -> bool:
     return not alcance.publico and fila["unidad"] == alcance.unidad
 
 
-def comprobar_escritura(
-    conn: Connection, alcance: Alcance, tabla_: str, registro_id: int
+def bloquear_para_escribir(
+    conn: Connection, alcance: Alcance, tabla_: str, registro_id: int, if_match: str | None
 ) -> dict[str, Any]:
-    """The record if ``alcance`` may change it: 404 if it may not even see it, 403 if it is
-    another unit's (or not a draft, for a técnico), 409 if it is validated."""
+    """The record, locked at the client's version (If-Match) and with the user named to the
+    database, if ``alcance`` may change it: 404 if it may not even see it, 403 if it is another
+    unit's (or not a draft, for a técnico), 409 if it is validated; then 428/412 as for any
+    versioned write."""
     exigir_personal(alcance)
     nombre = VERIFICADAS[tabla_]
     fila = registro(conn, tabla_, registro_id)
@@ -135,6 +136,8 @@ def comprobar_escritura(
             f"la {nombre} {fila['codigo']} ya fue verificada por su unidad: un técnico "
             "cambia solo registros en borrador (registrados u observados)"
         )
+    bloquear(conn, tabla_, registro_id, if_match)
+    fijar(conn, alcance)
     return fila
 
 

@@ -8,7 +8,7 @@ from pwdlib import PasswordHash
 from sqlalchemy import Connection, text
 
 from geo.dominio import ROLES
-from geo.errors import Conflicto, EntradaInvalida
+from geo.errors import Conflicto, EntradaInvalida, NoEncontrado
 
 _HASH = PasswordHash.recommended()
 # Verified against when the user does not exist, so that the answer takes as long either way.
@@ -93,8 +93,6 @@ def listar(conn: Connection) -> list[Usuario]:
 
 
 def desactivar(conn: Connection, nombre_usuario: str) -> None:
-    from geo.errors import NoEncontrado
-
     if not conn.execute(
         text("UPDATE usuario SET activo = false WHERE nombre_usuario = :n"), {"n": nombre_usuario}
     ).rowcount:

@@ -9,13 +9,12 @@ from fastapi.responses import JSONResponse
 from api.deps import ConnDep, SessionDep, SettingsDep
 from api.errors import problema
 from api.seguridad import AlcanceDep, PersonalDep
-from geo.acceso import Alcance, comprobar_escritura, comprobar_unidad, fijar, unidad_de
+from geo.acceso import Alcance, bloquear_para_escribir, comprobar_unidad, fijar, unidad_de
 from geo.registro import consultas
 from geo.registro.alianzas import Lote, Programa, validar
 from geo.registro.alianzas import programa as buscar_programa
 from geo.registro.escritura import escribir
 from geo.registro.esquemas import AlianzaEntrada
-from geo.registro.versiones import bloquear
 from geo.verificacion import historial as verificaciones
 
 router = APIRouter(prefix="/api/v1/alianzas", tags=["alianzas"])
@@ -171,8 +170,8 @@ def modificar(
     entretanto, responde 412 y no sobrescribe nada. Una alianza validada está bloqueada (409);
     una verificada vuelve a "registrado" al cambiar."""
     conn = db.connection()
-    comprobar_escritura(conn, quien, "alianza", alianza_id)
-    actual = _bloquear(conn, alianza_id, if_match)
+    bloquear_para_escribir(conn, quien, "alianza", alianza_id, if_match)
+    actual = consultas.una(conn, alianza_id)
     if "codigo" in cambios and cambios["codigo"] != actual["codigo"]:
         return problema(
             422,
@@ -205,9 +204,7 @@ def borrar(
     from sqlalchemy import text
 
     conn = db.connection()
-    comprobar_escritura(conn, quien, "alianza", alianza_id)
-    bloquear(conn, "alianza", alianza_id, if_match)
-    fijar(conn, quien)
+    bloquear_para_escribir(conn, quien, "alianza", alianza_id, if_match)
     conn.execute(text("DELETE FROM alianza WHERE id = :i"), {"i": alianza_id})
     db.commit()
     return Response(status_code=204)
@@ -259,12 +256,6 @@ def _en_su_unidad(conn: Any, quien: Alcance, prog: Programa, lote: Lote) -> None
         unidad = unidad_de(conn, prog.cartografia, v.municipio_codigo)
         comprobar_unidad(quien, unidad, f"el municipio {v.municipio_codigo}")
     fijar(conn, quien)
-
-
-def _bloquear(conn: Any, alianza_id: int, if_match: str | None) -> dict[str, Any]:
-    """The record, locked for this transaction, if the client's version is the current one."""
-    bloquear(conn, "alianza", alianza_id, if_match)
-    return consultas.una(conn, alianza_id)
 
 
 def _como_entrada(d: dict[str, Any]) -> dict[str, Any]:

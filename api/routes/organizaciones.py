@@ -151,7 +151,6 @@ def borrar_seguimiento(
     _de_su_unidad(conn, quien, alianza_id)
     sid = org.seguimiento_id(conn, alianza_id, ciclo)
     bloquear(conn, "seguimiento", sid, if_match)
-    fijar(conn, quien)
     conn.execute(delete(tabla(Seguimiento)).where(tabla(Seguimiento).c.id == sid))
     db.commit()
     return Response(status_code=204)

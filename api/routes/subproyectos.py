@@ -9,13 +9,12 @@ from sqlalchemy import delete
 
 from api.deps import ConnDep, SessionDep, SettingsDep
 from api.seguridad import AlcanceDep, PersonalDep
-from geo.acceso import comprobar_escritura, fijar
+from geo.acceso import bloquear_para_escribir
 from geo.models import SubproyectoMunicipal, tabla
 from geo.registro import subproyectos as sp
 from geo.registro.alianzas import programa
 from geo.registro.consultas import como_feature, para
 from geo.registro.esquemas import SubproyectoEntrada
-from geo.registro.versiones import bloquear
 
 router = APIRouter(prefix="/api/v1/subproyectos", tags=["subproyectos"])
 GEOJSON = "application/geo+json"
@@ -112,8 +111,7 @@ def modificar(
 ) -> JSONResponse:
     """Cambia un subproyecto (If-Match obligatorio); la etapa avanza de a una."""
     conn = db.connection()
-    comprobar_escritura(conn, quien, "subproyecto_municipal", sp_id)
-    bloquear(conn, "subproyecto_municipal", sp_id, if_match)
+    bloquear_para_escribir(conn, quien, "subproyecto_municipal", sp_id, if_match)
     prog = programa(conn, sp.uno(conn, sp_id)["programa"])
     sp.modificar(conn, prog, sp_id, cambios, settings.tolerancia_borde_m, quien)
     db.commit()
@@ -128,9 +126,7 @@ def borrar(
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     conn = db.connection()
-    comprobar_escritura(conn, quien, "subproyecto_municipal", sp_id)
-    bloquear(conn, "subproyecto_municipal", sp_id, if_match)
-    fijar(conn, quien)
+    bloquear_para_escribir(conn, quien, "subproyecto_municipal", sp_id, if_match)
     t = tabla(SubproyectoMunicipal)
     conn.execute(delete(t).where(t.c.id == sp_id))
     db.commit()

@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ConnDep, SessionDep
 from api.seguridad import PersonalDep
+from geo.acceso import puede_ver, registro
 from geo.dominio import ESTADOS
+from geo.errors import NoEncontrado
 from geo.verificacion import historial, mover, pendientes
 
 router = APIRouter(prefix="/api/v1", tags=["verificación"])
@@ -57,9 +59,6 @@ def pasos(
     registro_id: int,
 ) -> dict[str, Any]:
     """Cada paso de la verificación del registro: quién, cuándo, de qué estado a cuál y por qué."""
-    from geo.acceso import puede_ver, registro
-    from geo.errors import NoEncontrado
-
     fila = registro(conn, TABLAS[recurso], registro_id)
     if fila is None or not puede_ver(quien, fila):
         raise NoEncontrado(f"{recurso} {registro_id} no existe", campo="id")

@@ -224,7 +224,7 @@ def fuera_de_alcance(
             )
         elif estado == "validado":
             mensaje = "la alianza está validada: la coordinación nacional debe reabrirla"
-        elif alcance.rol == "tecnico" and estado in ("verificado",):
+        elif alcance.rol == "tecnico" and estado == "verificado":
             mensaje = "la alianza ya fue verificada: un técnico cambia solo borradores"
         else:
             continue
