@@ -27,8 +27,8 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy import Connection, text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from geo.acceso import Alcance
-from geo.errors import SiggError
+from geo.acceso.alcance import Alcance
+from geo.plataforma.errors import SiggError
 
 VIDA_GENERACION = 0.05  # seconds
 ESPERA_MAXIMA = 0.5  # seconds: how long others are served while one request reads it

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from geo.config import Settings
+from geo.plataforma.config import Settings
 
 
 def get_settings(request: Request) -> Settings:

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
-from geo.errors import (
+from geo.plataforma.errors import (
     Conflicto,
     DemasiadasSolicitudes,
     EntradaInvalida,

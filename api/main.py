@@ -33,8 +33,8 @@ from api.routes import (
     verificacion,
 )
 from api.seguridad import alcance_de_cabecera
-from geo.config import Settings
-from geo.db import database_url, make_engine
+from geo.plataforma.config import Settings
+from geo.plataforma.db import database_url, make_engine
 
 WEB = Path(__file__).resolve().parents[1] / "web" / "static"
 

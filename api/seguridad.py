@@ -16,10 +16,10 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from api.deps import SettingsDep
-from geo.acceso import PUBLICO, Alcance, exigir_personal
-from geo.config import Settings
-from geo.cuentas import Usuario
-from geo.errors import DemasiadasSolicitudes, NoAutenticado
+from geo.acceso.alcance import PUBLICO, Alcance, exigir_personal
+from geo.acceso.cuentas import Usuario
+from geo.plataforma.config import Settings
+from geo.plataforma.errors import DemasiadasSolicitudes, NoAutenticado
 
 EMISOR = "sigg"
 ALGORITMO = "HS256"

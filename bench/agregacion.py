@@ -24,12 +24,12 @@ from sqlalchemy import text
 
 from bench.comun import base_con_territorio, dsn, servidor_sigg
 from etl.demo_carga import cargar_demo
-from geo.acceso import PUBLICO
-from geo.agregacion import SUMAS, Consulta, NivelAgregacion, estadisticas
-from geo.config import Settings
-from geo.db import make_engine, postgis_version
-from geo.dominio import ETAPAS, ETAPAS_CICLO, ORDEN_ETAPA
+from geo.acceso.alcance import PUBLICO
+from geo.analisis.agregacion import SUMAS, Consulta, NivelAgregacion, estadisticas
+from geo.plataforma.config import Settings
+from geo.plataforma.db import make_engine, postgis_version
 from geo.registro.consultas import Filtros
+from geo.vocabulario.catalogos import ETAPAS, ETAPAS_CICLO, ORDEN_ETAPA
 
 NIVELES = {
     "municipio": "m.codigo",

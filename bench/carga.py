@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from geo.config import PROJECT_ROOT
+from geo.plataforma.config import PROJECT_ROOT
 
 LUA = Path(__file__).parent / "resumen.lua"
 CONEXIONES = (1, 8, 64)

@@ -16,10 +16,10 @@ from sqlalchemy.engine import make_url
 
 from etl.fuente_territorio import ReglasTerritorio, fuente_por_defecto
 from etl.territorio import cargar_territorio
-from geo.cluster import PrivateCluster, create_database
-from geo.config import PROJECT_ROOT, Settings
-from geo.db import database_url, make_engine
-from geo.migrate import upgrade
+from geo.plataforma.cluster import PrivateCluster, create_database
+from geo.plataforma.config import PROJECT_ROOT, Settings
+from geo.plataforma.db import database_url, make_engine
+from geo.plataforma.migrate import upgrade
 
 
 def base_con_territorio(settings: Settings, nombre: str) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from bench.agregacion import base, llenar
 from bench.comun import dsn, esperar, servidor_sigg
-from geo.config import Settings
+from geo.plataforma.config import Settings
 
 TIPG = Path(__file__).parent / ".venv-tipg" / "bin" / "python"
 

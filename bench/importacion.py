@@ -20,9 +20,9 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.comun import base_con_territorio
-from geo.config import Settings
-from geo.db import make_engine, postgis_version
-from geo.lectura import leer_tabla
+from geo.formatos.lectura import leer_tabla
+from geo.plataforma.config import Settings
+from geo.plataforma.db import make_engine, postgis_version
 from geo.registro.alianzas import programa
 from geo.registro.importacion import importar_alianzas
 

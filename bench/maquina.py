@@ -13,7 +13,7 @@ import psycopg
 
 from bench.comun import dsn
 from bench.exportar import TIPG
-from geo.config import PROJECT_ROOT
+from geo.plataforma.config import PROJECT_ROOT
 
 
 def _salida(*orden: str) -> str:

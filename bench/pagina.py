@@ -14,7 +14,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from geo.config import Settings
+from geo.plataforma.config import Settings
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 MEDIDAS = ["familias", "pct_mujeres", "monto_transferido_bs", "alianzas", "hectareas_riego"]

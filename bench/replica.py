@@ -20,9 +20,9 @@ from sqlalchemy.engine import make_url
 
 from bench.comun import base_con_territorio, borrar_base, dsn, esperar
 from etl.demo_carga import cargar_demo
-from geo.cluster import DEBIAN_BIN, PrivateCluster
-from geo.config import PROJECT_ROOT, Settings
-from geo.db import make_engine
+from geo.plataforma.cluster import DEBIAN_BIN, PrivateCluster
+from geo.plataforma.config import PROJECT_ROOT, Settings
+from geo.plataforma.db import make_engine
 from tests.conftest import cabeceras
 
 BASE = "sigg_bench_replica"

@@ -26,7 +26,7 @@ import psycopg
 
 from bench.agregacion import NIVELES, medir, sql_desnudo, sql_desnudo_subproyectos
 from bench.comun import dsn, servidor_sigg
-from geo.config import Settings
+from geo.plataforma.config import Settings
 
 MEDIDA = "familias_por_mil_rurales"
 RUTAS = {"estadisticas": "/api/v1/estadisticas", "mapa": "/api/v1/mapa/valores"}
@@ -46,7 +46,7 @@ class PorNivel:
 def cabeceras_personal(settings: Settings) -> dict[str, str]:
     """The Authorization header of national coordination (signed with the configured key)."""
     from api.seguridad import emitir
-    from geo.cuentas import Usuario
+    from geo.acceso.cuentas import Usuario
 
     token, _ = emitir(settings, Usuario(0, "bench.bo", "bench", "nacional", None, True))
     return {"Authorization": f"Bearer {token}"}

@@ -37,8 +37,8 @@ from bench.respuestas import (
     tocar,
 )
 from bench.ubicacion import ubicar
-from geo.config import Settings
-from geo.db import make_engine
+from geo.plataforma.config import Settings
+from geo.plataforma.db import make_engine
 
 PUERTO = 8781
 BASE = "sigg_bench_suite"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine, TextClause, text
 
 from bench.importacion import puntos
-from geo.registro.ubicacion_lote import Entrada, ubicar_lote
+from geo.territorio.ubicacion_lote import Entrada, ubicar_lote
 
 _PUNTOS = """
 SELECT t.i, m.codigo

@@ -15,10 +15,10 @@ from rich.table import Table
 from sqlalchemy import text
 
 from etl.cli_usuarios import app as usuarios_app
-from geo.cluster import PrivateCluster
-from geo.config import PROJECT_ROOT, Settings
-from geo.db import connect, database_url, postgis_version, safe_url
-from geo.errors import ErrorCargaTerritorio, SiggError
+from geo.plataforma.cluster import PrivateCluster
+from geo.plataforma.config import PROJECT_ROOT, Settings
+from geo.plataforma.db import connect, database_url, postgis_version, safe_url
+from geo.plataforma.errors import ErrorCargaTerritorio, SiggError
 
 app = typer.Typer(
     help="SIGG: Sistema de Información Gerencial Georreferenciado", no_args_is_help=True
@@ -108,8 +108,8 @@ def db_stop() -> None:
 @db_app.command("status")
 def db_status() -> None:
     """Estado de la base: en marcha, PostGIS, migración, territorio cargado."""
-    from geo.migrate import current_revision, head_revision
-    from geo.territorio import conteos
+    from geo.plataforma.migrate import current_revision, head_revision
+    from geo.territorio.consultas import conteos
 
     settings = Settings()
     tabla = Table(show_header=False)
@@ -141,7 +141,7 @@ def db_status() -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Aplica las migraciones de Alembic (el esquema solo existe a través de ellas)."""
-    from geo.migrate import current_revision, upgrade
+    from geo.plataforma.migrate import current_revision, upgrade
 
     with connect(Settings()) as engine, engine.begin() as conn:
         upgrade(conn, revision)
@@ -196,7 +196,7 @@ def etl_territorio(
         fuente_por_defecto,
     )
     from etl.territorio import PASOS, cargar_territorio
-    from geo.territorio import conteos
+    from geo.territorio.consultas import conteos
 
     settings = Settings()
     version = cartografia or settings.cartografia
@@ -270,7 +270,7 @@ def etl_importar(
     ] = None,
 ) -> None:
     """Importa alianzas: todo o nada; el informe nombra fila, columna y motivo de cada error."""
-    from geo.lectura import leer_tabla
+    from geo.formatos.lectura import leer_tabla
     from geo.registro.alianzas import programa as buscar_programa
     from geo.registro.importacion import PASOS, importar_alianzas
 

@@ -10,11 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from geo import cuentas
-from geo.config import Settings
-from geo.db import connect
-from geo.dominio import ROLES
-from geo.errors import SiggError
+from geo.acceso import cuentas
+from geo.plataforma.config import Settings
+from geo.plataforma.db import connect
+from geo.plataforma.errors import SiggError
+from geo.vocabulario.catalogos import ROLES
 
 app = typer.Typer(help="Cuentas del personal (nacional, unidad, técnico)", no_args_is_help=True)
 console = Console()

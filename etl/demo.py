@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from geo.dominio import ETAPAS_CICLO
+from geo.vocabulario.catalogos import ETAPAS_CICLO
 
 Avance = Callable[[str], None]
 PASOS = (

@@ -22,7 +22,7 @@ from etl.demo import (
     planes_de_unidad,
     repartir,
 )
-from geo.errors import SiggError
+from geo.plataforma.errors import SiggError
 from geo.registro import subproyectos
 from geo.registro.alianzas import Programa, programa, validar
 from geo.registro.escritura import escribir, fijar_usuario

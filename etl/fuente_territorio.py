@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import ErrorCargaTerritorio
+from geo.plataforma.errors import ErrorCargaTerritorio
 
 # Bolivia's extent with a margin: a file outside it has the wrong CRS or swapped axes.
 BOLIVIA_BOUNDS = (-70.5, -23.5, -57.0, -9.0)

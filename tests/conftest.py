@@ -22,10 +22,10 @@ from api.deps import get_conn, get_session
 from api.main import create_app
 from etl.fuente_territorio import ReglasTerritorio, fuente_por_defecto
 from etl.territorio import cargar_territorio
-from geo.cluster import PrivateCluster, create_database
-from geo.config import PROJECT_ROOT, Settings
-from geo.db import make_engine
-from geo.migrate import upgrade
+from geo.plataforma.cluster import PrivateCluster, create_database
+from geo.plataforma.config import PROJECT_ROOT, Settings
+from geo.plataforma.db import make_engine
+from geo.plataforma.migrate import upgrade
 
 # Another name lets two test runs share one server (e.g. two checkouts, or parallel work).
 TEST_DB = os.environ.get("SIGG_TEST_DB", "sigg_test")
@@ -95,7 +95,7 @@ def cabeceras(settings: Settings, rol: str | None, unidad: str | None = None) ->
     if rol is None:
         return {}
     from api.seguridad import emitir
-    from geo.cuentas import Usuario
+    from geo.acceso.cuentas import Usuario
 
     nombre = f"{rol}.{unidad or 'bo'}".lower()
     token, _ = emitir(settings, Usuario(0, nombre, nombre, rol, unidad, True))

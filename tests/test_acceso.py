@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from api.main import create_app
-from geo.acceso import Alcance, fijar
-from geo.config import Settings
+from geo.acceso.alcance import Alcance, fijar
+from geo.plataforma.config import Settings
 
 YACUIBA = (-63.6770, -22.0150)  # municipality 060301, unit CHACO (department of Tarija)
 TARIJA = (-64.7296, -21.5355)  # Cercado 060101, unit TJA
@@ -364,7 +364,7 @@ def test_expired_forged_or_malformed_tokens_get_401_on_reads_and_writes(
 def test_login_gives_a_short_token_that_names_the_user_and_wrong_passwords_are_limited(
     conn, publico, settings
 ):
-    from geo.cuentas import crear
+    from geo.acceso.cuentas import crear
 
     crear(conn, "chaco", "Unidad Chaco", "unidad", "chaco", "una clave larga")
     r = publico.post(
@@ -391,7 +391,7 @@ def test_login_gives_a_short_token_that_names_the_user_and_wrong_passwords_are_l
 
 
 def test_an_inactive_user_cannot_log_in(conn, publico):
-    from geo.cuentas import crear, desactivar
+    from geo.acceso.cuentas import crear, desactivar
 
     crear(conn, "ex", "Ex funcionario", "nacional", None, "una clave larga")
     desactivar(conn, "ex")
@@ -405,8 +405,8 @@ def test_an_inactive_user_cannot_log_in(conn, publico):
      ("unidad", "XYZ", "desconocida"), ("jefe", None, "rol desconocido")],
 )  # fmt: skip
 def test_accounts_are_refused_with_a_clear_reason(conn, rol, unidad, mensaje):
-    from geo.cuentas import crear
-    from geo.errors import EntradaInvalida
+    from geo.acceso.cuentas import crear
+    from geo.plataforma.errors import EntradaInvalida
 
     with pytest.raises(EntradaInvalida, match=mensaje):
         crear(conn, "u", "U", rol, unidad, "una clave larga")

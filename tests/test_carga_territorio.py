@@ -17,9 +17,9 @@ from etl.fuente_territorio import (
     fuente_por_defecto,
 )
 from etl.territorio import cargar_territorio
-from geo.config import Settings
-from geo.errors import ErrorCargaTerritorio
-from geo.territorio import conteos
+from geo.plataforma.config import Settings
+from geo.plataforma.errors import ErrorCargaTerritorio
+from geo.territorio.consultas import conteos
 
 
 def _escalar(conn: Connection, sql: str, **params: object) -> object:

@@ -11,11 +11,11 @@ from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
 from etl.cli import app
-from geo.cluster import PrivateCluster
-from geo.config import PROJECT_ROOT, Settings
-from geo.db import make_engine
-from geo.errors import ErrorCluster
-from geo.migrate import current_revision, downgrade, head_revision, upgrade
+from geo.plataforma.cluster import PrivateCluster
+from geo.plataforma.config import PROJECT_ROOT, Settings
+from geo.plataforma.db import make_engine
+from geo.plataforma.errors import ErrorCluster
+from geo.plataforma.migrate import current_revision, downgrade, head_revision, upgrade
 from tests.conftest import _test_url, drop_database
 
 runner = CliRunner()
@@ -127,7 +127,7 @@ def test_migrations_and_models_describe_the_same_schema(conn):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from geo.models import Base
+    from geo.plataforma.models import Base
 
     # PostGIS's own tables (spatial_ref_sys...) are not ours: compare only our tables.
     contexto = MigrationContext.configure(

@@ -9,8 +9,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from geo import lectura
-from geo.lectura import (
+from geo.formatos import lectura
+from geo.formatos.lectura import (
     ErrorLectura,
     coordenadas,
     leer_tabla,

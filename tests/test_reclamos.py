@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
-from geo.acceso import Alcance, fijar
+from geo.acceso.alcance import Alcance, fijar
 
 URL = "/api/v1/reclamos"
 YACUIBA, CERCADO = "060301", "060101"  # units CHACO and TJA

@@ -229,7 +229,7 @@ def test_database_refuses_a_stage_jump_and_women_above_families_on_its_own(clien
 
 
 def test_stage_transitions_in_the_database_equal_the_domain_rules(conn):
-    from geo.dominio import ETAPAS, SECTORES, TRANSICIONES
+    from geo.vocabulario.catalogos import ETAPAS, SECTORES, TRANSICIONES
 
     assert (
         set(conn.execute(text("SELECT desde, hacia FROM transicion_etapa")).all()) == TRANSICIONES

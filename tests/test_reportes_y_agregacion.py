@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from geo.agregacion import Consulta, NivelAgregacion, estadisticas
+from geo.analisis.agregacion import Consulta, NivelAgregacion, estadisticas
 from geo.registro.consultas import Filtros
 
 

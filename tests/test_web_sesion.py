@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Page
 from sqlalchemy import Engine, text
 
-from geo.config import Settings
-from geo.cuentas import crear
+from geo.acceso.cuentas import crear
+from geo.plataforma.config import Settings
 from tests.conftest import cabeceras
 from tests.test_web import _abrir
 

@@ -9,13 +9,13 @@ from fastapi.responses import JSONResponse
 from api.deps import ConnDep, SessionDep, SettingsDep
 from api.errors import problema
 from api.seguridad import AlcanceDep, PersonalDep
-from geo.acceso import Alcance, bloquear_para_escribir, comprobar_unidad, fijar, unidad_de
+from geo.acceso.alcance import Alcance, bloquear_para_escribir, comprobar_unidad, fijar, unidad_de
 from geo.registro import consultas
 from geo.registro.alianzas import Lote, Programa, validar
 from geo.registro.alianzas import programa as buscar_programa
 from geo.registro.escritura import escribir
 from geo.registro.esquemas import AlianzaEntrada
-from geo.verificacion import historial as verificaciones
+from geo.registro.verificacion import historial as verificaciones
 
 router = APIRouter(prefix="/api/v1/alianzas", tags=["alianzas"])
 

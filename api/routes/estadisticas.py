@@ -11,14 +11,14 @@ from sqlalchemy import Connection, text
 from api.cache import cacheada
 from api.deps import ConnDep, SessionDep, SettingsDep
 from api.seguridad import AlcanceDep, PersonalDep
-from geo.acceso import PUBLICO, fijar
-from geo.agregacion import MEDIDAS, Consulta, NivelAgregacion, estadisticas
-from geo.config import Settings
-from geo.errors import Prohibido
-from geo.indicadores import indicadores, por_unidad, registrar_valor
+from geo.acceso.alcance import PUBLICO, fijar
+from geo.analisis.agregacion import MEDIDAS, Consulta, NivelAgregacion, estadisticas
+from geo.analisis.indicadores import indicadores, por_unidad, registrar_valor
+from geo.analisis.reportes import como_csv, como_xlsx, reporte
+from geo.plataforma.config import Settings
+from geo.plataforma.errors import Prohibido
 from geo.registro.alianzas import programa as buscar_programa
 from geo.registro.consultas import Filtros
-from geo.reportes import como_csv, como_xlsx, reporte
 
 router = APIRouter(prefix="/api/v1", tags=["estadísticas, indicadores y reportes"])
 

@@ -8,10 +8,10 @@ from fastapi.responses import StreamingResponse
 from api.deps import ConnDep, SettingsDep
 from api.routes.ogc import RESERVADOS
 from api.seguridad import alcance_de
-from geo import exportar as ex
-from geo.errors import ParametroInvalido
-from geo.ogc import Seleccion
-from geo.publicacion import coleccion, leer_bbox, leer_datetime
+from geo.plataforma.errors import ParametroInvalido
+from geo.publicacion import exportar as ex
+from geo.publicacion.colecciones import coleccion, leer_bbox, leer_datetime
+from geo.publicacion.ogc import Seleccion
 
 router = APIRouter(prefix="/api/v1/exportar", tags=["exportar"])
 

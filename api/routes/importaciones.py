@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from api.deps import SessionDep, SettingsDep
 from api.errors import problema
 from api.seguridad import PersonalDep
-from geo.lectura import leer_tabla
+from geo.formatos.lectura import leer_tabla
 from geo.registro.alianzas import programa
 from geo.registro.importacion import importar_alianzas
 

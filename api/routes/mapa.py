@@ -11,9 +11,9 @@ from fastapi import APIRouter, Query, Request, Response
 from api.cache import cacheada
 from api.deps import ConnDep, SettingsDep
 from api.routes.estadisticas import FiltrosDep, contexto
-from geo.acceso import PUBLICO
-from geo.agregacion import NivelAgregacion
-from geo.mapa import (
+from geo.acceso.alcance import PUBLICO
+from geo.analisis.agregacion import NivelAgregacion
+from geo.analisis.mapa import (
     CLASIFICACIONES,
     MEDIDAS_MAPA,
     capa_web,
@@ -22,7 +22,7 @@ from geo.mapa import (
     puntos_geojson,
     valores,
 )
-from geo.mapa_html import mapa_html
+from geo.formatos.mapa_html import mapa_html
 
 router = APIRouter(prefix="/api/v1/mapa", tags=["mapa"])
 

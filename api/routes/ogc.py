@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import ConnDep, SettingsDep
 from api.seguridad import alcance_de
-from geo.errors import ParametroInvalido
-from geo.ogc import Seleccion, extension, pagina, una
-from geo.publicacion import COLECCIONES, Coleccion, coleccion, leer_bbox, leer_datetime
+from geo.plataforma.errors import ParametroInvalido
+from geo.publicacion.colecciones import COLECCIONES, Coleccion, coleccion, leer_bbox, leer_datetime
+from geo.publicacion.ogc import Seleccion, extension, pagina, una
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 

@@ -11,13 +11,13 @@ from sqlalchemy import delete
 from api.deps import ConnDep, SessionDep
 from api.errors import problema
 from api.seguridad import PersonalDep
-from geo.acceso import Alcance, comprobar_unidad, fijar
-from geo.models import Organizacion, Seguimiento, tabla
+from geo.acceso.alcance import Alcance, comprobar_unidad, fijar
+from geo.plataforma.models import Organizacion, Seguimiento, tabla
+from geo.plataforma.versiones import bloquear
 from geo.registro import organizaciones as org
 from geo.registro.alianzas import programa
 from geo.registro.consultas import una as alianza
 from geo.registro.esquemas import errores_de
-from geo.registro.versiones import bloquear
 
 router = APIRouter(tags=["organizaciones y seguimiento"])
 IfMatch = Annotated[str | None, Header(description="La versión leída (ETag)")]

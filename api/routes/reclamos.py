@@ -13,8 +13,8 @@ from starlette.exceptions import HTTPException
 
 from api.deps import ConnDep, SessionDep
 from api.seguridad import AlcanceDep, PersonalDep, limitador
-from geo import reclamos
-from geo.reclamos import LARGOS
+from geo.reclamos import atencion as reclamos
+from geo.reclamos.atencion import LARGOS
 
 router = APIRouter(prefix="/api/v1/reclamos", tags=["reclamos"])
 

@@ -6,9 +6,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import SettingsDep
 from api.schemas import Salud
-from geo.db import postgis_version
-from geo.migrate import current_revision, head_revision
-from geo.territorio import conteos
+from geo.plataforma.db import postgis_version
+from geo.plataforma.migrate import current_revision, head_revision
+from geo.territorio.consultas import conteos
 
 router = APIRouter(prefix="/api/v1", tags=["salud"])
 

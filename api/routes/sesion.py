@@ -9,9 +9,9 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import ConnDep, SettingsDep
 from api.seguridad import PersonalDep, emitir, limitador
-from geo.cuentas import autenticar
-from geo.dominio import ROLES
-from geo.errors import NoAutenticado
+from geo.acceso.cuentas import autenticar
+from geo.plataforma.errors import NoAutenticado
+from geo.vocabulario.catalogos import ROLES
 
 router = APIRouter(prefix="/api/v1/sesion", tags=["sesión"])
 

@@ -9,8 +9,8 @@ from sqlalchemy import delete
 
 from api.deps import ConnDep, SessionDep, SettingsDep
 from api.seguridad import AlcanceDep, PersonalDep
-from geo.acceso import bloquear_para_escribir
-from geo.models import SubproyectoMunicipal, tabla
+from geo.acceso.alcance import bloquear_para_escribir
+from geo.plataforma.models import SubproyectoMunicipal, tabla
 from geo.registro import subproyectos as sp
 from geo.registro.alianzas import programa
 from geo.registro.consultas import como_feature, para

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import ConnDep, SettingsDep
 from api.schemas import ListaTerritorio, Ubicacion
-from geo.territorio import Nivel, feature, listar
-from geo.ubicacion import ubicar
+from geo.territorio.consultas import Nivel, feature, listar
+from geo.territorio.ubicacion import ubicar
 
 router = APIRouter(prefix="/api/v1/territorio", tags=["territorio"])
 

@@ -12,10 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ConnDep, SessionDep
 from api.seguridad import PersonalDep
-from geo.acceso import puede_ver, registro
-from geo.dominio import ESTADOS
-from geo.errors import NoEncontrado
-from geo.verificacion import historial, mover, pendientes
+from geo.acceso.alcance import puede_ver, registro
+from geo.plataforma.errors import NoEncontrado
+from geo.registro.verificacion import historial, mover, pendientes
+from geo.vocabulario.catalogos import ESTADOS
 
 router = APIRouter(prefix="/api/v1", tags=["verificación"])
 

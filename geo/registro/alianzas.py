@@ -10,9 +10,9 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, text
 
-from geo.dominio import TRANSICIONES
 from geo.registro.esquemas import AlianzaEntrada, errores_de, reglas_de_montos
-from geo.registro.ubicacion_lote import ubicar_lote
+from geo.territorio.ubicacion_lote import ubicar_lote
+from geo.vocabulario.catalogos import TRANSICIONES
 
 COLUMNAS = (
     "nombre", "comprador", "sector", "modelo", "financiamiento", "convocatoria", "etapa",
@@ -31,7 +31,7 @@ class Programa:
 
 
 def programa(conn: Connection, codigo: str) -> Programa:
-    from geo.errors import NoEncontrado
+    from geo.plataforma.errors import NoEncontrado
 
     r = conn.execute(
         text("SELECT id, codigo, cartografia, permite_excesos FROM programa WHERE codigo = :c"),

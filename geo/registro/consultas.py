@@ -10,10 +10,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, or_, select
 
-from geo.acceso import Alcance, condicion_lectura
-from geo.dominio import ETAPAS_CICLO, ORDEN_ETAPA
-from geo.errors import EntradaInvalida, NoEncontrado
-from geo.models import (
+from geo.acceso.alcance import Alcance, condicion_lectura
+from geo.plataforma.errors import EntradaInvalida, NoEncontrado
+from geo.plataforma.models import (
     Alianza,
     Departamento,
     Municipio,
@@ -22,6 +21,7 @@ from geo.models import (
     UnidadOperativa,
     tabla,
 )
+from geo.vocabulario.catalogos import ETAPAS_CICLO, ORDEN_ETAPA
 
 A = tabla(Alianza)
 M = tabla(Municipio)

@@ -10,7 +10,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from geo.dominio import ETAPAS, ETAPAS_SUBPROYECTO, FINANCIAMIENTOS, SECTORES, resolver
+from geo.vocabulario.catalogos import (
+    ETAPAS,
+    ETAPAS_SUBPROYECTO,
+    FINANCIAMIENTOS,
+    SECTORES,
+    resolver,
+)
 
 _MENSAJES = {
     "float_parsing": "debe ser un número",

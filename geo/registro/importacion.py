@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geo.acceso import Alcance, fijar
-from geo.lectura import Tabla, coordenadas, parse_decimal, parse_fecha
+from geo.acceso.alcance import Alcance, fijar
+from geo.formatos.lectura import Tabla, coordenadas, parse_decimal, parse_fecha
 from geo.registro.alianzas import AlianzaValida, ErrorFila, Programa, validar
 from geo.registro.escritura import escribir, fijar_usuario
 

@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, func, insert, select, update
 
-from geo.errors import NoEncontrado
-from geo.models import Alianza, Organizacion, Programa, Seguimiento, tabla
+from geo.plataforma.errors import NoEncontrado
+from geo.plataforma.models import Alianza, Organizacion, Programa, Seguimiento, tabla
 
 O = tabla(Organizacion)  # noqa: E741
 S = tabla(Seguimiento)

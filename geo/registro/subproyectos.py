@@ -8,10 +8,9 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, and_, delete, func, insert, select, text, update
 
-from geo.acceso import Alcance, comprobar_unidad, condicion_lectura, fijar, unidad_de
-from geo.dominio import TRANSICIONES_SUBPROYECTO
-from geo.errors import EntradaInvalida, NoEncontrado
-from geo.models import (
+from geo.acceso.alcance import Alcance, comprobar_unidad, condicion_lectura, fijar, unidad_de
+from geo.plataforma.errors import EntradaInvalida, NoEncontrado
+from geo.plataforma.models import (
     Alianza,
     Departamento,
     Municipio,
@@ -23,7 +22,8 @@ from geo.models import (
 )
 from geo.registro.alianzas import Programa as Prog
 from geo.registro.esquemas import SubproyectoEntrada, errores_de
-from geo.registro.ubicacion_lote import ubicar_lote
+from geo.territorio.ubicacion_lote import ubicar_lote
+from geo.vocabulario.catalogos import TRANSICIONES_SUBPROYECTO
 
 SP = tabla(SubproyectoMunicipal)
 SA = tabla(SubproyectoAlianza)
@@ -87,7 +87,7 @@ def crear(
         select(SP.c.id).where(SP.c.programa_id == prog.id, SP.c.codigo == e.codigo)
     ).first()
     if existe:
-        from geo.errors import Conflicto
+        from geo.plataforma.errors import Conflicto
 
         raise Conflicto(f"ya existe un subproyecto con el código {e.codigo} en este programa")
     nuevo = int(

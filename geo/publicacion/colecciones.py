@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from geo.acceso import Alcance
-from geo.errors import ParametroInvalido
+from geo.acceso.alcance import Alcance
+from geo.plataforma.errors import ParametroInvalido
 
 
 @dataclass(frozen=True)
@@ -231,7 +231,7 @@ NIVEL_DE = {
 
 
 def coleccion(cid: str) -> Coleccion:
-    from geo.errors import NoEncontrado
+    from geo.plataforma.errors import NoEncontrado
 
     if cid not in COLECCIONES:
         raise NoEncontrado(

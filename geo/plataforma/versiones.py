@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from geo.errors import FaltaVersion, NoEncontrado, VersionObsoleta
+from geo.plataforma.errors import FaltaVersion, NoEncontrado, VersionObsoleta
 
 # Tables that carry a version, and how to name them to a person.
 VERSIONADAS = {

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pwdlib import PasswordHash
 from sqlalchemy import Connection, text
 
-from geo.dominio import ROLES
-from geo.errors import Conflicto, EntradaInvalida, NoEncontrado
+from geo.plataforma.errors import Conflicto, EntradaInvalida, NoEncontrado
+from geo.vocabulario.catalogos import ROLES
 
 _HASH = PasswordHash.recommended()
 # Verified against when the user does not exist, so that the answer takes as long either way.

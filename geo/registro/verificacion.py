@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geo.acceso import VERIFICADAS, Alcance, comprobar_unidad, fijar, puede_ver, registro
-from geo.dominio import ACCIONES_VERIFICACION, ESTADOS
-from geo.errors import Conflicto, EntradaInvalida, NoEncontrado, Prohibido
-from geo.registro.versiones import bloquear
+from geo.acceso.alcance import VERIFICADAS, Alcance, comprobar_unidad, fijar, puede_ver, registro
+from geo.plataforma.errors import Conflicto, EntradaInvalida, NoEncontrado, Prohibido
+from geo.plataforma.versiones import bloquear
+from geo.vocabulario.catalogos import ACCIONES_VERIFICACION, ESTADOS
 
 
 def mover(

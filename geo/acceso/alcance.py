@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, or_, select, text, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
-from geo.errors import Bloqueado, NoAutenticado, NoEncontrado, Prohibido
-from geo.models import Municipio, tabla
-from geo.registro.versiones import bloquear
+from geo.plataforma.errors import Bloqueado, NoAutenticado, NoEncontrado, Prohibido
+from geo.plataforma.models import Municipio, tabla
+from geo.plataforma.versiones import bloquear
 
 M = tabla(Municipio).alias("m_alcance")
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geo.errors import EntradaInvalida, PuntoEnCuerpoDeAgua, PuntoFueraDeBolivia
-from geo.territorio import exigir_cartografia
+from geo.plataforma.errors import EntradaInvalida, PuntoEnCuerpoDeAgua, PuntoFueraDeBolivia
+from geo.territorio.consultas import exigir_cartografia
 
 # The nearest municipality by the GiST index (<-> is the true distance for polygons), whether it
 # covers the point, how far it is, and the lake or salt flat the point lies on, if any.

@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geo.acceso import Alcance, condicion_lectura_sql
-from geo.dominio import PLAZO_RECLAMO
-from geo.errors import EntradaInvalida, NoEncontrado
+from geo.acceso.alcance import Alcance, condicion_lectura_sql
+from geo.plataforma.errors import EntradaInvalida, NoEncontrado
+from geo.vocabulario.catalogos import PLAZO_RECLAMO
 
 # Per alliance: its unit and a summary of its monitoring (cycle 0 is the baseline).
 _BASE = """

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from geo.acceso import Alcance, condicion_lectura_sql
-from geo.agregacion import Consulta, NivelAgregacion, estadisticas
-from geo.errors import NoEncontrado, ParametroInvalido
-from geo.publicacion import MEDIDAS_TERRITORIO, NIVEL_DE, Coleccion
+from geo.acceso.alcance import Alcance, condicion_lectura_sql
+from geo.analisis.agregacion import Consulta, NivelAgregacion, estadisticas
+from geo.plataforma.errors import NoEncontrado, ParametroInvalido
+from geo.publicacion.colecciones import MEDIDAS_TERRITORIO, NIVEL_DE, Coleccion
 from geo.registro.consultas import Filtros
 
 

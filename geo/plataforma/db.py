@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from geo.cluster import PrivateCluster
-from geo.config import Settings
+from geo.plataforma.cluster import PrivateCluster
+from geo.plataforma.config import Settings
 
 
 def database_url(settings: Settings) -> str:

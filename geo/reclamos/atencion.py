@@ -23,9 +23,15 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geo.acceso import Alcance, comprobar_unidad, condicion_lectura_sql, exigir_personal, fijar
-from geo.dominio import CANALES_RECLAMO, ESTADOS_RECLAMO, PLAZO_RECLAMO
-from geo.errors import Conflicto, EntradaInvalida, NoEncontrado, Prohibido
+from geo.acceso.alcance import (
+    Alcance,
+    comprobar_unidad,
+    condicion_lectura_sql,
+    exigir_personal,
+    fijar,
+)
+from geo.plataforma.errors import Conflicto, EntradaInvalida, NoEncontrado, Prohibido
+from geo.vocabulario.catalogos import CANALES_RECLAMO, ESTADOS_RECLAMO, PLAZO_RECLAMO
 
 # The most characters each text may hold (the table's CHECK holds the same for the first three).
 LARGOS = {

@@ -153,7 +153,7 @@ def _reclamo() -> None:
 
 
 def _resguardo() -> None:
-    # The application sets sigg.rol and sigg.unidad for its transaction (geo.acceso). The
+    # The application sets sigg.rol and sigg.unidad for its transaction (geo.acceso.alcance). The
     # database refuses, whatever the path (form, import, SQL by the application):
     # - any change to a validated record but its reopening, and its deletion (55000);
     # - for a unit user, touching a record outside the unit's municipalities (42501);

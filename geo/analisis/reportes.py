@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geo.agregacion import Consulta, NivelAgregacion, estadisticas
-from geo.dominio import ETAPAS_SUBPROYECTO, SECTORES
-from geo.errors import NoEncontrado
-from geo.indicadores import indicadores
+from geo.analisis.agregacion import Consulta, NivelAgregacion, estadisticas
+from geo.analisis.indicadores import indicadores
+from geo.plataforma.errors import NoEncontrado
+from geo.vocabulario.catalogos import ETAPAS_SUBPROYECTO, SECTORES
 
 
 @dataclass

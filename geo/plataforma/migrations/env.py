@@ -6,9 +6,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from geo.config import Settings
-from geo.db import database_url, make_engine
-from geo.models import Base
+from geo.plataforma.config import Settings
+from geo.plataforma.db import database_url, make_engine
+from geo.plataforma.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -25,7 +25,7 @@ from typing import TypeAlias
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from geo.errors import EntradaInvalida
+from geo.plataforma.errors import EntradaInvalida
 
 MAX_FILAS = 1_000_000
 _DELIMITADORES = ",;\t"

@@ -19,10 +19,10 @@ import mapclassify
 import topojson as tp
 from sqlalchemy import JSON, Connection, Text, and_, cast, func, literal_column, select, text
 
-from geo.acceso import condicion_lectura
-from geo.agregacion import MEDIDAS, Consulta, estadisticas
-from geo.errors import EntradaInvalida
-from geo.models import (
+from geo.acceso.alcance import condicion_lectura
+from geo.analisis.agregacion import MEDIDAS, Consulta, estadisticas
+from geo.plataforma.errors import EntradaInvalida
+from geo.plataforma.models import (
     Alianza,
     Municipio,
     Organizacion,

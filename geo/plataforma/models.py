@@ -265,7 +265,7 @@ class _Ubicado:
     geom: Mapped[Any] = _punto()
     precision_ubicacion: Mapped[int] = mapped_column(SmallInteger)
     alertas: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
-    # The three-level verification (geo.dominio.ESTADOS); the last observation when sent back.
+    # The three-level verification (catalogos.ESTADOS); the last observation if sent back.
     estado: Mapped[str] = mapped_column(String(16), server_default=text("'registrado'"))
     observacion: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))

@@ -16,9 +16,9 @@ import geopandas as gpd
 import pyogrio
 from sqlalchemy import Connection, Engine, text
 
-from geo.errors import ParametroInvalido
-from geo.ogc import Seleccion, donde_sql, flujo, pagina
-from geo.publicacion import NIVEL_DE, Coleccion
+from geo.plataforma.errors import ParametroInvalido
+from geo.publicacion.colecciones import NIVEL_DE, Coleccion
+from geo.publicacion.ogc import Seleccion, donde_sql, flujo, pagina
 
 FORMATOS = {
     "geojson": ("application/geo+json", "geojson"),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from geo.errors import ErrorCluster
+from geo.plataforma.errors import ErrorCluster
 
 DEBIAN_BIN = Path("/usr/lib/postgresql/15/bin")
 SUPERUSER = "sigg"

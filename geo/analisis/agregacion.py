@@ -15,10 +15,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, literal, select
 
-from geo.acceso import condicion_lectura
-from geo.dominio import ETAPAS, ETAPAS_CICLO, ORDEN_ETAPA
-from geo.errors import EntradaInvalida
-from geo.models import (
+from geo.acceso.alcance import condicion_lectura
+from geo.plataforma.errors import EntradaInvalida
+from geo.plataforma.models import (
     Alianza,
     Departamento,
     Municipio,
@@ -30,6 +29,7 @@ from geo.models import (
     tabla,
 )
 from geo.registro.consultas import Filtros, filtrar
+from geo.vocabulario.catalogos import ETAPAS, ETAPAS_CICLO, ORDEN_ETAPA
 
 A, M, PR, O = tabla(Alianza), tabla(Municipio), tabla(Programa), tabla(Organizacion)  # noqa: E741
 SP = tabla(SubproyectoMunicipal)

@@ -10,8 +10,15 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, func, literal, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from geo.errors import NoEncontrado
-from geo.models import Cartografia, Departamento, Municipio, Provincia, UnidadOperativa, tabla
+from geo.plataforma.errors import NoEncontrado
+from geo.plataforma.models import (
+    Cartografia,
+    Departamento,
+    Municipio,
+    Provincia,
+    UnidadOperativa,
+    tabla,
+)
 
 M = tabla(Municipio)
 P = tabla(Provincia)
