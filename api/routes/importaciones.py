@@ -11,25 +11,30 @@ from api.seguridad import PersonalDep
 from geo.formatos.lectura import leer_tabla
 from geo.registro.alianzas import programa
 from geo.registro.importacion import importar_alianzas
+from geo.vocabulario.parametros import FILTROS
 
 router = APIRouter(prefix="/api/v1/importaciones", tags=["importaciones"])
 
 MAX_BYTES = 50 * 1024 * 1024
 
 
+# A plain ``def``: FastAPI runs it in its threadpool, so parsing and validating a file of
+# 100,000 rows does not hold up the event loop (and every other request of the process).
 @router.post("")
-async def importar(
+def importar(
     quien: PersonalDep,
     db: SessionDep,
     settings: SettingsDep,
     archivo: Annotated[UploadFile, File(description="CSV, XLSX o exportación de KoboToolbox")],
-    programa_codigo: Annotated[str, Form(alias="programa")] = "PAR2",
+    programa_codigo: Annotated[
+        str | None, Form(alias="programa", description=FILTROS["programa"])
+    ] = None,
     simulacro: Annotated[bool, Form(description="Solo informa lo que pasaría")] = False,
 ) -> JSONResponse:
     """Importación masiva de alianzas, todo o nada. Con errores responde 422 con cada fila,
     columna y motivo, y no escribe nada. Una unidad importa solo filas de sus municipios, y no
     puede cambiar alianzas validadas."""
-    datos = await archivo.read(MAX_BYTES + 1)
+    datos = archivo.file.read(MAX_BYTES + 1)
     if len(datos) > MAX_BYTES:
         return problema(
             413,
@@ -41,7 +46,7 @@ async def importar(
     conn = db.connection()
     informe = importar_alianzas(
         conn,
-        programa(conn, programa_codigo),
+        programa(conn, programa_codigo or settings.programa),
         tabla,
         archivo=archivo.filename or "",
         tolerancia_m=settings.tolerancia_borde_m,

@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from threading import Lock
 from typing import Any
@@ -19,18 +20,16 @@ import mapclassify
 import topojson as tp
 from sqlalchemy import JSON, Connection, Text, and_, cast, func, literal_column, select, text
 
-from geo.acceso.alcance import condicion_lectura
 from geo.analisis.agregacion import MEDIDAS, Consulta, estadisticas
 from geo.plataforma.errors import EntradaInvalida
 from geo.plataforma.models import (
     Alianza,
     Municipio,
     Organizacion,
-    Programa,
     SubproyectoMunicipal,
     tabla,
 )
-from geo.registro.consultas import Filtros, filtrar
+from geo.registro.consultas import Filtros, filtrar, filtrar_subproyectos
 
 # ColorBrewer YlGnBu: sequential and readable by colour-blind people (colorbrewer2.org).
 YLGNBU = {
@@ -72,7 +71,11 @@ class Capa:
     municipios: gpd.GeoDataFrame  # the same simplified shapes, for downloads
 
 
-_CACHE: dict[tuple[str, str], Capa] = {}
+# Layers kept in memory, least recently served dropped first: a reload of the territory gives a
+# new key and leaves the old layer stale, so an unbounded cache would grow for the life of the
+# process. Four cover both cartographies and a reload of each.
+CAPAS_MAX = 4
+_CACHE: OrderedDict[tuple[str, str], Capa] = OrderedDict()
 _LOCK = Lock()
 
 
@@ -86,8 +89,12 @@ def capa_web(conn: Connection, cartografia: str, tolerancia: float = 0.004) -> C
         raise EntradaInvalida(f"cartografía '{cartografia}' no cargada", campo="cartografia")
     clave = (cartografia, cargada)
     with _LOCK:
-        if clave not in _CACHE:
+        if clave in _CACHE:
+            _CACHE.move_to_end(clave)
+        else:
             _CACHE[clave] = _construir(conn, cartografia, tolerancia)
+            if len(_CACHE) > CAPAS_MAX:
+                _CACHE.popitem(last=False)
         return _CACHE[clave]
 
 
@@ -259,23 +266,7 @@ def puntos_geojson(conn: Connection, f: Filtros, tipo: str) -> str:
             )
         q = filtrar(q.select_from(desde), f)
     else:
-        q = q.select_from(desde).where(
-            registro.c.programa_id
-            == select(tabla(Programa).c.id)
-            .where(tabla(Programa).c.codigo == f.programa)
-            .scalar_subquery()
-        )
-        for col, valor in (
-            (M.c.departamento_codigo, f.departamento),
-            (M.c.unidad_operativa_codigo, f.unidad_operativa),
-            (M.c.provincia_codigo, f.provincia),
-            (M.c.codigo, f.municipio),
-        ):
-            if valor:
-                q = q.where(col == valor)
-        limite = condicion_lectura(SP, f.alcance, f.solo_validados)
-        if limite is not None:
-            q = q.where(limite)
+        q = filtrar_subproyectos(q.select_from(desde), f)
     x = q.subquery("x")
     feature = func.json_build_object(
         "type",
