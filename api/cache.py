@@ -27,6 +27,7 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy import Connection, text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.respuestas import no_modificado
 from geo.acceso.alcance import Alcance
 from geo.plataforma.errors import SiggError
 
@@ -136,8 +137,8 @@ def cacheada(
     clave = clave_de(request.url.path, list(request.query_params.multi_items()), ambito(quien))
     entrada = cache.obtener(n, clave)
     cabeceras = _cabeceras(n, clave, quien.publico, entrada is not None)
-    if cabeceras["ETag"] in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=cabeceras)
+    if (igual := no_modificado(request.headers.get("if-none-match"), cabeceras)) is not None:
+        return igual
     if entrada is None:
         cuerpo = json.dumps(
             jsonable_encoder(calcular()), ensure_ascii=False, separators=(",", ":")
@@ -184,7 +185,7 @@ class AtajoCache:
         if entrada is None:
             return None
         salida = _cabeceras(n, clave, quien.publico, True)
-        if salida["ETag"] in cabeceras.get("if-none-match", ""):
-            return Response(status_code=304, headers=salida)
+        if (igual := no_modificado(cabeceras.get("if-none-match"), salida)) is not None:
+            return igual
         cuerpo, salida = _con_gzip(entrada, cabeceras.get("accept-encoding", ""), salida)
         return Response(cuerpo, media_type="application/json", headers=salida)

@@ -92,10 +92,12 @@ def install(app: FastAPI) -> None:
         return respuesta
 
     @app.exception_handler(RequestValidationError)
-    async def _validacion(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validacion(request: Request, exc: RequestValidationError) -> JSONResponse:
         errores = [_traducir(e) for e in exc.errors()]
         detalle = "; ".join(f"{e['campo']}: {e['mensaje']}" for e in errores)
-        return problema(422, "Parámetros no válidos", detalle, "parametros", errores=errores)
+        # OGC API - Features requires 400 for an invalid query parameter value.
+        estado = 400 if request.url.path.startswith("/ogc") else 422
+        return problema(estado, "Parámetros no válidos", detalle, "parametros", errores=errores)
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:

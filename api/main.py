@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -17,6 +17,7 @@ from xstatic.pkg import leaflet_markercluster as xcluster
 
 from api import errors
 from api.cache import AtajoCache, CacheRespuestas
+from api.parametros import solo_conocidos
 from api.routes import (
     alianzas,
     estadisticas,
@@ -96,19 +97,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: a cached aggregate is answered before anything else runs.
     app.add_middleware(AtajoCache, leer_alcance=partial(alcance_de_cabecera, settings))
     errors.install(app)
-    app.include_router(salud.router)
-    app.include_router(sesion.router)
-    app.include_router(territorio.router)
-    app.include_router(verificacion.router)
-    app.include_router(alianzas.router)
-    app.include_router(importaciones.router)
-    app.include_router(organizaciones.router)
-    app.include_router(subproyectos.router)
-    app.include_router(estadisticas.router)
-    app.include_router(mapa.router)
-    app.include_router(ogc.router)
-    app.include_router(exportar.router)
-    app.include_router(reclamos.router)
+    # Every route refuses a query parameter it does not read (400 naming it).
+    for modulo in (
+        salud, sesion, territorio, verificacion, alianzas, importaciones, organizaciones,
+        subproyectos, estadisticas, mapa, ogc, exportar, reclamos,
+    ):  # fmt: skip
+        app.include_router(modulo.router, dependencies=[Depends(solo_conocidos)])
     app.mount("/static", StaticFiles(directory=WEB), name="static")
     # Leaflet and its marker clusters come from their xstatic packages: no CDN, works offline.
     app.mount("/vendor/leaflet", StaticFiles(directory=xleaflet.BASE_DIR), name="leaflet")

@@ -60,9 +60,13 @@ def leer(settings: Settings, token: str) -> Alcance:
     return Alcance(claims["sub"], claims["rol"], claims.get("uo"))
 
 
-def alcance(settings: SettingsDep, token: Annotated[str | None, Depends(oauth2)]) -> Alcance:
-    """Who is asking: the public without a token, the token's user otherwise."""
-    return PUBLICO if token is None else leer(settings, token)
+def alcance(
+    request: Request, settings: SettingsDep, _: Annotated[str | None, Depends(oauth2)]
+) -> Alcance:
+    """Who is asking: the public without an Authorization header, the token's user otherwise.
+    The OAuth2 scheme documents the login in OpenAPI; the header is read here by the one rule
+    (any scheme but Bearer is a 401, never the public)."""
+    return alcance_de_cabecera(settings, request.headers.get("authorization"))
 
 
 def alcance_de(request: Request) -> Alcance:

@@ -22,10 +22,11 @@ from etl.demo import (
     planes_de_unidad,
     repartir,
 )
+from geo.acceso.alcance import Alcance, fijar
 from geo.plataforma.errors import SiggError
 from geo.registro import subproyectos
 from geo.registro.alianzas import Programa, programa, validar
-from geo.registro.escritura import escribir, fijar_usuario
+from geo.registro.escritura import escribir
 
 DATOS = Path(__file__).resolve().parent / "datos_demo"
 # Results-framework indicators SIGG computes from the records (geo/indicadores.py).
@@ -51,7 +52,7 @@ def cargar_demo(
 ) -> dict[str, int]:
     paso = avance or (lambda _m: None)
     rnd = random.Random(semilla)
-    fijar_usuario(conn, "demo")
+    fijar(conn, Alcance("demo"))
     prog = programa(conn, "PAR2")
     _vaciar(conn, prog.id)
     paso(PASOS[0])
@@ -301,7 +302,8 @@ def _subproyectos(conn: Connection, prog: Programa, referencia: Path, rnd: rando
             mun = rnd.choice(municipios)
             subproyectos.crear(
                 conn,
-                prog,
+                None,
+                prog.codigo,
                 {
                     "codigo": f"FPS-{n:03d}",
                     "nombre": f"Subproyecto de riego FPS-{n:03d}",
@@ -315,7 +317,7 @@ def _subproyectos(conn: Connection, prog: Programa, referencia: Path, rnd: rando
                     "municipio_codigo": mun,
                     "alianzas": por_municipio[mun][:3],
                 },
-                100.0,
+                tolerancia_m=100.0,
             )
     return n
 

@@ -275,3 +275,37 @@ def test_records_come_back_as_geojson_features(client):
     assert f["properties"]["unidad_operativa"]["codigo"] == "CHACO"
     uno = client.get(f"/api/v1/alianzas/{f['id']}", headers={"Accept": "application/geo+json"})
     assert uno.json()["type"] == "Feature"
+
+
+def test_list_answers_the_installations_program_unless_another_is_named(client, settings):
+    assert settings.programa == "PAR2"
+    crear(client)
+    otra = client.post("/api/v1/alianzas", params={"programa": "BO481"}, json=alianza(codigo="B-1"))
+    assert otra.status_code == 201, otra.text
+    por_defecto = client.get("/api/v1/alianzas").json()
+    assert [(a["programa"], a["codigo"]) for a in por_defecto["data"]] == [("PAR2", "T-001")]
+    bo481 = client.get("/api/v1/alianzas", params={"programa": "BO481"}).json()
+    assert [(a["programa"], a["codigo"]) for a in bo481["data"]] == [("BO481", "B-1")]
+
+
+def test_a_changed_code_is_refused_naming_the_field_and_nothing_changes(client):
+    a = crear(client).json()
+    url = f"/api/v1/alianzas/{a['id']}"
+    r = client.patch(url, json={"codigo": "T-999"}, headers={"If-Match": '"1"'})
+    assert r.status_code == 422
+    assert r.json()["type"] == "urn:sigg:problema:registro-invalido"
+    assert errores(r) == {"codigo": "el código de una alianza no cambia"}
+    assert client.get(url).json()["codigo"] == "T-001"
+
+
+def test_formato_wins_over_the_accept_header(client):
+    crear(client)
+    geo = {"Accept": "application/geo+json"}
+    lista = client.get("/api/v1/alianzas", params={"formato": "json"}, headers=geo)
+    assert (lista.headers["content-type"], lista.json()["count"]) == ("application/json", 1)
+    aid = lista.json()["data"][0]["id"]
+    como_geojson = client.get(f"/api/v1/alianzas/{aid}", headers=geo)
+    assert (como_geojson.headers["content-type"], como_geojson.json()["type"]) == (
+        "application/geo+json",
+        "Feature",
+    )

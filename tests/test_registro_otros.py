@@ -154,3 +154,50 @@ def test_subproject_point_in_a_lake_is_refused(client):
         json={"codigo": "FPS-9", "nombre": "Muelle", "lon": -69.2, "lat": -16.0},
     )
     assert r.status_code == 422 and "Lago Titicaca" in r.json()["detail"]
+
+
+def _subproyecto(client, codigo="FPS-01", **extra):
+    datos = {"codigo": codigo, "nombre": "Riego", "municipio_codigo": "060301"} | extra
+    r = client.post("/api/v1/subproyectos", json=datos)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_subproject_list_reads_the_shared_filters_with_repeated_stages(client):
+    _subproyecto(client, "FPS-01")
+    _subproyecto(client, "FPS-02", municipio_codigo="070706")  # Camiri, Santa Cruz
+    tres = _subproyecto(client, "FPS-03")
+    paso = client.patch(
+        f"/api/v1/subproyectos/{tres['id']}",
+        json={"etapa": "licitacion"},
+        headers={"If-Match": '"1"'},
+    )
+    assert paso.status_code == 200, paso.text
+
+    def codigos(**params):
+        r = client.get("/api/v1/subproyectos", params=params)
+        assert r.status_code == 200, r.text
+        return [s["codigo"] for s in r.json()["data"]]
+
+    assert codigos() == ["FPS-01", "FPS-02", "FPS-03"]
+    assert codigos(etapa=["licitacion"]) == ["FPS-03"]
+    assert codigos(etapa=["licitacion", "evaluacion_fps"]) == ["FPS-01", "FPS-02", "FPS-03"]
+    assert codigos(departamento="07") == ["FPS-02"]
+    assert codigos(provincia="0603") == ["FPS-01", "FPS-03"]
+    assert codigos(programa="BO481") == []
+
+
+def test_subproject_formato_wins_over_accept_and_a_code_does_not_change(client):
+    s = _subproyecto(client)
+    url = f"/api/v1/subproyectos/{s['id']}"
+    geo = {"Accept": "application/geo+json"}
+    lista = client.get("/api/v1/subproyectos", params={"formato": "json"}, headers=geo)
+    assert (lista.headers["content-type"], lista.json()["count"]) == ("application/json", 1)
+    assert client.get(url, headers=geo).json()["type"] == "Feature"
+    cambio = client.patch(url, json={"codigo": "FPS-99"}, headers={"If-Match": '"1"'})
+    assert cambio.status_code == 422
+    assert cambio.json()["errores"] == [
+        {"campo": "codigo", "mensaje": "el código de un subproyecto no cambia"}
+    ]
+    assert client.delete(url, headers={"If-Match": '"1"'}).status_code == 204
+    assert client.get(url).status_code == 404

@@ -1,83 +1,22 @@
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, text
 
 from api.cache import cacheada
 from api.deps import ConnDep, SessionDep, SettingsDep
+from api.parametros import FiltrosDep, ProgramaDep
 from api.seguridad import AlcanceDep, PersonalDep
-from geo.acceso.alcance import PUBLICO, fijar
-from geo.analisis.agregacion import MEDIDAS, Consulta, NivelAgregacion, estadisticas
+from geo.acceso.alcance import PUBLICO
+from geo.analisis.agregacion import MEDIDAS, NivelAgregacion, estadisticas, preparar
 from geo.analisis.indicadores import indicadores, por_unidad, registrar_valor
 from geo.analisis.reportes import como_csv, como_xlsx, reporte
-from geo.plataforma.config import Settings
-from geo.plataforma.errors import Prohibido
 from geo.registro.alianzas import programa as buscar_programa
-from geo.registro.consultas import Filtros
 
 router = APIRouter(prefix="/api/v1", tags=["estadísticas, indicadores y reportes"])
-
-Codigo2 = Annotated[str | None, Query(pattern=r"^[0-9]{2}$")]
-
-
-def filtros(
-    programa: Annotated[str, Query(description="Código del programa")] = "PAR2",
-    departamento: Codigo2 = None,
-    provincia: Annotated[str | None, Query(pattern=r"^[0-9]{4}$")] = None,
-    unidad_operativa: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2,16}$")] = None,
-    municipio: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
-    sector: Annotated[list[str] | None, Query()] = None,
-    modelo: Annotated[list[int] | None, Query()] = None,
-    etapa: Annotated[list[str] | None, Query(description="Etapa actual")] = None,
-    etapa_alcanzada: Annotated[
-        str | None, Query(description="Llegó a esta etapa del ciclo, p. ej. convenio_firmado")
-    ] = None,
-    financiamiento: str | None = None,
-    convocatoria: str | None = None,
-    desde: Annotated[date | None, Query(description="Fecha de solicitud desde")] = None,
-    hasta: date | None = None,
-    validados: Annotated[
-        bool, Query(description="Solo registros validados (el público ve siempre solo esos)")
-    ] = False,
-    quien: AlcanceDep = PUBLICO,
-) -> Filtros:
-    return Filtros(
-        alcance=quien,
-        solo_validados=validados,
-        programa=programa,
-        departamento=departamento,
-        provincia=provincia,
-        unidad_operativa=unidad_operativa and unidad_operativa.upper(),
-        municipio=municipio,
-        sector=sector,
-        modelo=modelo,
-        etapa=etapa,
-        financiamiento=financiamiento,
-        convocatoria=convocatoria,
-        desde=desde,
-        hasta=hasta,
-        etapa_alcanzada=etapa_alcanzada,
-    )
-
-
-FiltrosDep = Annotated[Filtros, Depends(filtros)]
-
-
-def contexto(
-    conn: Connection, settings: Settings, f: Filtros, nivel: NivelAgregacion
-) -> tuple[Consulta, bool]:
-    fila = conn.execute(
-        text("SELECT cartografia, sintetico FROM programa WHERE codigo = :c"), {"c": f.programa}
-    ).first()
-    if fila is None:
-        buscar_programa(conn, f.programa or "")  # raises the 404 naming it
-    assert fila is not None
-    return Consulta(nivel, fila.cartografia, f, settings.tipo_cambio), bool(fila.sintetico)
 
 
 @router.get("/estadisticas", response_model=None)
@@ -97,7 +36,7 @@ def agregados(
     Se calcula una vez por versión de los datos (ETag; 304 si no cambió)."""
 
     def calcular() -> dict[str, Any]:
-        consulta, sintetico = contexto(conn, settings, f, nivel)
+        consulta, sintetico = preparar(conn, f, nivel, settings.tipo_cambio)
         pedidas = [m.strip() for m in medidas.split(",")] if medidas else None
         data = estadisticas(conn, consulta, pedidas)
         return {
@@ -114,7 +53,7 @@ def agregados(
 
 
 @router.get("/indicadores")
-def marco(request: Request, conn: ConnDep, quien: AlcanceDep, programa: str = "PAR2") -> Response:
+def marco(request: Request, conn: ConnDep, quien: AlcanceDep, programa: ProgramaDep) -> Response:
     """El marco de resultados: valor, meta, % de la meta, o "sin dato" con su motivo. El público
     lo ve calculado sobre los registros validados."""
     prog = buscar_programa(conn, programa)
@@ -128,7 +67,7 @@ def marco(request: Request, conn: ConnDep, quien: AlcanceDep, programa: str = "P
 
 @router.get("/indicadores/{codigo}/por-unidad")
 def indicador_por_unidad(
-    conn: ConnDep, quien: AlcanceDep, codigo: str, programa: str = "PAR2"
+    conn: ConnDep, quien: AlcanceDep, codigo: str, programa: ProgramaDep
 ) -> dict[str, Any]:
     """Un indicador calculable, por unidad operativa."""
     prog = buscar_programa(conn, programa)
@@ -149,17 +88,19 @@ def registrar(
     quien: PersonalDep,
     codigo: str,
     entrada: ValorIndicador,
-    programa: str = "PAR2",
+    programa: ProgramaDep,
 ) -> Response:
     """Registra el valor de un indicador que no se calcula de los registros, con su fuente
     (solo la coordinación nacional)."""
-    if not quien.nacional:
-        raise Prohibido("solo la coordinación nacional registra valores de indicadores")
-    conn = db.connection()
-    fijar(conn, quien)
-    prog = buscar_programa(conn, programa)
     registrar_valor(
-        conn, prog.id, codigo, entrada.periodo, entrada.valor, entrada.fuente, entrada.nota
+        db.connection(),
+        quien,
+        programa,
+        codigo,
+        entrada.periodo,
+        entrada.valor,
+        entrada.fuente,
+        entrada.nota,
     )
     db.commit()
     return Response(status_code=204)
@@ -187,7 +128,7 @@ def un_reporte(
     """Las tablas del programa calculadas de los registros (solicitudes-por-unidad,
     solicitudes-por-sector, planes-por-unidad, convenios-por-unidad, subproyectos-por-etapa,
     marco-de-resultados), en JSON, CSV o XLSX."""
-    consulta, sintetico = contexto(conn, settings, f, NivelAgregacion.unidad_operativa)
+    consulta, sintetico = preparar(conn, f, NivelAgregacion.unidad_operativa, settings.tipo_cambio)
     r = reporte(conn, nombre, consulta)
     if sintetico:
         r.notas.append("Datos SINTÉTICOS de demostración, calibrados a las tablas publicadas")

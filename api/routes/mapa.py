@@ -10,9 +10,10 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.cache import cacheada
 from api.deps import ConnDep, SettingsDep
-from api.routes.estadisticas import FiltrosDep, contexto
+from api.parametros import FiltrosDep
+from api.respuestas import GEOJSON, no_modificado
 from geo.acceso.alcance import PUBLICO
-from geo.analisis.agregacion import NivelAgregacion
+from geo.analisis.agregacion import NivelAgregacion, preparar
 from geo.analisis.mapa import (
     CLASIFICACIONES,
     MEDIDAS_MAPA,
@@ -29,7 +30,6 @@ router = APIRouter(prefix="/api/v1/mapa", tags=["mapa"])
 Medida = Annotated[str, Query(description="Una de /api/v1/mapa/medidas")]
 Clasificacion = Annotated[str, Query(pattern="^(cuantiles|jenks|intervalos)$")]
 Clases = Annotated[int, Query(ge=3, le=7)]
-GEOJSON = "application/geo+json"
 
 
 @router.get("/medidas")
@@ -55,8 +55,8 @@ def capa(
         "Cache-Control": "public, max-age=3600, must-revalidate",
         "Vary": "Accept-Encoding",
     }
-    if request.headers.get("if-none-match") == etiqueta:
-        return Response(status_code=304, headers=cabeceras)
+    if (igual := no_modificado(request.headers.get("if-none-match"), cabeceras)) is not None:
+        return igual
     if "gzip" in request.headers.get("accept-encoding", ""):
         return Response(
             c.gzip, media_type="application/json", headers=cabeceras | {"Content-Encoding": "gzip"}
@@ -88,7 +88,7 @@ def valores_de_medida(
     geometría viaja una sola vez (/capa). Se calcula una vez por versión de los datos."""
 
     def calcular() -> dict[str, Any]:
-        consulta, sintetico = contexto(conn, settings, f, nivel)
+        consulta, sintetico = preparar(conn, f, nivel, settings.tipo_cambio)
         return {
             "nivel": nivel,
             "datos_sinteticos": sintetico,
@@ -122,7 +122,7 @@ def descarga(
 ) -> Response:
     """Exactamente lo que está en pantalla: GeoJSON, CSV o el mapa en un HTML que abre sin
     internet."""
-    consulta, sintetico = contexto(conn, settings, f, nivel)
+    consulta, sintetico = preparar(conn, f, nivel, settings.tipo_cambio)
     datos = valores(conn, consulta, medida, clasificacion, clases)
     nombre = f"sigg_{nivel.value}_{medida}"
     nota = "Datos SINTÉTICOS de demostración" if sintetico else None

@@ -5,33 +5,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from html import escape
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import ConnDep, SettingsDep
-from api.seguridad import alcance_de
+from api.parametros import ATRIBUTOS_COMO_FILTRO, PedidoDep, ProgramaDep
+from api.respuestas import GEOJSON
+from api.seguridad import AlcanceDep, alcance_de
 from geo.plataforma.errors import ParametroInvalido
-from geo.publicacion.colecciones import COLECCIONES, Coleccion, coleccion, leer_bbox, leer_datetime
+from geo.publicacion.colecciones import COLECCIONES, Coleccion, coleccion
 from geo.publicacion.ogc import Seleccion, extension, pagina, una
+from geo.vocabulario.parametros import SINONIMOS_OGC
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 
-GEOJSON = "application/geo+json"
 LIMITE_DEFECTO, LIMITE_MAXIMO = 10, 10_000
-RESERVADOS = {
-    "limit",
-    "offset",
-    "bbox",
-    "datetime",
-    "f",
-    "programa",
-    "cartografia",
-    "validados",
-    "bbox-crs",
-    "crs",
-}
 # Coordinates are served in WGS 84 lon/lat only (Part 2 clients such as GDAL ask for it).
 CRS_ACEPTADOS = {
     "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
@@ -47,9 +38,17 @@ CONFORMIDAD = [
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
+Formato = Annotated[
+    str | None,
+    Query(alias="f", description="json (GeoJSON, por defecto) o html; también por Accept"),
+]
+CRS = Annotated[
+    str | None,
+    Query(description="Solo CRS84 (http://www.opengis.net/def/crs/OGC/1.3/CRS84) o EPSG:4326"),
+]
 
-def _html(request: Request) -> bool:
-    f = request.query_params.get("f")
+
+def _html(request: Request, f: str | None) -> bool:
     if f not in (None, "json", "html"):
         raise ParametroInvalido(f"formato no soportado: f={f} (use json o html)", campo="f")
     if f is not None:
@@ -59,9 +58,17 @@ def _html(request: Request) -> bool:
     )
 
 
-def _url(request: Request, ruta: str, **params: Any) -> str:
+def _pide_html(request: Request) -> bool:
+    """For the routes whose ``f`` is declared by a shared dependency."""
+    return _html(request, request.query_params.get("f"))
+
+
+def _url(request: Request, ruta: str, *pares: tuple[str, Any], **params: Any) -> str:
+    """An absolute link into the service, its query percent-encoded (a filter such as
+    ``nombre=Miel & Cera`` must come back as the same filter)."""
     base = str(request.base_url).rstrip("/")
-    consulta = "&".join(f"{k}={v}" for k, v in params.items() if v is not None)
+    todos = [*pares, *((k, v) for k, v in params.items() if v is not None)]
+    consulta = urlencode(todos)
     return f"{base}/ogc{ruta}" + (f"?{consulta}" if consulta else "")
 
 
@@ -89,7 +96,7 @@ def _lista(enlaces: list[dict[str, str]]) -> str:
 
 @router.get("", include_in_schema=False)
 @router.get("/")
-def inicio(request: Request) -> Any:
+def inicio(request: Request, formato: Formato = None) -> Any:
     """Página de inicio del servicio OGC API - Features."""
     enlaces = [
         _enlace(_url(request, "/"), "self", "application/json", "Este documento"),
@@ -110,7 +117,7 @@ def inicio(request: Request) -> Any:
         "Georreferenciado (PAR II, EMPODERAR).",
         "links": enlaces,
     }
-    if _html(request):
+    if _html(request, formato):
         return _pagina_html(
             str(cuerpo["title"]), f"<p>{escape(str(cuerpo['description']))}</p>" + _lista(enlaces)
         )
@@ -118,39 +125,37 @@ def inicio(request: Request) -> Any:
 
 
 @router.get("/conformance")
-def conformidad(request: Request) -> Any:
-    if _html(request):
+def conformidad(request: Request, formato: Formato = None) -> Any:
+    if _html(request, formato):
         return _pagina_html(
             "Conformidad", "<ul>" + "".join(f"<li>{escape(c)}</li>" for c in CONFORMIDAD) + "</ul>"
         )
     return {"conformsTo": CONFORMIDAD}
 
 
-def _seleccion(request: Request, settings: Any, c: Coleccion, con_filtros: bool) -> Seleccion:
-    q = request.query_params
-    for nombre in ("crs", "bbox-crs"):
-        if q.get(nombre) and q[nombre] not in CRS_ACEPTADOS:
-            raise ParametroInvalido(f"{nombre} no soportado: {q[nombre]} (use CRS84)", campo=nombre)
-    propiedades = tuple((k, v) for k, v in q.items() if k not in RESERVADOS) if con_filtros else ()
-    bbox = leer_bbox(q.get("bbox")) if con_filtros else None
-    fechas = leer_datetime(q.get("datetime")) if con_filtros else None
-    for nombre, _ in propiedades:
-        if c.atributo(nombre) is None:
-            raise ParametroInvalido(
-                f"parámetro desconocido '{nombre}': no es un atributo "
-                f"filtrable de {c.id} (vea /ogc/collections/{c.id}/"
-                "queryables)",
-                campo=nombre,
-            )
-    return Seleccion(
-        q.get("cartografia") or settings.cartografia,
-        q.get("programa") or "PAR2",
-        bbox,
-        fechas,
-        propiedades,
-        alcance=alcance_de(request),
-        solo_validados=q.get("validados", "").lower() in ("true", "1", "si", "sí"),
-    )
+def _base(
+    request: Request,
+    settings: SettingsDep,
+    quien: AlcanceDep,
+    programa: ProgramaDep,
+    f: Formato = None,
+    crs: CRS = None,
+    cartografia: Annotated[
+        str | None, Query(pattern=r"^[0-9]{4}$", description="Versión de la cartografía")
+    ] = None,
+) -> Seleccion:
+    """What every OGC request reads: the format, the CRS, the program and the cartography."""
+    _pide_html(request)
+    _crs("crs", crs)
+    return Seleccion(cartografia or settings.cartografia, programa, alcance=quien)
+
+
+BaseDep = Annotated[Seleccion, Depends(_base)]
+
+
+def _crs(nombre: str, valor: str | None) -> None:
+    if valor and valor not in CRS_ACEPTADOS:
+        raise ParametroInvalido(f"{nombre} no soportado: {valor} (use CRS84)", campo=nombre)
 
 
 def _coleccion(request: Request, cid: str) -> Coleccion:
@@ -158,7 +163,7 @@ def _coleccion(request: Request, cid: str) -> Coleccion:
     return coleccion(cid).para(alcance_de(request))
 
 
-def _descripcion(request: Request, conn: Any, settings: Any, c: Coleccion) -> dict[str, Any]:
+def _descripcion(request: Request, conn: Any, s: Seleccion, c: Coleccion) -> dict[str, Any]:
     return {
         "id": c.id,
         "title": c.titulo,
@@ -166,7 +171,7 @@ def _descripcion(request: Request, conn: Any, settings: Any, c: Coleccion) -> di
         "itemType": "feature",
         "crs": [CRS84],
         "storageCrs": CRS84,
-        "extent": extension(conn, c, _seleccion(request, settings, c, False)),
+        "extent": extension(conn, c, s),
         "links": [
             _enlace(_url(request, f"/collections/{c.id}"), "self", "application/json", c.titulo),
             _enlace(_url(request, f"/collections/{c.id}/items"), "items", GEOJSON, "Elementos"),
@@ -187,9 +192,10 @@ def _descripcion(request: Request, conn: Any, settings: Any, c: Coleccion) -> di
 
 
 @router.get("/collections")
-def colecciones(request: Request, conn: ConnDep, settings: SettingsDep) -> Any:
-    datos = [_descripcion(request, conn, settings, c) for c in COLECCIONES.values()]
-    if _html(request):
+def colecciones(request: Request, conn: ConnDep, s: BaseDep) -> Any:
+    quien = alcance_de(request)
+    datos = [_descripcion(request, conn, s, c.para(quien)) for c in COLECCIONES.values()]
+    if _pide_html(request):
         return _pagina_html(
             "Colecciones",
             _lista(
@@ -211,9 +217,9 @@ def colecciones(request: Request, conn: ConnDep, settings: SettingsDep) -> Any:
 
 
 @router.get("/collections/{cid}")
-def una_coleccion(request: Request, conn: ConnDep, settings: SettingsDep, cid: str) -> Any:
-    d = _descripcion(request, conn, settings, _coleccion(request, cid))
-    if _html(request):
+def una_coleccion(request: Request, conn: ConnDep, s: BaseDep, cid: str) -> Any:
+    d = _descripcion(request, conn, s, _coleccion(request, cid))
+    if _pide_html(request):
         return _pagina_html(
             str(d["title"]), f"<p>{escape(str(d['description']))}</p>" + _lista(d["links"])
         )
@@ -221,9 +227,9 @@ def una_coleccion(request: Request, conn: ConnDep, settings: SettingsDep, cid: s
 
 
 @router.get("/collections/{cid}/queryables")
-def filtrables(request: Request, cid: str) -> JSONResponse:
+def filtrables(request: Request, cid: str, formato: Formato = None) -> JSONResponse:
     c = _coleccion(request, cid)
-    _html(request)
+    _html(request, formato)
     propiedades = {
         a.nombre: {
             "type": a.tipo,
@@ -246,56 +252,48 @@ def filtrables(request: Request, cid: str) -> JSONResponse:
     )
 
 
-def _entero(request: Request, nombre: str, defecto: int, minimo: int, maximo: int) -> int:
-    texto = request.query_params.get(nombre)
-    if texto is None:
-        return defecto
-    if not texto.isdigit():
-        raise ParametroInvalido(f"{nombre} debe ser un entero no negativo: '{texto}'", campo=nombre)
-    valor = int(texto)
-    if not minimo <= valor <= maximo:
-        raise ParametroInvalido(
-            f"{nombre}={valor} fuera de rango ({minimo} a {maximo})", campo=nombre
-        )
-    return valor
-
-
-@router.get("/collections/{cid}/items")
-def elementos(request: Request, conn: ConnDep, settings: SettingsDep, cid: str) -> Any:
-    """Elementos con limit, offset, bbox, datetime y filtros por atributo (queryables)."""
-    c = _coleccion(request, cid)
-    html = _html(request)
-    limite = _entero(request, "limit", LIMITE_DEFECTO, 1, LIMITE_MAXIMO)
-    desde = _entero(request, "offset", 0, 0, 10**9)
-    features, total = pagina(conn, c, _seleccion(request, settings, c, True), limite, desde)
-    otros = {k: v for k, v in request.query_params.items() if k not in ("offset", "f")}
+@router.get(
+    "/collections/{cid}/items",
+    openapi_extra={ATRIBUTOS_COMO_FILTRO: True},
+    description=(
+        "Elementos con limit, offset, bbox, datetime, los filtros del vocabulario común "
+        "(municipio, departamento, etapa_alcanzada...) y, además, cualquier atributo de la "
+        "colección como filtro (OGC API - Features Part 3, vea /queryables): "
+        + ", ".join(f"{k} equivale a {v}" for k, v in SINONIMOS_OGC.items())
+        + ". Un parámetro que no es ninguna de estas cosas responde 400 y lo nombra."
+    ),
+)
+def elementos(
+    request: Request,
+    conn: ConnDep,
+    pedido: PedidoDep,
+    cid: str,
+    limit: Annotated[
+        int, Query(ge=1, le=LIMITE_MAXIMO, description="Elementos por página")
+    ] = LIMITE_DEFECTO,
+    offset: Annotated[int, Query(ge=0, le=10**9, description="Elementos a saltar")] = 0,
+    formato: Formato = None,
+    crs: CRS = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="Solo CRS84")] = None,
+) -> Any:
+    """Elementos de una colección, en páginas, como GeoJSON o HTML."""
+    c, s = pedido
+    html = _html(request, formato)
+    _crs("crs", crs)
+    _crs("bbox-crs", bbox_crs)
+    features, total = pagina(conn, c, s, limit, offset)
+    otros = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "f")]
+    ruta = f"/collections/{cid}/items"
     enlaces = [
-        _enlace(
-            _url(request, f"/collections/{cid}/items", **otros, offset=desde),
-            "self",
-            GEOJSON,
-            "Esta página",
-        ),
+        _enlace(_url(request, ruta, *otros, offset=offset), "self", GEOJSON, "Esta página"),
         _enlace(_url(request, f"/collections/{cid}"), "collection", "application/json", c.titulo),
     ]
-    if desde + len(features) < total:
-        enlaces.append(
-            _enlace(
-                _url(request, f"/collections/{cid}/items", **otros, offset=desde + limite),
-                "next",
-                GEOJSON,
-                "Siguiente",
-            )
-        )
-    if desde > 0:
-        enlaces.append(
-            _enlace(
-                _url(request, f"/collections/{cid}/items", **otros, offset=max(0, desde - limite)),
-                "prev",
-                GEOJSON,
-                "Anterior",
-            )
-        )
+    if offset + len(features) < total:
+        siguiente = _url(request, ruta, *otros, offset=offset + limit)
+        enlaces.append(_enlace(siguiente, "next", GEOJSON, "Siguiente"))
+    if offset > 0:
+        anterior = _url(request, ruta, *otros, offset=max(0, offset - limit))
+        enlaces.append(_enlace(anterior, "prev", GEOJSON, "Anterior"))
     if html:
         return _tabla_html(c, features, total, enlaces)
     return JSONResponse(
@@ -333,10 +331,10 @@ def _tabla_html(
 
 
 @router.get("/collections/{cid}/items/{fid}")
-def elemento(request: Request, conn: ConnDep, settings: SettingsDep, cid: str, fid: str) -> Any:
+def elemento(request: Request, conn: ConnDep, s: BaseDep, cid: str, fid: str) -> Any:
     c = _coleccion(request, cid)
-    html = _html(request)
-    f = una(conn, c, _seleccion(request, settings, c, False), fid)
+    html = _pide_html(request)
+    f = una(conn, c, s, fid)
     f["links"] = [
         _enlace(_url(request, f"/collections/{cid}/items/{fid}"), "self", GEOJSON, "Este elemento"),
         _enlace(_url(request, f"/collections/{cid}"), "collection", "application/json", c.titulo),

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException
 
 from api.deps import ConnDep, SessionDep
+from api.parametros import Desplazamiento, Limite, ProgramaDep, UnidadOperativa
 from api.seguridad import AlcanceDep, PersonalDep, limitador
 from geo.reclamos import atencion as reclamos
 from geo.reclamos.atencion import LARGOS
@@ -95,7 +96,7 @@ def presentar(
     quien: AlcanceDep,
     entrada: Annotated[ReclamoNuevo, Depends(reclamo_nuevo)],
     response: Response,
-    programa: Annotated[str, Query(max_length=16)] = "PAR2",
+    programa: ProgramaDep,
 ) -> dict[str, Any]:
     """Presenta un reclamo sobre un municipio o una alianza validada; devuelve el código de
     seguimiento. El público lo presenta por la web con fecha de hoy (a lo sumo 5 por dirección
@@ -125,14 +126,14 @@ def listar(
     conn: ConnDep,
     quien: PersonalDep,
     response: Response,
+    programa: ProgramaDep,
     estado: Estado | None = None,
-    unidad_operativa: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2,16}$")] = None,
+    unidad_operativa: UnidadOperativa = None,
     vencidos: Annotated[
         bool, Query(description="Solo los sin respuesta pasado el plazo de 30 días")
     ] = False,
-    programa: Annotated[str | None, Query(max_length=16)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limite = 100,
+    offset: Desplazamiento = 0,
 ) -> dict[str, Any]:
     """Los reclamos que ve el usuario (su unidad; la coordinación nacional, todos), con sus
     datos de contacto: primero los sin respuesta, de los más antiguos."""
@@ -155,7 +156,7 @@ def vencidos(
     conn: ConnDep,
     quien: PersonalDep,
     response: Response,
-    programa: Annotated[str, Query(max_length=16)] = "PAR2",
+    programa: ProgramaDep,
 ) -> dict[str, Any]:
     """Los reclamos sin respuesta pasado el plazo, por unidad operativa (todas para la
     coordinación nacional, la propia para su personal), con los días de atraso."""

@@ -1,70 +1,35 @@
+"""Municipal subprojects (FPS) over HTTP: each route reads its parameters, calls one use case of
+geo.registro.subproyectos and shapes the answer with the shared response toolkit."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response
-from fastapi.encoders import jsonable_encoder
+from fastapi import APIRouter, Body, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import delete
 
 from api.deps import ConnDep, SessionDep, SettingsDep
+from api.parametros import Desplazamiento, FiltrosSubproyectosDep, Limite, ProgramaDep
+from api.respuestas import GeoJSONDep, IfMatch, con_version, pagina
 from api.seguridad import AlcanceDep, PersonalDep
-from geo.acceso.alcance import bloquear_para_escribir
-from geo.plataforma.models import SubproyectoMunicipal, tabla
 from geo.registro import subproyectos as sp
-from geo.registro.alianzas import programa
-from geo.registro.consultas import como_feature, para
 from geo.registro.esquemas import SubproyectoEntrada
 
 router = APIRouter(prefix="/api/v1/subproyectos", tags=["subproyectos"])
-GEOJSON = "application/geo+json"
-
-
-def _salida(d: dict[str, Any], geojson: bool = False, status: int = 200) -> JSONResponse:
-    cuerpo = como_feature(d) if geojson else d
-    return JSONResponse(
-        jsonable_encoder(cuerpo),
-        status_code=status,
-        headers={"ETag": f'"{d["version"]}"'},
-        media_type=GEOJSON if geojson else "application/json",
-    )
 
 
 @router.get("")
 def listar(
-    request: Request,
     conn: ConnDep,
-    quien: AlcanceDep,
-    programa: str | None = None,
-    departamento: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
-    unidad_operativa: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2,16}$")] = None,
-    municipio: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
-    etapa: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    formato: Annotated[str | None, Query(pattern="^(json|geojson)$")] = None,
-    validados: bool = False,
-) -> Any:
+    filtros: FiltrosSubproyectosDep,
+    geojson: GeoJSONDep,
+    limit: Limite = 100,
+    offset: Desplazamiento = 0,
+) -> JSONResponse:
     """Subproyectos municipales (FPS), en JSON o como GeoJSON FeatureCollection; el público
     ve solo los validados."""
-    filtros = {
-        "programa": programa,
-        "departamento": departamento,
-        "unidad_operativa": unidad_operativa and unidad_operativa.upper(),
-        "municipio": municipio,
-        "etapa": etapa,
-    }
-    data, total = sp.listar(conn, filtros, limit, offset, quien, validados)
-    data = [para(quien, d) for d in data]
-    if formato == "geojson" or GEOJSON in request.headers.get("accept", ""):
-        cuerpo = {
-            "type": "FeatureCollection",
-            "numberMatched": total,
-            "numberReturned": len(data),
-            "features": [como_feature(d) for d in data],
-        }
-        return JSONResponse(jsonable_encoder(cuerpo), media_type=GEOJSON)
-    return {"data": jsonable_encoder(data), "count": total, "limit": limit, "offset": offset}
+    data, total = sp.listar(conn, filtros, limite=limit, desplazamiento=offset)
+    return pagina(data, total, limit=limit, offset=offset, geojson=geojson)
 
 
 @router.post("", status_code=201)
@@ -73,31 +38,24 @@ def crear(
     quien: PersonalDep,
     settings: SettingsDep,
     entrada: Annotated[SubproyectoEntrada, Body()],
-    programa_codigo: Annotated[str, Query(alias="programa")] = "PAR2",
+    programa: ProgramaDep,
 ) -> JSONResponse:
     """Registra un subproyecto; el municipio sale del punto si no se indica."""
-    conn = db.connection()
-    nuevo = sp.crear(
-        conn,
-        programa(conn, programa_codigo),
-        entrada.model_dump(exclude_unset=True),
-        settings.tolerancia_borde_m,
+    d = sp.crear(
+        db.connection(),
         quien,
+        programa,
+        entrada.model_dump(exclude_unset=True),
+        tolerancia_m=settings.tolerancia_borde_m,
     )
     db.commit()
-    return _salida(sp.uno(db.connection(), nuevo), status=201)
+    return con_version(d, status=201)
 
 
 @router.get("/{sp_id}")
-def uno(
-    request: Request,
-    conn: ConnDep,
-    quien: AlcanceDep,
-    sp_id: int,
-    formato: Annotated[str | None, Query(pattern="^(json|geojson)$")] = None,
-) -> JSONResponse:
-    geojson = formato == "geojson" or GEOJSON in request.headers.get("accept", "")
-    return _salida(para(quien, sp.uno(conn, sp_id, quien)), geojson)
+def uno(conn: ConnDep, quien: AlcanceDep, sp_id: int, geojson: GeoJSONDep) -> JSONResponse:
+    """Un subproyecto; la cabecera ETag lleva su versión. 404 si quien pregunta no puede verlo."""
+    return con_version(sp.uno(conn, sp_id, quien), geojson=geojson)
 
 
 @router.patch("/{sp_id}")
@@ -107,27 +65,24 @@ def modificar(
     settings: SettingsDep,
     sp_id: int,
     cambios: Annotated[dict[str, Any], Body()],
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
     """Cambia un subproyecto (If-Match obligatorio); la etapa avanza de a una."""
-    conn = db.connection()
-    bloquear_para_escribir(conn, quien, "subproyecto_municipal", sp_id, if_match)
-    prog = programa(conn, sp.uno(conn, sp_id)["programa"])
-    sp.modificar(conn, prog, sp_id, cambios, settings.tolerancia_borde_m, quien)
+    d = sp.modificar(
+        db.connection(),
+        quien,
+        sp_id,
+        cambios,
+        if_match=if_match,
+        tolerancia_m=settings.tolerancia_borde_m,
+    )
     db.commit()
-    return _salida(sp.uno(db.connection(), sp_id))
+    return con_version(d)
 
 
 @router.delete("/{sp_id}", status_code=204)
-def borrar(
-    db: SessionDep,
-    quien: PersonalDep,
-    sp_id: int,
-    if_match: Annotated[str | None, Header()] = None,
-) -> Response:
-    conn = db.connection()
-    bloquear_para_escribir(conn, quien, "subproyecto_municipal", sp_id, if_match)
-    t = tabla(SubproyectoMunicipal)
-    conn.execute(delete(t).where(t.c.id == sp_id))
+def borrar(db: SessionDep, quien: PersonalDep, sp_id: int, if_match: IfMatch = None) -> Response:
+    """Borra un subproyecto no validado (queda en la auditoría). Exige If-Match."""
+    sp.borrar(db.connection(), quien, sp_id, if_match=if_match)
     db.commit()
     return Response(status_code=204)

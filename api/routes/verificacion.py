@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header
+from fastapi import APIRouter, Body
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ConnDep, SessionDep
+from api.respuestas import IfMatch, con_version
 from api.seguridad import PersonalDep
-from geo.acceso.alcance import puede_ver, registro
-from geo.plataforma.errors import NoEncontrado
-from geo.registro.verificacion import historial, mover, pendientes
+from geo.registro.verificacion import mover, pendientes
+from geo.registro.verificacion import pasos as pasos_de
 from geo.vocabulario.catalogos import ESTADOS
 
 router = APIRouter(prefix="/api/v1", tags=["verificación"])
@@ -39,7 +39,7 @@ def verificar(
     recurso: Literal["alianzas", "subproyectos"],
     registro_id: int,
     paso: Annotated[Paso, Body()],
-    if_match: Annotated[str | None, Header(description="La versión leída (ETag)")] = None,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
     """Mueve el registro en la verificación: registrado → verificado (su unidad) → validado
     (coordinación nacional), u observado con comentario. Un registro validado queda bloqueado
@@ -48,7 +48,7 @@ def verificar(
     r = mover(conn, quien, TABLAS[recurso], registro_id, paso.accion, paso.comentario, if_match)
     db.commit()
     r["estado_nombre"] = ESTADOS[r["estado"]]
-    return JSONResponse(r, headers={"ETag": f'"{r["version"]}"'})
+    return con_version(r)
 
 
 @router.get("/{recurso}/{registro_id}/verificacion")
@@ -59,11 +59,8 @@ def pasos(
     registro_id: int,
 ) -> dict[str, Any]:
     """Cada paso de la verificación del registro: quién, cuándo, de qué estado a cuál y por qué."""
-    fila = registro(conn, TABLAS[recurso], registro_id)
-    if fila is None or not puede_ver(quien, fila):
-        raise NoEncontrado(f"{recurso} {registro_id} no existe", campo="id")
-    data = historial(conn, TABLAS[recurso], registro_id)
-    return {"estado": fila["estado"], "data": jsonable_encoder(data), "count": len(data)}
+    estado, data = pasos_de(conn, quien, TABLAS[recurso], registro_id)
+    return {"estado": estado, "data": jsonable_encoder(data), "count": len(data)}
 
 
 @router.get("/verificacion/pendientes")

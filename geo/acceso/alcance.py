@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, or_, select, text, tuple_
+from sqlalchemy import Connection, TableClause, and_, column, or_, select, table, text, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
+from geo.plataforma.db import como_sql
 from geo.plataforma.errors import Bloqueado, NoAutenticado, NoEncontrado, Prohibido
 from geo.plataforma.models import Municipio, tabla
 from geo.plataforma.versiones import bloquear
@@ -42,7 +43,7 @@ PUBLICO = Alcance()
 
 
 def condicion_lectura(
-    t: Table, alcance: Alcance | None, solo_validados: bool = False
+    t: TableClause, alcance: Alcance | None, solo_validados: bool = False
 ) -> ColumnElement[bool] | None:
     """The WHERE condition that limits a verified table to what ``alcance`` may read; None for
     no limit (national coordination, or a trusted caller passing no scope)."""
@@ -59,21 +60,21 @@ def condicion_lectura(
 def condicion_lectura_sql(
     alias: str, alcance: Alcance | None, solo_validados: bool = False
 ) -> tuple[str | None, dict[str, Any]]:
-    """The same condition as SQL text over ``alias`` (a trusted name), with bound values."""
-    if solo_validados or (alcance is not None and alcance.publico):
-        return f"{alias}.estado = 'validado'", {}
-    if alcance is None or alcance.nacional:
+    """The same condition as SQL text over ``alias`` (a trusted name), with bound values: the
+    rule above, compiled, so that it is written once."""
+    registro = table(alias, column("estado"), column("cartografia"), column("municipio_codigo"))
+    limite = condicion_lectura(registro, alcance, solo_validados)
+    if limite is None:
         return None, {}
-    return (
-        f"({alias}.estado = 'validado' OR ({alias}.cartografia, {alias}.municipio_codigo) IN "  # noqa: S608
-        "(SELECT cartografia, codigo FROM municipio WHERE unidad_operativa_codigo = :alc_u))",
-        {"alc_u": alcance.unidad},
-    )
+    sql, valores = como_sql(limite)
+    return f"({sql})", valores
 
 
 def fijar(conn: Connection, alcance: Alcance) -> None:
     """Name the user, role and unit to the database for the rest of this transaction: the audit
-    trail records the user, and the guard trigger enforces the role and the unit."""
+    trail records the user, and the guard trigger enforces the role and the unit. The one way
+    to name a user: a trusted caller (the command line, the demo loader) passes a name only,
+    ``Alcance("cli:ana")``, which no role or unit limits."""
     conn.execute(
         text(
             "SELECT set_config('sigg.usuario', :u, true), set_config('sigg.rol', :r, true), "

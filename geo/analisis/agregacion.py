@@ -13,10 +13,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, literal, select
+from sqlalchemy import Connection, Select, and_, func, literal, select, text
 
 from geo.acceso.alcance import condicion_lectura
-from geo.plataforma.errors import EntradaInvalida
+from geo.plataforma.errors import EntradaInvalida, NoEncontrado
 from geo.plataforma.models import (
     Alianza,
     Departamento,
@@ -79,6 +79,19 @@ class Consulta:
     cartografia: str
     filtros: Filtros
     tipo_cambio: float
+
+
+def preparar(
+    conn: Connection, f: Filtros, nivel: NivelAgregacion, tipo_cambio: float
+) -> tuple[Consulta, bool]:
+    """The query for ``f`` at ``nivel`` on its program's cartography, and whether the program's
+    data are synthetic (the demo); 404 naming an unknown program."""
+    fila = conn.execute(
+        text("SELECT cartografia, sintetico FROM programa WHERE codigo = :c"), {"c": f.programa}
+    ).first()
+    if fila is None:
+        raise NoEncontrado(f"programa desconocido '{f.programa}'", campo="programa")
+    return Consulta(nivel, fila.cartografia, f, tipo_cambio), bool(fila.sintetico)
 
 
 def _por_municipio(f: Filtros) -> Any:

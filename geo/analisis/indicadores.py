@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geo.acceso.alcance import Alcance, condicion_lectura_sql
-from geo.plataforma.errors import EntradaInvalida, NoEncontrado
+from geo.acceso.alcance import Alcance, condicion_lectura_sql, exigir_personal, fijar
+from geo.plataforma.errors import EntradaInvalida, NoEncontrado, Prohibido
 from geo.vocabulario.catalogos import PLAZO_RECLAMO
 
 # Per alliance: its unit and a summary of its monitoring (cycle 0 is the baseline).
@@ -250,20 +250,32 @@ def por_unidad(
 
 def registrar_valor(
     conn: Connection,
-    programa_id: int,
+    alcance: Alcance,
+    programa: str,
     codigo: str,
     periodo: str,
     valor: Decimal | None,
     fuente: str,
     nota: str | None,
 ) -> None:
-    """Enter (or correct) an indicator's value for a period; ``None`` records "sin dato"."""
+    """Enter (or correct) an indicator's value for a period, with its source; ``None`` records
+    "sin dato". Only national coordination enters values, and only for the indicators that are
+    not computed from the records."""
+    exigir_personal(alcance)
+    if not alcance.nacional:
+        raise Prohibido("solo la coordinación nacional registra valores de indicadores")
+    fijar(conn, alcance)
     fila = conn.execute(
-        text("SELECT id, calculo FROM indicador WHERE programa_id = :p AND codigo = :c"),
-        {"p": programa_id, "c": codigo},
+        text(
+            "SELECT i.id, i.calculo FROM indicador i JOIN programa p ON p.id = i.programa_id "
+            "WHERE p.codigo = :p AND i.codigo = :c"
+        ),
+        {"p": programa, "c": codigo},
     ).first()
     if fila is None:
-        raise NoEncontrado(f"indicador '{codigo}' no existe en el programa", campo="codigo")
+        raise NoEncontrado(
+            f"indicador '{codigo}' no existe en el programa {programa}", campo="codigo"
+        )
     if fila.calculo:
         raise EntradaInvalida(
             f"el indicador {codigo} se calcula de los registros; no se ingresa a mano",

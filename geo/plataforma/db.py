@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql.elements import ClauseElement
 
 from geo.plataforma.cluster import PrivateCluster
 from geo.plataforma.config import Settings
@@ -46,3 +50,20 @@ def postgis_version(conn) -> str | None:  # type: ignore[no-untyped-def]
     if not has:
         return None
     return str(conn.execute(text("SELECT postgis_lib_version()")).scalar_one())
+
+
+# The base PostgreSQL dialect: no driver casts (``::VARCHAR``) that text() would misread.
+_DIALECTO = PGDialect(paramstyle="named")
+
+
+def como_sql(clausula: ClauseElement, prefijo: str = "") -> tuple[str, dict[str, Any]]:
+    """A Core expression as SQL text with ``:name`` bound values, for the queries that are
+    written as text (OGC, indicators): a rule is stated once, in Core, and used by both.
+    ``prefijo`` keeps the names apart from another compiled piece of the same query."""
+    compilado = clausula.compile(dialect=_DIALECTO, compile_kwargs={"render_postcompile": True})
+    sql, valores = str(compilado), dict(compilado.params)
+    if not prefijo or not valores:
+        return sql, valores
+    nombres = "|".join(re.escape(k) for k in sorted(valores, key=len, reverse=True))
+    sql = re.sub(rf":({nombres})\b", lambda m: f":{prefijo}{m.group(1)}", sql)
+    return sql, {prefijo + k: v for k, v in valores.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -25,6 +26,21 @@ class NoEncontrado(SiggError):
 class EntradaInvalida(SiggError):
     codigo = "entrada-invalida"
     titulo = "Entrada inválida"
+
+
+class RegistroInvalido(EntradaInvalida):
+    """A record that breaks the registry's rules (422): ``errores`` names every field and its
+    reason, so that a form can mark each one and an API client gets them all at once."""
+
+    codigo = "registro-invalido"
+    titulo = "Registro no válido"
+
+    def __init__(self, errores: Iterable[tuple[str, str]]) -> None:
+        lista = [{"campo": c, "mensaje": m} for c, m in errores]
+        unico = {"campo": lista[0]["campo"]} if len(lista) == 1 else {}
+        super().__init__(
+            "; ".join(f"{e['campo']}: {e['mensaje']}" for e in lista), errores=lista, **unico
+        )
 
 
 class ParametroInvalido(EntradaInvalida):
@@ -68,6 +84,16 @@ class ErrorCluster(SiggError):
 class Conflicto(SiggError):
     codigo = "conflicto"
     titulo = "Conflicto con los datos"
+
+
+class CodigoDuplicado(Conflicto):
+    """A new record whose code the program already has (409)."""
+
+    codigo = "duplicado"
+    titulo = "Código duplicado"
+
+    def __init__(self, mensaje: str) -> None:
+        super().__init__(mensaje, errores=[{"campo": "codigo", "mensaje": mensaje}])
 
 
 class FaltaVersion(SiggError):

@@ -60,7 +60,8 @@ _UBICACION = (
         "1 punto exacto, 2 cerca, 3 municipio, 4 departamento (códigos IATI/AidData)",
     ),
     Atributo("municipio_codigo", "r.municipio_codigo", "string", "Código INE de 6 dígitos"),
-    Atributo("municipio", "m.nombre", "string"),
+    Atributo("municipio_nombre", "m.nombre", "string"),
+    Atributo("provincia_codigo", "m.provincia_codigo", "string"),
     Atributo("departamento_codigo", "m.departamento_codigo", "string"),
     Atributo("unidad_operativa_codigo", "m.unidad_operativa_codigo", "string"),
     Atributo(

@@ -32,6 +32,7 @@ SRID_UTM = (32719, 32720, 32721)  # UTM 19S, 20S, 21S: the zones Bolivia spans
 CON_CRS = ("gpkg", "shp")
 # Shapefile field names have at most 10 characters: the documented short names.
 NOMBRES_SHP = {
+    "municipio_nombre": "municipio",
     "departamento_codigo": "dep_cod",
     "unidad_operativa_codigo": "uo_cod",
     "municipio_codigo": "mun_cod",

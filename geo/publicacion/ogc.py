@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, and_, select, text
 
 from geo.acceso.alcance import Alcance, condicion_lectura_sql
 from geo.analisis.agregacion import Consulta, NivelAgregacion, estadisticas
+from geo.plataforma.db import como_sql
 from geo.plataforma.errors import NoEncontrado, ParametroInvalido
 from geo.publicacion.colecciones import MEDIDAS_TERRITORIO, NIVEL_DE, Coleccion
-from geo.registro.consultas import Filtros
+from geo.registro.consultas import SP, A, Filtros, M, O, filtrar, filtrar_subproyectos
+from geo.vocabulario.parametros import SINONIMOS_OGC
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,9 @@ class Seleccion:
     srid: int = 4326
     alcance: Alcance | None = None  # who reads; None: a trusted caller
     solo_validados: bool = False
+    # The vocabulary's filters (geo.vocabulario.parametros): on records they choose the
+    # features; on territory they choose what the aggregated measures count.
+    filtros: Filtros | None = None
 
 
 def donde_sql(c: Coleccion, s: Seleccion) -> tuple[str, dict[str, Any]]:
@@ -57,6 +62,10 @@ def donde_sql(c: Coleccion, s: Seleccion) -> tuple[str, dict[str, Any]]:
         if fin:
             condiciones.append(f"{c.temporal} <= :t2")
             params["t2"] = fin
+    if s.filtros is not None:
+        sql, valores = _por_vocabulario(c, s.filtros)
+        condiciones += sql
+        params |= valores
     for i, (nombre, valor) in enumerate(s.propiedades):
         a = c.atributo(nombre)
         if a is None:
@@ -68,6 +77,35 @@ def donde_sql(c: Coleccion, s: Seleccion) -> tuple[str, dict[str, Any]]:
         condiciones.append(f"{a.sql} = :p{i}")
         params[f"p{i}"] = _tipado(a.tipo, nombre, valor)
     return " AND ".join(condiciones), params
+
+
+def _por_vocabulario(c: Coleccion, f: Filtros) -> tuple[list[str], dict[str, Any]]:
+    """The vocabulary's filters as conditions: on records, the registry's own filter (the one
+    the lists and the map use) compiled into an id subquery; on territory, the territorial
+    names whose attribute the collection has (departamento -> departamento_codigo)."""
+    if not c.por_programa:
+        condiciones, params = [], {}
+        for atributo, nombre in SINONIMOS_OGC.items():
+            valor, a = getattr(f, nombre), c.atributo(atributo)
+            if valor is not None and a is not None:
+                condiciones.append(f"{a.sql} = :v_{nombre}")
+                params[f"v_{nombre}"] = valor
+        return condiciones, params
+    propios = replace(f, programa=None, alcance=None, solo_validados=False)
+    if propios == Filtros():
+        return [], {}  # nothing but program and scope, which donde_sql applies itself
+    registro = A if c.id == "alianzas" else SP
+    desde: Any = registro.join(
+        M,
+        and_(M.c.cartografia == registro.c.cartografia, M.c.codigo == registro.c.municipio_codigo),
+    )
+    if c.id == "alianzas":
+        desde = desde.outerjoin(O, O.c.id == A.c.organizacion_id)
+        q = filtrar(select(A.c.id).select_from(desde), propios)
+    else:
+        q = filtrar_subproyectos(select(SP.c.id).select_from(desde), propios)
+    sql, params = como_sql(q, prefijo="f_")
+    return [f"{c.id_sql} IN ({sql})"], params
 
 
 def _tipado(tipo: str, nombre: str, valor: str) -> Any:
@@ -137,7 +175,12 @@ def _con_medidas(
     consulta = Consulta(
         NivelAgregacion(NIVEL_DE[c.id]),
         s.cartografia,
-        Filtros(programa=s.programa, alcance=s.alcance, solo_validados=s.solo_validados),
+        replace(
+            s.filtros or Filtros(),
+            programa=s.programa,
+            alcance=s.alcance,
+            solo_validados=s.solo_validados,
+        ),
         1.0,
     )
     medidas = {

@@ -478,7 +478,7 @@ def marcar_en_atencion(conn: Connection, alcance: Alcance, reclamo_id: int) -> d
     return uno(conn, alcance, reclamo_id)
 
 
-def vencidos(conn: Connection, alcance: Alcance, programa: str = "PAR2") -> list[dict[str, Any]]:
+def vencidos(conn: Connection, alcance: Alcance, programa: str) -> list[dict[str, Any]]:
     """The unanswered complaints past their deadline, for each operational unit ``alcance``
     may read (every unit of the program for national coordination, even with none), oldest
     first, with the days past the deadline."""

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, text
 
+from geo.plataforma.errors import NoEncontrado
 from geo.registro.esquemas import AlianzaEntrada, errores_de, reglas_de_montos
 from geo.territorio.ubicacion_lote import ubicar_lote
 from geo.vocabulario.catalogos import TRANSICIONES
@@ -31,8 +32,7 @@ class Programa:
 
 
 def programa(conn: Connection, codigo: str) -> Programa:
-    from geo.plataforma.errors import NoEncontrado
-
+    """A program by its code; 404 for an unknown one."""
     r = conn.execute(
         text("SELECT id, codigo, cartografia, permite_excesos FROM programa WHERE codigo = :c"),
         {"c": codigo},

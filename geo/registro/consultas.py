@@ -8,16 +8,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, or_, select
+from sqlalchemy import Connection, Select, Table, and_, func, or_, select
 
 from geo.acceso.alcance import Alcance, condicion_lectura
-from geo.plataforma.errors import EntradaInvalida, NoEncontrado
+from geo.plataforma.errors import EntradaInvalida, NoEncontrado, ParametroInvalido
 from geo.plataforma.models import (
     Alianza,
     Departamento,
     Municipio,
     Organizacion,
     Programa,
+    SubproyectoMunicipal,
     UnidadOperativa,
     tabla,
 )
@@ -29,6 +30,7 @@ D = tabla(Departamento)
 U = tabla(UnidadOperativa)
 O = tabla(Organizacion)  # noqa: E741
 PR = tabla(Programa)
+SP = tabla(SubproyectoMunicipal)
 
 ORDENABLES = {
     "id": A.c.id, "codigo": A.c.codigo, "nombre": A.c.nombre, "etapa": A.c.etapa,
@@ -88,24 +90,33 @@ def _base() -> Select[Any]:
     )
 
 
-def filtrar(q: Select[Any], f: Filtros) -> Select[Any]:
-    """Where clauses for the filters; ``q`` selects from alianza, joined to municipio when a
-    territory filter is set and to organizacion (outer) when ``q`` is."""
-    limite = condicion_lectura(A, f.alcance, f.solo_validados)
+def _comunes(q: Select[Any], t: Table, f: Filtros) -> Select[Any]:
+    """What alliances and subprojects are filtered by alike: who reads, the program and the
+    territory (``q`` joined to municipio)."""
+    limite = condicion_lectura(t, f.alcance, f.solo_validados)
     if limite is not None:
         q = q.where(limite)
     if f.programa is not None:
         # By id rather than by the joined code: the planner then knows how many rows match.
         programa_id = select(PR.c.id).where(PR.c.codigo == f.programa).scalar_subquery()
-        q = q.where(A.c.programa_id == programa_id)
+        q = q.where(t.c.programa_id == programa_id)
     iguales = (
         (M.c.departamento_codigo, f.departamento),
         (M.c.provincia_codigo, f.provincia),
         (M.c.unidad_operativa_codigo, f.unidad_operativa and f.unidad_operativa.upper()),
-        (A.c.municipio_codigo, f.municipio), (A.c.financiamiento, f.financiamiento),
-        (A.c.convocatoria, f.convocatoria),
-    )  # fmt: skip
+        (t.c.municipio_codigo, f.municipio),
+    )
     for col, valor in iguales:
+        if valor is not None:
+            q = q.where(col == valor)
+    return q
+
+
+def filtrar(q: Select[Any], f: Filtros) -> Select[Any]:
+    """Where clauses for the filters; ``q`` selects from alianza, joined to municipio when a
+    territory filter is set and to organizacion (outer) when ``q`` is."""
+    q = _comunes(q, A, f)
+    for col, valor in ((A.c.financiamiento, f.financiamiento), (A.c.convocatoria, f.convocatoria)):
         if valor is not None:
             q = q.where(col == valor)
     for col, valores in ((A.c.sector, f.sector), (A.c.modelo, f.modelo), (A.c.etapa, f.etapa)):
@@ -162,14 +173,14 @@ def listar(
         total = conn.execute(
             select(func.count()).select_from(filtrar(_base(), f).subquery())
         ).scalar_one()
-    return [registro(r) for r in filas], int(total)
+    return [para(f.alcance, registro(r)) for r in filas], int(total)
 
 
 def una(
     conn: Connection, alianza_id: int, programa: str | None = None, alcance: Alcance | None = None
 ) -> dict[str, Any]:
-    """One alliance; 404 as well when ``alcance`` may not read it (never "forbidden": that
-    would tell that it exists)."""
+    """One alliance as ``alcance`` may see it; 404 as well when it may not read it (never
+    "forbidden": that would tell that it exists)."""
     q = _base().where(A.c.id == alianza_id)
     if programa:
         q = q.where(PR.c.codigo == programa)
@@ -179,7 +190,7 @@ def una(
     r = conn.execute(q).first()
     if r is None:
         raise NoEncontrado(f"alianza {alianza_id} no existe", campo="id")
-    return registro(r)
+    return para(alcance, registro(r))
 
 
 def registro(r: Any) -> dict[str, Any]:
@@ -209,9 +220,10 @@ def registro(r: Any) -> dict[str, Any]:
 PRIVADOS = ("comprador", "alertas", "observacion")
 
 
-def para(alcance: Alcance, d: dict[str, Any]) -> dict[str, Any]:
-    """The record as ``alcance`` may see it: without personal data for the public."""
-    if not alcance.publico:
+def para(alcance: Alcance | None, d: dict[str, Any]) -> dict[str, Any]:
+    """The record as ``alcance`` may see it: without personal data for the public (None: a
+    trusted caller, the whole record)."""
+    if alcance is None or not alcance.publico:
         return d
     return {k: v for k, v in d.items() if k not in PRIVADOS}
 
@@ -224,3 +236,23 @@ def como_feature(d: dict[str, Any]) -> dict[str, Any]:
         "geometry": {"type": "Point", "coordinates": [round(d["lon"], 7), round(d["lat"], 7)]},
         "properties": props,
     }
+
+
+SOLO_ALIANZAS = (
+    "sector", "modelo", "etapa_alcanzada", "financiamiento", "convocatoria", "desde", "hasta", "q",
+)  # fmt: skip
+
+
+def filtrar_subproyectos(q: Select[Any], f: Filtros) -> Select[Any]:
+    """Where clauses for the filters that apply to municipal subprojects (program, territory,
+    stage, who reads); ``q`` selects from subproyecto_municipal joined to municipio. A filter
+    that only alliances have is refused, never ignored."""
+    for nombre in SOLO_ALIANZAS:
+        if getattr(f, nombre):
+            raise ParametroInvalido(
+                f"'{nombre}' filtra alianzas; los subproyectos no lo tienen", campo=nombre
+            )
+    q = _comunes(q, SP, f)
+    if f.etapa:
+        q = q.where(SP.c.etapa.in_(f.etapa))
+    return q

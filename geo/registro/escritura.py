@@ -28,11 +28,6 @@ class Escritura:
     ids: dict[str, int]
 
 
-def fijar_usuario(conn: Connection, usuario: str) -> None:
-    """Who the audit trail names for the rest of this transaction."""
-    conn.execute(text("SELECT set_config('sigg.usuario', :u, true)"), {"u": usuario})
-
-
 def escribir(conn: Connection, prog: Programa, validas: list[AlianzaValida]) -> Escritura:
     if not validas:
         return Escritura(0, 0, 0, {})

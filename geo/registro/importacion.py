@@ -16,7 +16,7 @@ from sqlalchemy import Connection, text
 from geo.acceso.alcance import Alcance, fijar
 from geo.formatos.lectura import Tabla, coordenadas, parse_decimal, parse_fecha
 from geo.registro.alianzas import AlianzaValida, ErrorFila, Programa, validar
-from geo.registro.escritura import escribir, fijar_usuario
+from geo.registro.escritura import escribir
 
 # Field -> the header names (normalised) an office may use for it.
 ALIAS: dict[str, tuple[str, ...]] = {
@@ -181,10 +181,7 @@ def importar_alianzas(
         return informe
     paso(PASOS[2])
     with conn.begin_nested() as punto:
-        if alcance is not None:
-            fijar(conn, alcance)
-        else:
-            fijar_usuario(conn, usuario)
+        fijar(conn, alcance or Alcance(usuario))
         escritura = escribir(conn, prog, lote.validas)
         if simulacro:
             punto.rollback()

@@ -8,8 +8,15 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, and_, delete, func, insert, select, text, update
 
-from geo.acceso.alcance import Alcance, comprobar_unidad, condicion_lectura, fijar, unidad_de
-from geo.plataforma.errors import EntradaInvalida, NoEncontrado
+from geo.acceso.alcance import (
+    Alcance,
+    bloquear_para_escribir,
+    comprobar_unidad,
+    condicion_lectura,
+    fijar,
+    unidad_de,
+)
+from geo.plataforma.errors import CodigoDuplicado, NoEncontrado, RegistroInvalido
 from geo.plataforma.models import (
     Alianza,
     Departamento,
@@ -21,6 +28,8 @@ from geo.plataforma.models import (
     tabla,
 )
 from geo.registro.alianzas import Programa as Prog
+from geo.registro.alianzas import programa
+from geo.registro.consultas import Filtros, filtrar_subproyectos, para
 from geo.registro.esquemas import SubproyectoEntrada, errores_de
 from geo.territorio.ubicacion_lote import ubicar_lote
 from geo.vocabulario.catalogos import TRANSICIONES_SUBPROYECTO
@@ -40,9 +49,8 @@ MONTOS = (
 )
 
 
-def _invalido(errores: dict[str, str]) -> EntradaInvalida:
-    lista = [{"campo": c, "mensaje": m} for c, m in errores.items()]
-    return EntradaInvalida("; ".join(f"{c}: {m}" for c, m in errores.items()), errores=lista)
+def _invalido(errores: dict[str, str]) -> RegistroInvalido:
+    return RegistroInvalido(errores.items())
 
 
 def _validar(
@@ -79,45 +87,64 @@ def _valores(prog: Prog, e: SubproyectoEntrada, u: Any) -> dict[str, Any]:
 
 
 def crear(
-    conn: Connection, prog: Prog, datos: dict[str, Any], tol: float, alcance: Alcance | None = None
-) -> int:
-    e, u, alianzas = _validar(conn, prog, datos, tol)
+    conn: Connection,
+    alcance: Alcance | None,
+    programa_codigo: str,
+    datos: dict[str, Any],
+    *,
+    tolerancia_m: float,
+) -> dict[str, Any]:
+    """Register a subproject and return it; the municipality comes from the point when not
+    given, and must be in the user's unit (``alcance`` None: a trusted caller, no check)."""
+    prog = programa(conn, programa_codigo)
+    e, u, alianzas = _validar(conn, prog, datos, tolerancia_m)
     _en_su_unidad(conn, prog, u.municipio_codigo, alcance)
     existe = conn.execute(
         select(SP.c.id).where(SP.c.programa_id == prog.id, SP.c.codigo == e.codigo)
     ).first()
     if existe:
-        from geo.plataforma.errors import Conflicto
-
-        raise Conflicto(f"ya existe un subproyecto con el código {e.codigo} en este programa")
+        raise CodigoDuplicado(f"ya existe un subproyecto con el código {e.codigo} en este programa")
     nuevo = int(
         conn.execute(insert(SP).values(**_valores(prog, e, u)).returning(SP.c.id)).scalar_one()
     )
     _enlazar(conn, nuevo, alianzas)
-    return nuevo
+    return uno(conn, nuevo)
 
 
 def modificar(
     conn: Connection,
-    prog: Prog,
+    alcance: Alcance,
     sp_id: int,
     cambios: dict[str, Any],
-    tol: float,
-    alcance: Alcance | None = None,
-) -> None:
+    *,
+    if_match: str | None,
+    tolerancia_m: float,
+) -> dict[str, Any]:
+    """Change a subproject at the version the client read (``if_match``) and return it; its
+    stage moves one step at a time and its code does not change."""
+    bloquear_para_escribir(conn, alcance, "subproyecto_municipal", sp_id, if_match)
     actual = uno(conn, sp_id)
     if "codigo" in cambios and cambios["codigo"] != actual["codigo"]:
         raise _invalido({"codigo": "el código de un subproyecto no cambia"})
     datos = _como_entrada(actual) | cambios
     if "municipio_codigo" in cambios and not {"lon", "lat"} & cambios.keys():
         datos.pop("lon", None), datos.pop("lat", None)
-    e, u, alianzas = _validar(conn, prog, datos, tol)
+    prog = programa(conn, actual["programa"])
+    e, u, alianzas = _validar(conn, prog, datos, tolerancia_m)
     _en_su_unidad(conn, prog, u.municipio_codigo, alcance)
     if e.etapa != actual["etapa"] and (actual["etapa"], e.etapa) not in TRANSICIONES_SUBPROYECTO:
         raise _invalido({"etapa": f"cambio de etapa no permitido: {actual['etapa']} → {e.etapa}"})
     conn.execute(update(SP).where(SP.c.id == sp_id).values(**_valores(prog, e, u)))
     conn.execute(delete(SA).where(SA.c.subproyecto_id == sp_id))
     _enlazar(conn, sp_id, alianzas)
+    return uno(conn, sp_id)
+
+
+def borrar(conn: Connection, alcance: Alcance, sp_id: int, *, if_match: str | None) -> None:
+    """Delete a subproject that is not validated, at the version the client read; the audit
+    trail keeps what it was."""
+    bloquear_para_escribir(conn, alcance, "subproyecto_municipal", sp_id, if_match)
+    conn.execute(delete(SP).where(SP.c.id == sp_id))
 
 
 def _en_su_unidad(
@@ -197,6 +224,7 @@ def _registro(r: Any) -> dict[str, Any]:
 
 
 def uno(conn: Connection, sp_id: int, alcance: Alcance | None = None) -> dict[str, Any]:
+    """One subproject as ``alcance`` may see it; 404 as well when it may not read it."""
     q = _base().where(SP.c.id == sp_id)
     limite = condicion_lectura(SP, alcance)
     if limite is not None:
@@ -204,31 +232,15 @@ def uno(conn: Connection, sp_id: int, alcance: Alcance | None = None) -> dict[st
     r = conn.execute(q).first()
     if r is None:
         raise NoEncontrado(f"subproyecto {sp_id} no existe", campo="id")
-    return _registro(r)
+    return para(alcance, _registro(r))
 
 
 def listar(
-    conn: Connection,
-    filtros: dict[str, Any],
-    limite: int,
-    desplazamiento: int,
-    alcance: Alcance | None = None,
-    solo_validados: bool = False,
+    conn: Connection, f: Filtros, *, limite: int = 100, desplazamiento: int = 0
 ) -> tuple[list[dict[str, Any]], int]:
-    columnas = {
-        "programa": PR.c.codigo,
-        "departamento": M.c.departamento_codigo,
-        "unidad_operativa": M.c.unidad_operativa_codigo,
-        "municipio": SP.c.municipio_codigo,
-        "etapa": SP.c.etapa,
-    }
-    q = _base()
-    limite_lectura = condicion_lectura(SP, alcance, solo_validados)
-    if limite_lectura is not None:
-        q = q.where(limite_lectura)
-    for nombre, valor in filtros.items():
-        if valor is not None:
-            q = q.where(columnas[nombre] == valor)
+    """Subprojects as ``f.alcance`` may see them, filtered with the shared vocabulary, by code;
+    and how many match in all."""
+    q = filtrar_subproyectos(_base(), f)
     total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
     filas = conn.execute(q.order_by(SP.c.codigo, SP.c.id).limit(limite).offset(desplazamiento))
-    return [_registro(r) for r in filas], int(total)
+    return [para(f.alcance, _registro(r)) for r in filas], int(total)

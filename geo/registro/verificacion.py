@@ -9,7 +9,15 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geo.acceso.alcance import VERIFICADAS, Alcance, comprobar_unidad, fijar, puede_ver, registro
+from geo.acceso.alcance import (
+    VERIFICADAS,
+    Alcance,
+    comprobar_unidad,
+    exigir_personal,
+    fijar,
+    puede_ver,
+    registro,
+)
 from geo.plataforma.errors import Conflicto, EntradaInvalida, NoEncontrado, Prohibido
 from geo.plataforma.versiones import bloquear
 from geo.vocabulario.catalogos import ACCIONES_VERIFICACION, ESTADOS
@@ -32,9 +40,7 @@ def mover(
         )
     desde, hacia, roles = ACCIONES_VERIFICACION[accion]
     nombre = VERIFICADAS[tabla]
-    fila = registro(conn, tabla, registro_id)
-    if fila is None or not puede_ver(alcance, fila):
-        raise NoEncontrado(f"{nombre} {registro_id} no existe", campo="id")
+    fila = visible(conn, alcance, tabla, registro_id)
     comprobar_unidad(alcance, fila["unidad"], f"la {nombre} {fila['codigo']}")
     if alcance.rol not in roles:
         quien = " o ".join("la coordinación nacional" if r == "nacional" else "su unidad"
@@ -69,6 +75,27 @@ def mover(
          "u": alcance.usuario, "c": comentario},
     )  # fmt: skip
     return {"id": registro_id, "codigo": fila["codigo"], "estado": hacia, "version": nuevo}
+
+
+def visible(
+    conn: Connection, alcance: Alcance | None, tabla: str, registro_id: int
+) -> dict[str, Any]:
+    """Code, state, version and unit of a record ``alcance`` may see; 404 otherwise (never
+    "forbidden": that would tell that it exists)."""
+    fila = registro(conn, tabla, registro_id)
+    if fila is None or not puede_ver(alcance, fila):
+        raise NoEncontrado(f"{VERIFICADAS[tabla]} {registro_id} no existe", campo="id")
+    return fila
+
+
+def pasos(
+    conn: Connection, alcance: Alcance, tabla: str, registro_id: int
+) -> tuple[str, list[dict[str, Any]]]:
+    """The record's state and each step of its verification (who, when, from which state to
+    which and why), for staff who may see the record: the steps name users."""
+    exigir_personal(alcance)
+    fila = visible(conn, alcance, tabla, registro_id)
+    return fila["estado"], historial(conn, tabla, registro_id)
 
 
 def historial(conn: Connection, tabla: str, registro_id: int) -> list[dict[str, Any]]:

@@ -7,6 +7,8 @@ const NIVELES = ["departamento", "unidad_operativa", "provincia", "municipio"];
 const CLAVE_TOPO = { municipio: "codigo", provincia: "prov", departamento: "dep", unidad_operativa: "uo" };
 const FILTROS = ["programa", "unidad_operativa", "departamento", "municipio", "etapa_alcanzada",
   "sector", "modelo", "financiamiento", "convocatoria", "desde", "hasta"];
+// Subprojects have no sector, model, call, dates or alliance cycle: the API refuses those names.
+const SOLO_ALIANZAS = ["etapa_alcanzada", "sector", "modelo", "financiamiento", "convocatoria", "desde", "hasta"];
 const numero = new Intl.NumberFormat("es-BO", { maximumFractionDigits: 2 });
 
 const estado = {
@@ -299,7 +301,9 @@ async function puntos(tipo, visible) {
   const actual = tipo === "alianzas" ? puntosAlianzas : puntosSubproyectos;
   if (actual) { actual.remove(); }
   if (!visible) return;
-  const fc = await pedir("/mapa/puntos?" + parametros({ tipo }));
+  const p = new URLSearchParams(parametros({ tipo }));
+  if (tipo === "subproyectos") for (const k of SOLO_ALIANZAS) p.delete(k);
+  const fc = await pedir("/mapa/puntos?" + p);
   const grupo = L.markerClusterGroup({ chunkedLoading: true });
   L.geoJSON(fc, {
     pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 5, color: tipo === "alianzas" ? "#b45309" : "#6d28d9", weight: 1, fillOpacity: 0.8 }),
