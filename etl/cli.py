@@ -1,4 +1,7 @@
-"""The ``sigg`` command line: database, loads, server."""
+"""The ``sigg`` command line: database, loads, server.
+
+Commands import the domain modules they use inside their bodies: ``sigg db start`` or
+``sigg --help`` then start without loading geopandas, GDAL and the registry."""
 
 from __future__ import annotations
 
@@ -263,7 +266,9 @@ def _imprimir_reporte(reporte) -> None:  # type: ignore[no-untyped-def]
 @etl_app.command("importar")
 def etl_importar(
     archivo: Annotated[Path, typer.Argument(help="CSV, XLSX o exportación de KoboToolbox/ODK")],
-    programa: Annotated[str, typer.Option(help="Código del programa, p. ej. PAR2")] = "PAR2",
+    programa: Annotated[
+        str | None, typer.Option(help="Código del programa; si se omite, SIGG_PROGRAMA")
+    ] = None,
     simulacro: Annotated[bool, typer.Option("--simulacro", help="Informa sin escribir")] = False,
     informe: Annotated[
         Path | None, typer.Option(help="Escribe el informe fila a fila en un CSV")
@@ -286,7 +291,7 @@ def etl_importar(
         ):
             resultado = importar_alianzas(
                 conn,
-                buscar_programa(conn, programa),
+                buscar_programa(conn, programa or settings.programa),
                 tabla,
                 archivo=archivo.name,
                 tolerancia_m=settings.tolerancia_borde_m,
