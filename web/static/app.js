@@ -190,6 +190,7 @@ async function actualizar({ geometria } = { geometria: true }) {
   contenedor.dataset.listo = String(Date.now());
   contenedor.dataset.ms = String(Math.round(performance.now()));  // read by bench/pagina.py
   tablero();
+  refrescarPuntos();
   if (estado.sel && !panelPedido) {
     const [, codigo] = estado.sel.split(":");
     panel(estado.sel, (valoresActuales.unidades[codigo] || {}).nombre);  // a shared link's selection
@@ -297,13 +298,44 @@ async function tablero() {
 }
 
 /* ---------- points ---------- */
-async function puntos(tipo, visible) {
-  const actual = tipo === "alianzas" ? puntosAlianzas : puntosSubproyectos;
-  if (actual) { actual.remove(); }
-  if (!visible) return;
-  const p = new URLSearchParams(parametros({ tipo }));
+// The points follow the filters and the session like the rest of the page: what each visible
+// layer was last asked for (request and who asked), and a counter so that only the latest
+// answer is drawn.
+const pedidoPuntos = { alianzas: "", subproyectos: "" };
+const turnoPuntos = { alianzas: 0, subproyectos: 0 };
+function rutaPuntos(tipo) {
+  const p = parametros({ tipo });
   if (tipo === "subproyectos") for (const k of SOLO_ALIANZAS) p.delete(k);
-  const fc = await pedir("/mapa/puntos?" + p);
+  return "/mapa/puntos?" + p;
+}
+function clavePuntos(tipo) {
+  return rutaPuntos(tipo) + "|" + (sesion.cabeceras().Authorization || "");
+}
+function quitarPuntos(tipo) {
+  const actual = tipo === "alianzas" ? puntosAlianzas : puntosSubproyectos;
+  if (actual) actual.remove();
+  if (tipo === "alianzas") puntosAlianzas = null; else puntosSubproyectos = null;
+}
+function refrescarPuntos() {
+  for (const tipo of ["alianzas", "subproyectos"]) {
+    if (document.getElementById(`ver-${tipo}`).checked && pedidoPuntos[tipo] !== clavePuntos(tipo)) {
+      puntos(tipo, true).catch(() => { /* pedir() already shows the message */ });
+    }
+  }
+}
+async function puntos(tipo, visible) {
+  const mio = ++turnoPuntos[tipo];
+  pedidoPuntos[tipo] = visible ? clavePuntos(tipo) : "";
+  if (!visible) { quitarPuntos(tipo); return; }
+  let fc;
+  try {
+    fc = await pedir(rutaPuntos(tipo));
+  } catch (e) {
+    if (mio === turnoPuntos[tipo]) pedidoPuntos[tipo] = "";  // ask again on the next change
+    throw e;
+  }
+  if (mio !== turnoPuntos[tipo]) return;  // unticked or asked again meanwhile
+  quitarPuntos(tipo);
   const grupo = L.markerClusterGroup({ chunkedLoading: true });
   L.geoJSON(fc, {
     pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 5, color: tipo === "alianzas" ? "#b45309" : "#6d28d9", weight: 1, fillOpacity: 0.8 }),
