@@ -33,6 +33,7 @@ from api.routes import (
     territorio,
     verificacion,
 )
+from api.schemas.documento import completar
 from api.seguridad import alcance_de_cabecera
 from geo.plataforma.config import Settings
 from geo.plataforma.db import database_url, make_engine
@@ -103,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subproyectos, estadisticas, mapa, ogc, exportar, reclamos,
     ):  # fmt: skip
         app.include_router(modulo.router, dependencies=[Depends(solo_conocidos)])
+    # The problem+json and GeoJSON bodies the routes declare, in the OpenAPI components.
+    completar(app)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
     # Leaflet and its marker clusters come from their xstatic packages: no CDN, works offline.
     app.mount("/vendor/leaflet", StaticFiles(directory=xleaflet.BASE_DIR), name="leaflet")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import geopandas as gpd
@@ -234,3 +235,25 @@ def test_utm_output_is_exact_to_the_centimetre(demo_client, srid):
     for a, b in zip(wgs.geometry, utm.geometry, strict=True):
         x, y = referencia.transform(a.x, a.y)
         assert abs(x - b.x) < 0.01 and abs(y - b.y) < 0.01
+
+
+def test_items_html_is_for_people_and_its_links_stay_html(demo_client, demo_conn):
+    r = demo_client.get(
+        "/ogc/collections/alianzas/items",
+        params={"f": "html", "municipio": "060301", "limit": 5},
+    )
+    assert r.headers["content-type"].startswith("text/html")
+    pagina = r.text
+    assert ">None<" not in pagina and "<th>Municipio</th>" in pagina and "Yacuiba" in pagina
+    total = demo_conn.execute(
+        text(
+            "SELECT count(*) FROM alianza a JOIN programa p ON p.id = a.programa_id "
+            "WHERE p.codigo = 'PAR2' AND a.municipio_codigo = '060301'"
+        )
+    ).scalar_one()
+    assert f"5 de {total} elementos" in pagina
+    siguiente = re.search(r"href='([^']*offset=5[^']*)'", pagina).group(1)
+    assert "f=html" in siguiente and "municipio=060301" in siguiente.replace("&amp;", "&")
+    municipios = demo_client.get("/ogc/collections/municipios/items", params={"f": "html"}).text
+    # Bolivian figures: thousands with a point (Población 2012 of any municipality > 999).
+    assert re.search(r"<td class='n'>\d{1,3}(\.\d{3})+</td>", municipios)

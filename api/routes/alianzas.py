@@ -12,14 +12,29 @@ from fastapi.responses import JSONResponse
 from api.deps import ConnDep, SessionDep, SettingsDep
 from api.parametros import Desplazamiento, FiltrosDep, Limite, ProgramaDep
 from api.respuestas import GeoJSONDep, IfMatch, con_version, pagina
+from api.schemas.alianzas import (
+    Alianza,
+    ColeccionAlianzas,
+    FeatureAlianza,
+    Historial,
+    ListaAlianzas,
+)
+from api.schemas.documento import exito, problemas
 from api.seguridad import AlcanceDep, PersonalDep
 from geo.registro import casos, consultas
 from geo.registro.esquemas import AlianzaEntrada
 
-router = APIRouter(prefix="/api/v1/alianzas", tags=["alianzas"])
+router = APIRouter(
+    prefix="/api/v1/alianzas",
+    tags=["alianzas"],
+    responses=problemas(400, 401, 403, 404, 409, 412, 422, 428),
+)
 
 
-@router.get("")
+@router.get(
+    "",
+    responses={200: exito(ListaAlianzas, "Una página de alianzas", geojson=ColeccionAlianzas)},
+)
 def listar(
     conn: ConnDep,
     filtros: FiltrosDep,
@@ -43,14 +58,19 @@ def listar(
     return pagina(data, total, limit=limit, offset=offset, geojson=geojson)
 
 
-@router.get("/{alianza_id}")
+@router.get(
+    "/{alianza_id}",
+    responses={200: exito(Alianza, "La alianza", geojson=FeatureAlianza, version=True)},
+)
 def una(conn: ConnDep, quien: AlcanceDep, alianza_id: int, geojson: GeoJSONDep) -> JSONResponse:
     """Una alianza; la cabecera ETag lleva su versión (para If-Match al modificarla). 404 si
     quien pregunta no puede verla."""
     return con_version(consultas.una(conn, alianza_id, alcance=quien), geojson=geojson)
 
 
-@router.post("", status_code=201)
+@router.post(
+    "", status_code=201, responses={201: exito(Alianza, "La alianza registrada", version=True)}
+)
 def crear(
     db: SessionDep,
     quien: PersonalDep,
@@ -72,7 +92,7 @@ def crear(
     return con_version(d, status=201)
 
 
-@router.patch("/{alianza_id}")
+@router.patch("/{alianza_id}", responses={200: exito(Alianza, "La alianza cambiada", version=True)})
 def modificar(
     db: SessionDep,
     quien: PersonalDep,
@@ -108,7 +128,7 @@ def borrar(
     return Response(status_code=204)
 
 
-@router.get("/{alianza_id}/historial")
+@router.get("/{alianza_id}/historial", response_model=Historial)
 def historial(conn: ConnDep, quien: PersonalDep, alianza_id: int) -> dict[str, Any]:
     """Cada cambio de la alianza (quién, cuándo, antes, después), las fechas de sus etapas y su
     verificación (solo personal: nombra a los usuarios)."""

@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 from api.cache import cacheada
 from api.deps import ConnDep, SessionDep, SettingsDep
 from api.parametros import FiltrosDep, ProgramaDep
+from api.schemas.analisis import Estadisticas, IndicadorPorUnidad, ListaIndicadores, Reporte
+from api.schemas.documento import archivos, con_cache, problemas
 from api.seguridad import AlcanceDep, PersonalDep
 from geo.acceso.alcance import PUBLICO
 from geo.analisis.agregacion import MEDIDAS, NivelAgregacion, estadisticas, preparar
@@ -16,10 +18,20 @@ from geo.analisis.indicadores import indicadores, por_unidad, registrar_valor
 from geo.analisis.reportes import como_csv, como_xlsx, reporte
 from geo.registro.alianzas import programa as buscar_programa
 
-router = APIRouter(prefix="/api/v1", tags=["estadísticas, indicadores y reportes"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["estadísticas, indicadores y reportes"],
+    responses=problemas(400, 401, 403, 404, 422),
+)
 
 
-@router.get("/estadisticas", response_model=None)
+@router.get(
+    "/estadisticas",
+    response_model=None,
+    responses=con_cache(Estadisticas, "Las medidas de cada unidad del nivel"),
+)
 def agregados(
     request: Request,
     conn: ConnDep,
@@ -52,7 +64,7 @@ def agregados(
     return cacheada(request, conn, f.alcance or PUBLICO, calcular)
 
 
-@router.get("/indicadores")
+@router.get("/indicadores", responses=con_cache(ListaIndicadores, "El marco de resultados"))
 def marco(request: Request, conn: ConnDep, quien: AlcanceDep, programa: ProgramaDep) -> Response:
     """El marco de resultados: valor, meta, % de la meta, o "sin dato" con su motivo. El público
     lo ve calculado sobre los registros validados."""
@@ -65,7 +77,7 @@ def marco(request: Request, conn: ConnDep, quien: AlcanceDep, programa: Programa
     return cacheada(request, conn, quien, calcular)
 
 
-@router.get("/indicadores/{codigo}/por-unidad")
+@router.get("/indicadores/{codigo}/por-unidad", response_model=IndicadorPorUnidad)
 def indicador_por_unidad(
     conn: ConnDep, quien: AlcanceDep, codigo: str, programa: ProgramaDep
 ) -> dict[str, Any]:
@@ -108,15 +120,8 @@ def registrar(
 
 @router.get(
     "/reportes/{nombre}",
-    responses={
-        200: {
-            "content": {
-                "application/json": {},
-                "text/csv": {},
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
-            }
-        }
-    },
+    response_model=Reporte,
+    responses={200: archivos("La tabla, en JSON o como archivo CSV o XLSX", "text/csv", XLSX)},
 )
 def un_reporte(
     conn: ConnDep,
@@ -141,7 +146,7 @@ def un_reporte(
     if formato == "xlsx":
         return Response(
             como_xlsx(r),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{r.nombre}.xlsx"'},
         )
     return {

@@ -8,14 +8,24 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import ConnDep
 from api.parametros import ATRIBUTOS_COMO_FILTRO, PedidoDep
+from api.schemas.documento import archivos, problemas
 from geo.publicacion import exportar as ex
 from geo.vocabulario.parametros import SINONIMOS_OGC
 
-router = APIRouter(prefix="/api/v1/exportar", tags=["exportar"])
+router = APIRouter(
+    prefix="/api/v1/exportar", tags=["exportar"], responses=problemas(400, 401, 404, 422)
+)
 
 
 @router.get(
     "/{cid}",
+    response_class=Response,
+    responses={
+        200: archivos(
+            "La colección filtrada, como archivo",
+            *(tipo.split(";")[0] for tipo, _ in ex.FORMATOS.values()),
+        )
+    },
     openapi_extra={ATRIBUTOS_COMO_FILTRO: True},
     description=(
         "Una colección (alianzas, subproyectos, municipios, provincias, departamentos, "

@@ -7,20 +7,38 @@ from fastapi.responses import JSONResponse
 
 from api.deps import SessionDep, SettingsDep
 from api.errors import problema
+from api.schemas.comun import Problema
+from api.schemas.documento import PROBLEMA, cuerpo, exito, problemas
+from api.schemas.importaciones import InformeImportacion
 from api.seguridad import PersonalDep
 from geo.formatos.lectura import leer_tabla
 from geo.registro.alianzas import programa
 from geo.registro.importacion import importar_alianzas
 from geo.vocabulario.parametros import FILTROS
 
-router = APIRouter(prefix="/api/v1/importaciones", tags=["importaciones"])
+router = APIRouter(
+    prefix="/api/v1/importaciones",
+    tags=["importaciones"],
+    responses=problemas(400, 401, 403, 404, 413),
+)
 
 MAX_BYTES = 50 * 1024 * 1024
 
 
 # A plain ``def``: FastAPI runs it in its threadpool, so parsing and validating a file of
 # 100,000 rows does not hold up the event loop (and every other request of the process).
-@router.post("")
+@router.post(
+    "",
+    responses={
+        200: exito(InformeImportacion, "Lo importado, o lo que se importaría (simulacro)"),
+        422: {
+            "model": InformeImportacion,
+            "description": "Filas con errores: cada fila, columna y motivo; no se escribió nada "
+            "(o, como problem+json, un formulario no válido)",
+            "content": cuerpo(Problema, PROBLEMA),
+        },
+    },
+)
 def importar(
     quien: PersonalDep,
     db: SessionDep,

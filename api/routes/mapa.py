@@ -12,6 +12,8 @@ from api.cache import cacheada
 from api.deps import ConnDep, SettingsDep
 from api.parametros import FiltrosDep
 from api.respuestas import GEOJSON, no_modificado
+from api.schemas.documento import archivos, con_cache, problemas, solo
+from api.schemas.mapa import CapaTopoJSON, Lagos, Medidas, PuntosMapa, ValoresMapa
 from geo.acceso.alcance import PUBLICO
 from geo.analisis.agregacion import NivelAgregacion, preparar
 from geo.analisis.mapa import (
@@ -25,14 +27,14 @@ from geo.analisis.mapa import (
 )
 from geo.formatos.mapa_html import mapa_html
 
-router = APIRouter(prefix="/api/v1/mapa", tags=["mapa"])
+router = APIRouter(prefix="/api/v1/mapa", tags=["mapa"], responses=problemas(400, 401, 404, 422))
 
 Medida = Annotated[str, Query(description="Una de /api/v1/mapa/medidas")]
 Clasificacion = Annotated[str, Query(pattern="^(cuantiles|jenks|intervalos)$")]
 Clases = Annotated[int, Query(ge=3, le=7)]
 
 
-@router.get("/medidas")
+@router.get("/medidas", response_model=Medidas)
 def medidas(settings: SettingsDep) -> dict[str, Any]:
     """Lo que se puede mapear, las clasificaciones y el mapa base (si hay uno configurado)."""
     return {
@@ -42,7 +44,7 @@ def medidas(settings: SettingsDep) -> dict[str, Any]:
     }
 
 
-@router.get("/capa")
+@router.get("/capa", responses=con_cache(CapaTopoJSON, "Los municipios en TopoJSON"))
 def capa(
     request: Request, conn: ConnDep, settings: SettingsDep, cartografia: str | None = None
 ) -> Response:
@@ -64,7 +66,11 @@ def capa(
     return Response(gzip.decompress(c.gzip), media_type="application/json", headers=cabeceras)
 
 
-@router.get("/lagos")
+@router.get(
+    "/lagos",
+    response_class=Response,
+    responses={200: solo(Lagos, GEOJSON, "Lagos y salares, GeoJSON FeatureCollection")},
+)
 def cuerpos_de_agua(conn: ConnDep, settings: SettingsDep) -> Response:
     return Response(
         lagos(conn, settings.cartografia),
@@ -73,7 +79,11 @@ def cuerpos_de_agua(conn: ConnDep, settings: SettingsDep) -> Response:
     )
 
 
-@router.get("/valores", response_model=None)
+@router.get(
+    "/valores",
+    response_model=None,
+    responses=con_cache(ValoresMapa, "Valor y clase de cada unidad, y la leyenda"),
+)
 def valores_de_medida(
     request: Request,
     conn: ConnDep,
@@ -98,7 +108,11 @@ def valores_de_medida(
     return cacheada(request, conn, f.alcance or PUBLICO, calcular)
 
 
-@router.get("/puntos")
+@router.get(
+    "/puntos",
+    response_class=Response,
+    responses={200: solo(PuntosMapa, GEOJSON, "Los puntos, GeoJSON FeatureCollection")},
+)
 def puntos(
     conn: ConnDep,
     f: FiltrosDep,
@@ -109,7 +123,13 @@ def puntos(
     return Response(puntos_geojson(conn, f, tipo), media_type=GEOJSON)
 
 
-@router.get("/descarga")
+@router.get(
+    "/descarga",
+    response_class=Response,
+    responses={
+        200: archivos("El mapa en pantalla: GeoJSON, CSV o HTML", GEOJSON, "text/csv", "text/html")
+    },
+)
 def descarga(
     conn: ConnDep,
     settings: SettingsDep,

@@ -8,19 +8,33 @@ from html import escape
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import ConnDep, SettingsDep
 from api.parametros import ATRIBUTOS_COMO_FILTRO, PedidoDep, ProgramaDep
 from api.respuestas import GEOJSON
+from api.schemas.documento import pagina_html, problemas, solo
+from api.schemas.ogc import (
+    Colecciones,
+    ColeccionOGC,
+    Conformidad,
+    ElementoConEnlaces,
+    Elementos,
+    Filtrables,
+    Inicio,
+)
 from api.seguridad import AlcanceDep, alcance_de
 from geo.plataforma.errors import ParametroInvalido
 from geo.publicacion.colecciones import COLECCIONES, Coleccion, coleccion
 from geo.publicacion.ogc import Seleccion, extension, pagina, una
 from geo.vocabulario.parametros import SINONIMOS_OGC
 
-router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
+router = APIRouter(
+    prefix="/ogc", tags=["OGC API - Features"], responses=problemas(400, 401, 404, 422)
+)
+# Every JSON document also comes as an HTML page (?f=html or Accept: text/html).
+CON_HTML: dict[int | str, dict[str, Any]] = {200: {"content": pagina_html()}}
 
 LIMITE_DEFECTO, LIMITE_MAXIMO = 10, 10_000
 # Coordinates are served in WGS 84 lon/lat only (Part 2 clients such as GDAL ask for it).
@@ -76,12 +90,50 @@ def _enlace(href: str, rel: str, tipo: str, titulo: str) -> dict[str, str]:
     return {"href": href, "rel": rel, "type": tipo, "title": titulo}
 
 
+_ESTILO = (
+    "body{font:15px/1.4 system-ui,sans-serif;margin:1rem;color:#1f2937}"
+    ".tabla{overflow-x:auto}table{border-collapse:collapse}"
+    "th,td{padding:.25rem .6rem;border-bottom:1px solid #e5e7eb;text-align:left}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f4f6}"
+)
+
+
 def _pagina_html(titulo: str, cuerpo: str) -> HTMLResponse:
     return HTMLResponse(
-        f"<!doctype html><html lang='es'><head><meta charset='utf-8'><title>"
-        f"{escape(titulo)}</title></head><body><h1>{escape(titulo)}</h1>{cuerpo}"
-        "</body></html>"
+        "<!doctype html><html lang='es'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(titulo)}</title><style>{_ESTILO}</style></head>"
+        f"<body><h1>{escape(titulo)}</h1>{cuerpo}</body></html>"
     )
+
+
+# What a person reads in the HTML table, with its label (the JSON keeps every attribute).
+COLUMNAS_HTML = {
+    "codigo": "Código", "nombre": "Nombre", "municipio_nombre": "Municipio", "etapa": "Etapa",
+    "sector": "Sector", "familias": "Familias", "monto_transferido_bs": "Transferido (Bs)",
+    "estado": "Verificación", "pob_2012": "Población 2012", "alianzas": "Alianzas",
+    "familias_por_mil_rurales": "Familias por 1.000 rurales",
+}  # fmt: skip
+
+
+def _texto(valor: Any) -> tuple[str, bool]:
+    """A value as a person in Bolivia reads it (1.234,56; 31/12/2020; nothing for null), and
+    whether it is a number."""
+    if valor is None:
+        return "", False
+    if isinstance(valor, bool):
+        return ("sí" if valor else "no"), False
+    if isinstance(valor, int | float):
+        texto = (
+            f"{valor:,.2f}"
+            if isinstance(valor, float) and not valor.is_integer()
+            else f"{int(valor):,}"
+        )
+        return texto.translate(str.maketrans(",.", ".,")), True
+    texto = str(valor)
+    if len(texto) == 10 and texto[4] == texto[7] == "-" and texto[:4].isdigit():
+        return f"{texto[8:10]}/{texto[5:7]}/{texto[:4]}", False
+    return texto, False
 
 
 def _lista(enlaces: list[dict[str, str]]) -> str:
@@ -94,8 +146,8 @@ def _lista(enlaces: list[dict[str, str]]) -> str:
     )
 
 
-@router.get("", include_in_schema=False)
-@router.get("/")
+@router.get("", include_in_schema=False, response_model=Inicio, responses=CON_HTML)
+@router.get("/", response_model=Inicio, responses=CON_HTML)
 def inicio(request: Request, formato: Formato = None) -> Any:
     """Página de inicio del servicio OGC API - Features."""
     enlaces = [
@@ -124,7 +176,7 @@ def inicio(request: Request, formato: Formato = None) -> Any:
     return cuerpo
 
 
-@router.get("/conformance")
+@router.get("/conformance", response_model=Conformidad, responses=CON_HTML)
 def conformidad(request: Request, formato: Formato = None) -> Any:
     if _html(request, formato):
         return _pagina_html(
@@ -191,7 +243,12 @@ def _descripcion(request: Request, conn: Any, s: Seleccion, c: Coleccion) -> dic
     }
 
 
-@router.get("/collections")
+@router.get(
+    "/collections",
+    response_model=Colecciones,
+    response_model_exclude_unset=True,
+    responses=CON_HTML,
+)
 def colecciones(request: Request, conn: ConnDep, s: BaseDep) -> Any:
     quien = alcance_de(request)
     datos = [_descripcion(request, conn, s, c.para(quien)) for c in COLECCIONES.values()]
@@ -216,7 +273,12 @@ def colecciones(request: Request, conn: ConnDep, s: BaseDep) -> Any:
     }
 
 
-@router.get("/collections/{cid}")
+@router.get(
+    "/collections/{cid}",
+    response_model=ColeccionOGC,
+    response_model_exclude_unset=True,
+    responses=CON_HTML,
+)
 def una_coleccion(request: Request, conn: ConnDep, s: BaseDep, cid: str) -> Any:
     d = _descripcion(request, conn, s, _coleccion(request, cid))
     if _pide_html(request):
@@ -226,7 +288,13 @@ def una_coleccion(request: Request, conn: ConnDep, s: BaseDep, cid: str) -> Any:
     return d
 
 
-@router.get("/collections/{cid}/queryables")
+@router.get(
+    "/collections/{cid}/queryables",
+    response_class=Response,
+    responses={
+        200: solo(Filtrables, "application/schema+json", "Los atributos filtrables (JSON Schema)")
+    },
+)
 def filtrables(request: Request, cid: str, formato: Formato = None) -> JSONResponse:
     c = _coleccion(request, cid)
     _html(request, formato)
@@ -254,6 +322,8 @@ def filtrables(request: Request, cid: str, formato: Formato = None) -> JSONRespo
 
 @router.get(
     "/collections/{cid}/items",
+    response_class=Response,
+    responses={200: solo(Elementos, GEOJSON, "Una página de elementos", **pagina_html())},
     openapi_extra={ATRIBUTOS_COMO_FILTRO: True},
     description=(
         "Elementos con limit, offset, bbox, datetime, los filtros del vocabulario común "
@@ -282,7 +352,8 @@ def elementos(
     _crs("crs", crs)
     _crs("bbox-crs", bbox_crs)
     features, total = pagina(conn, c, s, limit, offset)
-    otros = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "f")]
+    # The links keep every filter, and the HTML page's links stay HTML.
+    otros = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
     ruta = f"/collections/{cid}/items"
     enlaces = [
         _enlace(_url(request, ruta, *otros, offset=offset), "self", GEOJSON, "Esta página"),
@@ -312,25 +383,32 @@ def elementos(
 def _tabla_html(
     c: Coleccion, features: list[dict[str, Any]], total: int, enlaces: list[dict[str, str]]
 ) -> HTMLResponse:
-    columnas = ["id"] + [a.nombre for a in c.atributos][:8]
-    filas = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{escape(str(f['id'] if k == 'id' else f['properties'].get(k)))}</td>"
-            for k in columnas
-        )
-        + "</tr>"
-        for f in features
-    )
-    cabecera = "".join(f"<th>{escape(k)}</th>" for k in columnas)
+    hay = set().union(*(f["properties"] for f in features)) if features else set()
+    columnas = [k for k in COLUMNAS_HTML if k in hay]
+    filas = ""
+    for f in features:
+        fid = escape(str(f["id"]))
+        celdas = f"<td><a href='items/{fid}?f=html'>{fid}</a></td>"
+        for k in columnas:
+            texto, numero = _texto(f["properties"].get(k))
+            celdas += (
+                f"<td class='n'>{escape(texto)}</td>" if numero else f"<td>{escape(texto)}</td>"
+            )
+        filas += f"<tr>{celdas}</tr>"
+    cabecera = "<th>id</th>" + "".join(f"<th>{escape(COLUMNAS_HTML[k])}</th>" for k in columnas)
+    mostrados, de = _texto(len(features))[0], _texto(total)[0]
     return _pagina_html(
         c.titulo,
-        f"<p>{len(features)} de {total}</p>"
-        f"<table><tr>{cabecera}</tr>{filas}</table>" + _lista(enlaces),
+        f"<p>{mostrados} de {de} elementos</p>"
+        f"<div class='tabla'><table><tr>{cabecera}</tr>{filas}</table></div>" + _lista(enlaces),
     )
 
 
-@router.get("/collections/{cid}/items/{fid}")
+@router.get(
+    "/collections/{cid}/items/{fid}",
+    response_class=Response,
+    responses={200: solo(ElementoConEnlaces, GEOJSON, "Un elemento", **pagina_html())},
+)
 def elemento(request: Request, conn: ConnDep, s: BaseDep, cid: str, fid: str) -> Any:
     c = _coleccion(request, cid)
     html = _pide_html(request)
@@ -344,7 +422,8 @@ def elemento(request: Request, conn: ConnDep, s: BaseDep, cid: str, fid: str) ->
             str(f["properties"].get("nombre", fid)),
             "<dl>"
             + "".join(
-                f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in f["properties"].items()
+                f"<dt>{escape(k)}</dt><dd>{escape(_texto(v)[0])}</dd>"
+                for k, v in f["properties"].items()
             )
             + "</dl>",
         )

@@ -12,13 +12,23 @@ from fastapi.responses import JSONResponse
 from api.deps import ConnDep, SessionDep
 from api.parametros import Desplazamiento, Limite, ProgramaDep
 from api.respuestas import IfMatch, con_version
+from api.schemas.documento import exito, problemas
+from api.schemas.organizaciones import (
+    ListaOrganizaciones,
+    ListaSeguimientos,
+    Organizacion,
+    Seguimiento,
+)
 from api.seguridad import PersonalDep
 from geo.registro import organizaciones as org
 
-router = APIRouter(tags=["organizaciones y seguimiento"])
+router = APIRouter(
+    tags=["organizaciones y seguimiento"],
+    responses=problemas(400, 401, 403, 404, 409, 412, 422, 428),
+)
 
 
-@router.get("/api/v1/organizaciones")
+@router.get("/api/v1/organizaciones", response_model=ListaOrganizaciones)
 def listar(
     conn: ConnDep,
     _quien: PersonalDep,
@@ -32,7 +42,11 @@ def listar(
     return {"data": data, "count": total, "limit": limit, "offset": offset}
 
 
-@router.post("/api/v1/organizaciones", status_code=201)
+@router.post(
+    "/api/v1/organizaciones",
+    status_code=201,
+    responses={201: exito(Organizacion, "La organización registrada", version=True)},
+)
 def crear(
     quien: PersonalDep, db: SessionDep, entrada: org.OrganizacionEntrada, programa: ProgramaDep
 ) -> JSONResponse:
@@ -42,12 +56,18 @@ def crear(
     return con_version(d, status=201)
 
 
-@router.get("/api/v1/organizaciones/{org_id}")
+@router.get(
+    "/api/v1/organizaciones/{org_id}",
+    responses={200: exito(Organizacion, "La organización", version=True)},
+)
 def una(conn: ConnDep, _quien: PersonalDep, org_id: int) -> JSONResponse:
     return con_version(org.organizacion(conn, org_id))
 
 
-@router.patch("/api/v1/organizaciones/{org_id}")
+@router.patch(
+    "/api/v1/organizaciones/{org_id}",
+    responses={200: exito(Organizacion, "La organización cambiada", version=True)},
+)
 def modificar(
     quien: PersonalDep,
     db: SessionDep,
@@ -69,14 +89,18 @@ def borrar(quien: PersonalDep, db: SessionDep, org_id: int, if_match: IfMatch = 
     return Response(status_code=204)
 
 
-@router.get("/api/v1/alianzas/{alianza_id}/seguimientos")
+@router.get("/api/v1/alianzas/{alianza_id}/seguimientos", response_model=ListaSeguimientos)
 def listar_seguimientos(conn: ConnDep, quien: PersonalDep, alianza_id: int) -> dict[str, Any]:
     """El seguimiento de una alianza por ciclo productivo (ciclo 0: línea base)."""
     data = org.seguimientos(conn, quien, alianza_id)
     return {"data": jsonable_encoder(data), "count": len(data)}
 
 
-@router.post("/api/v1/alianzas/{alianza_id}/seguimientos", status_code=201)
+@router.post(
+    "/api/v1/alianzas/{alianza_id}/seguimientos",
+    status_code=201,
+    responses={201: exito(Seguimiento, "El ciclo registrado", version=True)},
+)
 def crear_seguimiento(
     quien: PersonalDep, db: SessionDep, alianza_id: int, entrada: org.SeguimientoEntrada
 ) -> JSONResponse:
@@ -86,7 +110,10 @@ def crear_seguimiento(
     return con_version(fila, status=201)
 
 
-@router.patch("/api/v1/alianzas/{alianza_id}/seguimientos/{ciclo}")
+@router.patch(
+    "/api/v1/alianzas/{alianza_id}/seguimientos/{ciclo}",
+    responses={200: exito(Seguimiento, "El ciclo cambiado", version=True)},
+)
 def modificar_seguimiento(
     quien: PersonalDep,
     db: SessionDep,

@@ -13,11 +13,23 @@ from starlette.exceptions import HTTPException
 
 from api.deps import ConnDep, SessionDep
 from api.parametros import Desplazamiento, Limite, ProgramaDep, UnidadOperativa
+from api.schemas.documento import problemas
+from api.schemas.reclamos import (
+    ListaReclamos,
+    Reclamo,
+    ReclamoPresentado,
+    ReclamoSeguimiento,
+    Vencidos,
+)
 from api.seguridad import AlcanceDep, PersonalDep, limitador
 from geo.reclamos import atencion as reclamos
 from geo.reclamos.atencion import LARGOS
 
-router = APIRouter(prefix="/api/v1/reclamos", tags=["reclamos"])
+router = APIRouter(
+    prefix="/api/v1/reclamos",
+    tags=["reclamos"],
+    responses=problemas(400, 401, 403, 404, 409, 422),
+)
 
 LIMITE_CUERPO = 16 * 1024  # bytes: a complaint at its longest is well under this
 Canal = Literal["web", "telefono", "presencial", "buzon", "correo"]
@@ -89,7 +101,15 @@ _CUERPO_RECLAMO = {
 }
 
 
-@router.post("", status_code=201, openapi_extra=_CUERPO_RECLAMO)
+@router.post(
+    "",
+    status_code=201,
+    openapi_extra=_CUERPO_RECLAMO,
+    # The public's answer has no id: unset fields stay out, not null.
+    response_model=ReclamoPresentado,
+    response_model_exclude_unset=True,
+    responses=problemas(413, 429),
+)
 def presentar(
     request: Request,
     db: SessionDep,
@@ -111,7 +131,7 @@ def presentar(
     return salida
 
 
-@router.get("/seguimiento/{codigo}")
+@router.get("/seguimiento/{codigo}", response_model=ReclamoSeguimiento)
 def seguimiento(
     conn: ConnDep, response: Response, codigo: Annotated[str, Path(max_length=32)]
 ) -> dict[str, Any]:
@@ -121,7 +141,7 @@ def seguimiento(
     return reclamos.seguimiento(conn, codigo)
 
 
-@router.get("")
+@router.get("", response_model=ListaReclamos)
 def listar(
     conn: ConnDep,
     quien: PersonalDep,
@@ -151,7 +171,7 @@ def listar(
     return {"data": data, "count": total, "limit": limit, "offset": offset}
 
 
-@router.get("/vencidos")
+@router.get("/vencidos", response_model=Vencidos)
 def vencidos(
     conn: ConnDep,
     quien: PersonalDep,
@@ -165,14 +185,14 @@ def vencidos(
     return {"programa": programa, "count": sum(u["count"] for u in data), "data": data}
 
 
-@router.get("/{reclamo_id}")
+@router.get("/{reclamo_id}", response_model=Reclamo)
 def uno(conn: ConnDep, quien: PersonalDep, response: Response, reclamo_id: ReclamoId) -> Any:
     """Un reclamo con sus datos de contacto (404 si es de otra unidad)."""
     response.headers.update(SIN_CACHE)
     return reclamos.uno(conn, quien, reclamo_id)
 
 
-@router.post("/{reclamo_id}/respuesta")
+@router.post("/{reclamo_id}/respuesta", response_model=Reclamo)
 def responder(
     db: SessionDep, quien: PersonalDep, reclamo_id: ReclamoId, entrada: Respuesta
 ) -> dict[str, Any]:
@@ -186,7 +206,7 @@ def responder(
     return salida
 
 
-@router.post("/{reclamo_id}/en-atencion")
+@router.post("/{reclamo_id}/en-atencion", response_model=Reclamo)
 def en_atencion(db: SessionDep, quien: PersonalDep, reclamo_id: ReclamoId) -> dict[str, Any]:
     """Marca un reclamo recibido como "en atención" (sin efecto si ya lo está; 409 si ya tiene
     respuesta)."""

@@ -5,15 +5,20 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import SettingsDep
-from api.schemas import Salud
+from api.schemas.documento import problemas
+from api.schemas.salud import Salud
 from geo.plataforma.db import postgis_version
 from geo.plataforma.migrate import current_revision, head_revision
 from geo.territorio.consultas import conteos
 
-router = APIRouter(prefix="/api/v1", tags=["salud"])
+router = APIRouter(prefix="/api/v1", tags=["salud"], responses=problemas(400))
 
 
-@router.get("/health", response_model=Salud, responses={503: {"model": Salud}})
+@router.get(
+    "/health",
+    response_model=Salud,
+    responses={503: {"model": Salud, "description": "Sin base de datos"}},
+)
 def health(request: Request, settings: SettingsDep) -> JSONResponse:
     """Database reachable, PostGIS version, schema revision and territory loaded (counts)."""
     esperada = head_revision()

@@ -8,15 +8,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import ConnDep, SettingsDep
+from api.schemas.documento import problemas
+from api.schemas.sesion import Token, Yo
 from api.seguridad import PersonalDep, emitir, limitador
 from geo.acceso.cuentas import autenticar
 from geo.plataforma.errors import NoAutenticado
 from geo.vocabulario.catalogos import ROLES
 
-router = APIRouter(prefix="/api/v1/sesion", tags=["sesión"])
+router = APIRouter(prefix="/api/v1/sesion", tags=["sesión"], responses=problemas(400, 401))
 
 
-@router.post("/token")
+@router.post("/token", response_model=Token, responses=problemas(422, 429))
 def token(
     request: Request,
     conn: ConnDep,
@@ -43,7 +45,7 @@ def token(
     }
 
 
-@router.get("/yo")
+@router.get("/yo", response_model=Yo)
 def yo(quien: PersonalDep) -> dict[str, Any]:
     """Quién es el usuario del token."""
     return {"nombre_usuario": quien.usuario, "rol": quien.rol, "unidad_operativa": quien.unidad}

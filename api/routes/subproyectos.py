@@ -11,14 +11,30 @@ from fastapi.responses import JSONResponse
 from api.deps import ConnDep, SessionDep, SettingsDep
 from api.parametros import Desplazamiento, FiltrosSubproyectosDep, Limite, ProgramaDep
 from api.respuestas import GeoJSONDep, IfMatch, con_version, pagina
+from api.schemas.documento import exito, problemas
+from api.schemas.subproyectos import (
+    ColeccionSubproyectos,
+    FeatureSubproyecto,
+    ListaSubproyectos,
+    Subproyecto,
+)
 from api.seguridad import AlcanceDep, PersonalDep
 from geo.registro import subproyectos as sp
 from geo.registro.esquemas import SubproyectoEntrada
 
-router = APIRouter(prefix="/api/v1/subproyectos", tags=["subproyectos"])
+router = APIRouter(
+    prefix="/api/v1/subproyectos",
+    tags=["subproyectos"],
+    responses=problemas(400, 401, 403, 404, 409, 412, 422, 428),
+)
 
 
-@router.get("")
+@router.get(
+    "",
+    responses={
+        200: exito(ListaSubproyectos, "Una página de subproyectos", geojson=ColeccionSubproyectos)
+    },
+)
 def listar(
     conn: ConnDep,
     filtros: FiltrosSubproyectosDep,
@@ -32,7 +48,11 @@ def listar(
     return pagina(data, total, limit=limit, offset=offset, geojson=geojson)
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    responses={201: exito(Subproyecto, "El subproyecto registrado", version=True)},
+)
 def crear(
     db: SessionDep,
     quien: PersonalDep,
@@ -52,13 +72,18 @@ def crear(
     return con_version(d, status=201)
 
 
-@router.get("/{sp_id}")
+@router.get(
+    "/{sp_id}",
+    responses={200: exito(Subproyecto, "El subproyecto", geojson=FeatureSubproyecto, version=True)},
+)
 def uno(conn: ConnDep, quien: AlcanceDep, sp_id: int, geojson: GeoJSONDep) -> JSONResponse:
     """Un subproyecto; la cabecera ETag lleva su versión. 404 si quien pregunta no puede verlo."""
     return con_version(sp.uno(conn, sp_id, quien), geojson=geojson)
 
 
-@router.patch("/{sp_id}")
+@router.patch(
+    "/{sp_id}", responses={200: exito(Subproyecto, "El subproyecto cambiado", version=True)}
+)
 def modificar(
     db: SessionDep,
     quien: PersonalDep,

@@ -5,11 +5,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import ConnDep, SettingsDep
-from api.schemas import ListaTerritorio, Ubicacion
+from api.respuestas import GEOJSON
+from api.schemas.documento import problemas, solo
+from api.schemas.territorio import FeatureTerritorial, ListaTerritorio, Ubicacion
 from geo.territorio.consultas import Nivel, feature, listar
 from geo.territorio.ubicacion import ubicar
 
-router = APIRouter(prefix="/api/v1/territorio", tags=["territorio"])
+router = APIRouter(
+    prefix="/api/v1/territorio", tags=["territorio"], responses=problemas(400, 422, 503)
+)
 
 Cartografia = Annotated[
     str | None,
@@ -73,7 +77,8 @@ def listar_nivel(
     "/{nivel}/{codigo}",
     response_class=Response,
     responses={
-        200: {"content": {"application/geo+json": {}}, "description": "GeoJSON Feature (RFC 7946)"}
+        200: solo(FeatureTerritorial, GEOJSON, "GeoJSON Feature (RFC 7946)"),
+        **problemas(404),
     },
 )
 def una_unidad(

@@ -12,12 +12,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ConnDep, SessionDep
 from api.respuestas import IfMatch, con_version
+from api.schemas.documento import exito, problemas
+from api.schemas.verificacion import EstadoVerificacion, PasosVerificacion, Pendientes
 from api.seguridad import PersonalDep
 from geo.registro.verificacion import mover, pendientes
 from geo.registro.verificacion import pasos as pasos_de
 from geo.vocabulario.catalogos import ESTADOS
 
-router = APIRouter(prefix="/api/v1", tags=["verificación"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["verificación"],
+    responses=problemas(400, 401, 403, 404, 409, 412, 422, 428),
+)
 
 TABLAS = {"alianzas": "alianza", "subproyectos": "subproyecto_municipal"}
 
@@ -32,7 +38,10 @@ class Paso(BaseModel):
     comentario: str | None = Field(None, max_length=2000)
 
 
-@router.post("/{recurso}/{registro_id}/verificacion")
+@router.post(
+    "/{recurso}/{registro_id}/verificacion",
+    responses={200: exito(EstadoVerificacion, "El nuevo estado del registro", version=True)},
+)
 def verificar(
     db: SessionDep,
     quien: PersonalDep,
@@ -51,7 +60,7 @@ def verificar(
     return con_version(r)
 
 
-@router.get("/{recurso}/{registro_id}/verificacion")
+@router.get("/{recurso}/{registro_id}/verificacion", response_model=PasosVerificacion)
 def pasos(
     conn: ConnDep,
     quien: PersonalDep,
@@ -63,7 +72,7 @@ def pasos(
     return {"estado": estado, "data": jsonable_encoder(data), "count": len(data)}
 
 
-@router.get("/verificacion/pendientes")
+@router.get("/verificacion/pendientes", response_model=Pendientes)
 def bandeja(conn: ConnDep, quien: PersonalDep) -> dict[str, Any]:
     """Lo que espera a este usuario: a una unidad, lo registrado en sus municipios; a la
     coordinación nacional, lo verificado; a un técnico, lo observado de su unidad."""
