@@ -245,6 +245,7 @@ def test_items_html_is_for_people_and_its_links_stay_html(demo_client, demo_conn
     assert r.headers["content-type"].startswith("text/html")
     pagina = r.text
     assert ">None<" not in pagina and "<th>Municipio</th>" in pagina and "Yacuiba" in pagina
+    assert "Validado por coordinación nacional" in pagina and ">validado<" not in pagina
     total = demo_conn.execute(
         text(
             "SELECT count(*) FROM alianza a JOIN programa p ON p.id = a.programa_id "

@@ -28,6 +28,7 @@ from api.seguridad import AlcanceDep, alcance_de
 from geo.plataforma.errors import ParametroInvalido
 from geo.publicacion.colecciones import COLECCIONES, Coleccion, coleccion
 from geo.publicacion.ogc import Seleccion, extension, pagina, una
+from geo.vocabulario.catalogos import ESTADOS, ETAPAS, ETAPAS_SUBPROYECTO, SECTORES
 from geo.vocabulario.parametros import SINONIMOS_OGC
 
 router = APIRouter(
@@ -114,6 +115,14 @@ COLUMNAS_HTML = {
     "estado": "Verificación", "pob_2012": "Población 2012", "alianzas": "Alianzas",
     "familias_por_mil_rurales": "Familias por 1.000 rurales",
 }  # fmt: skip
+
+
+# Codes a person reads by their label (the JSON keeps the codes).
+ETIQUETAS: dict[str, dict[str, str]] = {
+    "sector": SECTORES,
+    "etapa": ETAPAS | ETAPAS_SUBPROYECTO,
+    "estado": ESTADOS,
+}
 
 
 def _texto(valor: Any) -> tuple[str, bool]:
@@ -390,7 +399,8 @@ def _tabla_html(
         fid = escape(str(f["id"]))
         celdas = f"<td><a href='items/{fid}?f=html'>{fid}</a></td>"
         for k in columnas:
-            texto, numero = _texto(f["properties"].get(k))
+            valor = f["properties"].get(k)
+            texto, numero = _texto(ETIQUETAS.get(k, {}).get(valor, valor))
             celdas += (
                 f"<td class='n'>{escape(texto)}</td>" if numero else f"<td>{escape(texto)}</td>"
             )
