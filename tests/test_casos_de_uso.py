@@ -22,30 +22,18 @@ from geo.registro.alianzas import programa
 from geo.registro.consultas import Filtros, una
 from geo.registro.importacion import importar_alianzas
 from geo.registro.verificacion import mover
+from tests.test_registro_alianzas import alianza
 
-YACUIBA = (-63.6770, -22.0150)  # municipality 060301, unit CHACO
 ANA = Alcance("ana", "unidad", "CHACO")
 BETO = Alcance("beto", "nacional")
 TARIJA = Alcance("tere", "unidad", "TJA")
 TOL = 100.0
 
 
-def _datos(**cambios):
-    return {
-        "codigo": "C-001",
-        "nombre": "Miel del Chaco",
-        "sector": "Apicultura",
-        "modelo": 1,
-        "financiamiento": "adicional",
-        "familias": 20,
-        "familias_mujeres": 8,
-        "lon": YACUIBA[0],
-        "lat": YACUIBA[1],
-    } | cambios
-
-
 def _crear(conn, quien=ANA, **cambios):
-    return casos.crear_alianza(conn, quien, "PAR2", _datos(**cambios), tolerancia_m=TOL)
+    return casos.crear_alianza(
+        conn, quien, "PAR2", alianza(**({"codigo": "C-001"} | cambios)), tolerancia_m=TOL
+    )
 
 
 def _cuantas(conn) -> int:
