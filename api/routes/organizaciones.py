@@ -32,7 +32,7 @@ router = APIRouter(
 def listar(
     conn: ConnDep,
     _quien: PersonalDep,
-    programa: str | None = None,
+    programa: ProgramaDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limite = 100,
     offset: Desplazamiento = 0,
