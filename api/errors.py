@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolAgotado
 from starlette.exceptions import HTTPException
 
 from geo.plataforma.errors import (
@@ -128,11 +130,60 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(DBAPIError)
-    async def _db(_: Request, exc: DBAPIError) -> JSONResponse:
+    async def _db(request: Request, exc: DBAPIError) -> JSONResponse:
         if (negado := _negado_por_la_base(exc)) is not None:
             return negado
-        log.exception("error de base de datos", exc_info=exc)
-        return problema(500, "Error interno", "error de base de datos", "interno")
+        if (dato := _dato_rechazado(exc)) is not None:
+            return dato
+        return _interno(request, exc)
+
+    @app.exception_handler(PoolAgotado)
+    async def _sin_conexiones(_: Request, exc: PoolAgotado) -> JSONResponse:
+        log.warning("sin conexiones libres: %s", exc)
+        respuesta = problema(
+            503,
+            "Servicio ocupado",
+            "todas las conexiones a la base de datos están en uso; intente de nuevo en unos "
+            "segundos",
+            "ocupado",
+        )
+        respuesta.headers["Retry-After"] = str(REINTENTAR_S)
+        return respuesta
+
+    @app.exception_handler(Exception)
+    async def _cualquiera(request: Request, exc: Exception) -> JSONResponse:
+        return _interno(request, exc)
+
+
+# How long a client waits before retrying when the connection pool is exhausted.
+REINTENTAR_S = 5
+
+
+def _interno(request: Request, exc: BaseException) -> JSONResponse:
+    """The last resort: never a plain-text 500. The trace goes to the log under an id that the
+    response carries, so a user's report leads to it."""
+    ident = uuid.uuid4().hex[:12]
+    log.error("error interno %s en %s %s", ident, request.method, request.url.path, exc_info=exc)
+    respuesta = problema(
+        500,
+        "Error interno",
+        f"ocurrió un error inesperado; si se repite, informe el código {ident}",
+        "interno",
+        id_solicitud=ident,
+    )
+    respuesta.headers["X-Request-ID"] = ident
+    return respuesta
+
+
+def _dato_rechazado(exc: DBAPIError) -> JSONResponse | None:
+    """A value the database could not take (SQLSTATE class 22: out of range, not a date, a NUL
+    character) that slipped past the input boundary: the client's data, so a 422."""
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if not sqlstate.startswith("22") and not isinstance(exc, DataError):
+        return None
+    diag = getattr(exc.orig, "diag", None)
+    mensaje = getattr(diag, "message_primary", None) or str(exc.orig).splitlines()[0]
+    return problema(422, "Dato no válido", mensaje, "dato-invalido")
 
 
 # Database errors are translated where the database layer ends: a unique violation is a

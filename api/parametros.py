@@ -6,8 +6,9 @@ The filter names and their meanings come from one place, ``geo.vocabulario.param
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Annotated, NamedTuple
+from typing import Annotated, Any, NamedTuple, get_args
 
 from fastapi import Depends, Query, Request
 from fastapi.dependencies.models import Dependant
@@ -15,6 +16,7 @@ from fastapi.routing import APIRoute
 
 from api.deps import SettingsDep
 from api.seguridad import AlcanceDep
+from geo.plataforma.entrada import exigir_parametro
 from geo.plataforma.errors import ParametroInvalido
 from geo.publicacion.colecciones import Coleccion, coleccion, leer_bbox, leer_datetime
 from geo.publicacion.ogc import Seleccion
@@ -114,6 +116,13 @@ FiltrosDep = Annotated[Filtros, Depends(_filtros)]
 
 
 _DECLARADOS: dict[int, frozenset[str]] = {}
+_ENTEROS: dict[int, frozenset[str]] = {}
+_ENTERO = re.compile(r"\s*[+-]?[0-9]+\s*")
+
+
+def _es_entero(tipo: Any) -> bool:
+    """int, int | None, list[int]...: a parameter whose values are integers."""
+    return tipo is int or any(_es_entero(a) for a in get_args(tipo))
 
 
 def _nombres(d: Dependant) -> frozenset[str]:
@@ -121,9 +130,17 @@ def _nombres(d: Dependant) -> frozenset[str]:
     return frozenset(p.alias for p in d.query_params).union(*map(_nombres, d.dependencies))
 
 
+def _campos(d: Dependant) -> list[Any]:
+    """The query and path parameters ``d`` reads, its sub-dependencies' included."""
+    return [*d.query_params, *d.path_params, *(p for s in d.dependencies for p in _campos(s))]
+
+
 def _declarados(route: APIRoute) -> frozenset[str]:
     if id(route) not in _DECLARADOS:
         _DECLARADOS[id(route)] = _nombres(route.dependant)
+        _ENTEROS[id(route)] = frozenset(
+            p.alias for p in _campos(route.dependant) if _es_entero(p.field_info.annotation)
+        )
     return _DECLARADOS[id(route)]
 
 
@@ -134,14 +151,20 @@ def declarados(request: Request) -> frozenset[str]:
 
 
 def solo_conocidos(request: Request) -> None:
-    """400 for a query parameter the route does not read: a mistyped or foreign name must not
-    silently give an unfiltered answer."""
+    """The input boundary for what a URL carries: 400 for a query parameter the route does not
+    read (a mistyped or foreign name must not silently give an unfiltered answer), and for a
+    query or path value that cannot be stored or compared (a NUL character, an integer past an
+    integer column), each naming the parameter."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
+    aceptados = _declarados(route)
+    for nombre, valor in [*request.query_params.multi_items(), *request.path_params.items()]:
+        exigir_parametro(nombre, valor)
+        if nombre in _ENTEROS[id(route)] and _ENTERO.fullmatch(valor):
+            exigir_parametro(nombre, int(valor))
     if (route.openapi_extra or {}).get(ATRIBUTOS_COMO_FILTRO):
         return  # the route checks its attribute filters itself
-    aceptados = _declarados(route)
     for nombre in request.query_params:
         if nombre not in aceptados:
             lista = ", ".join(sorted(aceptados)) or "ninguno"

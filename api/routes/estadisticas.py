@@ -4,7 +4,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from api.cache import cacheada
 from api.deps import ConnDep, SessionDep, SettingsDep
@@ -16,6 +16,7 @@ from geo.acceso.alcance import PUBLICO
 from geo.analisis.agregacion import MEDIDAS, NivelAgregacion, estadisticas, preparar
 from geo.analisis.indicadores import indicadores, por_unidad, registrar_valor
 from geo.analisis.reportes import como_csv, como_xlsx, reporte
+from geo.plataforma.entrada import Entrada
 from geo.registro.alianzas import programa as buscar_programa
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -87,7 +88,7 @@ def indicador_por_unidad(
     return {"programa": programa, "codigo": codigo, "data": data}
 
 
-class ValorIndicador(BaseModel):
+class ValorIndicador(Entrada):
     periodo: str = Field(min_length=1, max_length=16, examples=["2023"])
     valor: Decimal | None = Field(None, description="null: la fuente no tiene el dato")
     fuente: str = Field(min_length=3, max_length=500)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException
 
 from api.deps import ConnDep, SessionDep
@@ -22,6 +22,7 @@ from api.schemas.reclamos import (
     Vencidos,
 )
 from api.seguridad import AlcanceDep, PersonalDep, limitador
+from geo.plataforma.entrada import Entrada
 from geo.reclamos import atencion as reclamos
 from geo.reclamos.atencion import LARGOS
 
@@ -38,7 +39,7 @@ ReclamoId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 SIN_CACHE = {"Cache-Control": "no-store"}
 
 
-class ReclamoNuevo(BaseModel):
+class ReclamoNuevo(Entrada):
     """A complaint as filed. ``canal`` and ``recibido`` are for staff recording one received by
     phone, in person, in the mailbox or by letter; the public files on the web, today."""
 
@@ -58,7 +59,7 @@ class ReclamoNuevo(BaseModel):
     recibido: date | None = None
 
 
-class Respuesta(BaseModel):
+class Respuesta(Entrada):
     model_config = ConfigDict(extra="forbid")
 
     respuesta: str = Field(max_length=LARGOS["respuesta"])

@@ -8,13 +8,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from api.deps import ConnDep, SessionDep
 from api.respuestas import IfMatch, con_version
 from api.schemas.documento import exito, problemas
 from api.schemas.verificacion import EstadoVerificacion, PasosVerificacion, Pendientes
 from api.seguridad import PersonalDep
+from geo.plataforma.entrada import Entrada
 from geo.registro.verificacion import mover, pendientes
 from geo.registro.verificacion import pasos as pasos_de
 from geo.vocabulario.catalogos import ESTADOS
@@ -28,7 +29,7 @@ router = APIRouter(
 TABLAS = {"alianzas": "alianza", "subproyectos": "subproyecto_municipal"}
 
 
-class Paso(BaseModel):
+class Paso(Entrada):
     model_config = ConfigDict(extra="forbid")
 
     accion: Literal["verificar", "observar", "validar", "reabrir"] = Field(

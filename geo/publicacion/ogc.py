@@ -6,6 +6,7 @@ values or as names checked against the collection's attribute list."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
@@ -16,8 +17,9 @@ from sqlalchemy import Connection, Engine, and_, select, text
 from geo.acceso.alcance import Alcance, condicion_lectura_sql
 from geo.analisis.agregacion import Consulta, NivelAgregacion, estadisticas
 from geo.plataforma.db import como_sql
+from geo.plataforma.entrada import exigir_parametro
 from geo.plataforma.errors import NoEncontrado, ParametroInvalido
-from geo.publicacion.colecciones import MEDIDAS_TERRITORIO, NIVEL_DE, Coleccion
+from geo.publicacion.colecciones import MEDIDAS_TERRITORIO, NIVEL_DE, Atributo, Coleccion
 from geo.registro.consultas import SP, A, Filtros, M, O, filtrar, filtrar_subproyectos
 from geo.vocabulario.parametros import SINONIMOS_OGC
 
@@ -75,7 +77,7 @@ def donde_sql(c: Coleccion, s: Seleccion) -> tuple[str, dict[str, Any]]:
                 campo=nombre,
             )
         condiciones.append(f"{a.sql} = :p{i}")
-        params[f"p{i}"] = _tipado(a.tipo, nombre, valor)
+        params[f"p{i}"] = _tipado(a, valor)
     return " AND ".join(condiciones), params
 
 
@@ -108,13 +110,23 @@ def _por_vocabulario(c: Coleccion, f: Filtros) -> tuple[list[str], dict[str, Any
     return [f"{c.id_sql} IN ({sql})"], params
 
 
-def _tipado(tipo: str, nombre: str, valor: str) -> Any:
+def _tipado(a: Atributo, valor: str) -> Any:
+    """An attribute filter's value as the column's type, or a 400 naming it (a database error
+    would otherwise surface as a failure of the service)."""
+    que = {"integer": "un entero", "number": "un número"}.get(a.tipo, "una fecha AAAA-MM-DD")
     try:
-        return int(valor) if tipo == "integer" else float(valor) if tipo == "number" else valor
+        if a.tipo == "integer":
+            return exigir_parametro(a.nombre, int(valor))
+        if a.tipo == "number":
+            numero = float(valor)
+            if not math.isfinite(numero):
+                raise ValueError(valor)
+            return numero
+        if a.formato == "date":
+            return date.fromisoformat(valor)
     except ValueError as exc:
-        raise ParametroInvalido(
-            f"{nombre} debe ser {'entero' if tipo == 'integer' else 'número'}", campo=nombre
-        ) from exc
+        raise ParametroInvalido(f"{a.nombre} debe ser {que}: '{valor}'", campo=a.nombre) from exc
+    return exigir_parametro(a.nombre, valor)
 
 
 def _feature_sql(c: Coleccion, srid: int = 4326, decimales: int = 7) -> str:

@@ -8,8 +8,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from geo.plataforma.entrada import Entrada
 from geo.vocabulario.catalogos import (
     ETAPAS,
     ETAPAS_SUBPROYECTO,
@@ -67,7 +68,7 @@ def _codigo_de(valor: Any, opciones: dict[str, str], que: str) -> str:
 Dinero = Field(default=Decimal(0), ge=0, max_digits=16, decimal_places=2)
 
 
-class _Ubicable(BaseModel):
+class _Ubicable(Entrada):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     lon: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)

@@ -18,6 +18,7 @@ from geo.acceso.alcance import (
     exigir_personal,
     fijar,
 )
+from geo.plataforma.entrada import Entrada
 from geo.plataforma.errors import NoEncontrado, RegistroInvalido
 from geo.plataforma.models import Alianza, Organizacion, Programa, Seguimiento, tabla
 from geo.plataforma.versiones import bloquear
@@ -31,7 +32,7 @@ A = tabla(Alianza)
 PR = tabla(Programa)
 
 
-class OrganizacionEntrada(BaseModel):
+class OrganizacionEntrada(Entrada):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     nombre: str = Field(min_length=1, max_length=500)
@@ -39,7 +40,7 @@ class OrganizacionEntrada(BaseModel):
     familias_miembro: int | None = Field(None, ge=0)
 
 
-class SeguimientoEntrada(BaseModel):
+class SeguimientoEntrada(Entrada):
     """One productive cycle of an alliance; cycle 0 is the baseline (sin proyecto)."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
