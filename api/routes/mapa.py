@@ -25,6 +25,7 @@ from geo.analisis.mapa import (
     puntos_geojson,
     valores,
 )
+from geo.formatos.celdas import fila_csv
 from geo.formatos.mapa_html import mapa_html
 
 router = APIRouter(prefix="/api/v1/mapa", tags=["mapa"], responses=problemas(400, 401, 404, 422))
@@ -151,7 +152,7 @@ def descarga(
         w = csv.writer(salida)
         w.writerow(["codigo", "nombre", medida, "clase", "sin_dato"])
         for codigo, u in datos["unidades"].items():
-            w.writerow([codigo, u["nombre"], u["valor"], u["clase"], u["sin_dato"] or ""])
+            w.writerow(fila_csv([codigo, u["nombre"], u["valor"], u["clase"], u["sin_dato"] or ""]))
         return _adjunto(
             ("\ufeff" + salida.getvalue()).encode(), "text/csv; charset=utf-8", f"{nombre}.csv"
         )

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, text
 
 from geo.analisis.agregacion import Consulta, NivelAgregacion, estadisticas
 from geo.analisis.indicadores import indicadores
+from geo.formatos.celdas import fila_csv, fila_xlsx
 from geo.plataforma.errors import NoEncontrado
 from geo.vocabulario.catalogos import ETAPAS_SUBPROYECTO, SECTORES
 
@@ -231,9 +232,9 @@ def reporte(conn: Connection, nombre: str, c: Consulta) -> Reporte:
 
 def como_csv(r: Reporte) -> bytes:
     salida = io.StringIO()
-    escritor = csv.DictWriter(salida, fieldnames=r.columnas, extrasaction="ignore")
-    escritor.writeheader()
-    escritor.writerows(r.filas)
+    escritor = csv.writer(salida)
+    escritor.writerow(r.columnas)
+    escritor.writerows(fila_csv(fila.get(c) for c in r.columnas) for fila in r.filas)
     # The BOM lets Excel, which offices open these with, read the accents as UTF-8.
     return ("\ufeff" + salida.getvalue()).encode("utf-8")
 
@@ -252,7 +253,7 @@ def como_xlsx(r: Reporte) -> bytes:
     for celda in hoja[2]:
         celda.font = Font(bold=True)
     for fila in r.filas:
-        hoja.append([fila.get(c) for c in r.columnas])
+        hoja.append(fila_xlsx(hoja, (fila.get(c) for c in r.columnas)))
     for nota in r.notas:
         hoja.append([nota])
     salida = io.BytesIO()

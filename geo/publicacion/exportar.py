@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pyogrio
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
+from geo.formatos.celdas import fila_csv
 from geo.plataforma.errors import ParametroInvalido
 from geo.publicacion.colecciones import NIVEL_DE, Coleccion
 from geo.publicacion.ogc import Seleccion, donde_sql, flujo, pagina
@@ -78,24 +82,80 @@ def validar(formato: str, srid: int) -> None:
         )
 
 
-def geojson(engine: Engine, c: Coleccion, s: Seleccion, lineas: bool = False) -> Iterator[bytes]:
-    """A FeatureCollection (or one feature per line) streamed feature by feature."""
-    if c.id in NIVEL_DE:  # at most 343 units, with their aggregated measures
-        with engine.connect() as conn:
-            import json
+@dataclass(frozen=True)
+class Flujo:
+    """A streamed export whose query has run and whose first block is read. An error up to
+    there (a query the database refuses, a database that is gone) was raised by the function
+    that made it, so the client gets a problem with its status instead of a 200; an error
+    after it is raised by ``bloques``, which the server turns into a cut connection (no clean
+    end of the chunked body), never a short file that looks complete."""
 
-            features = [
-                json.dumps(f, ensure_ascii=False) for f in pagina(conn, c, s, 100_000, 0)[0]
-            ]
-        fuente: Iterator[str] = iter(features)
+    total: int  # the features (CSV: rows) of the complete file
+    bloques: Iterator[bytes]
+
+
+def geojson(conn: Connection, c: Coleccion, s: Seleccion, lineas: bool = False) -> Flujo:
+    """A FeatureCollection (or one feature per line) streamed feature by feature. The
+    collection says ``numberMatched`` before its features and ``numberReturned`` after them."""
+    _nombrar(conn, c)
+    if c.id in NIVEL_DE:  # at most 343 units, with their aggregated measures
+        features = [json.dumps(f, ensure_ascii=False) for f in pagina(conn, c, s, 100_000, 0)[0]]
+        total, fuente = len(features), iter(features)
     else:
-        fuente = flujo(engine, c, s)
-    if lineas:
-        yield from _en_bloques(f + "\n" for f in fuente)
-        return
-    yield b'{"type": "FeatureCollection", "features": ['
-    yield from _en_bloques(("," if i else "") + f for i, f in enumerate(fuente))
-    yield b"]}"
+        total, fuente = flujo(conn, c, s)
+    return _cebado(total, (f + "\n" for f in fuente) if lineas else _coleccion(fuente, total))
+
+
+def _coleccion(features: Iterator[str], total: int) -> Iterator[str]:
+    yield f'{{"type": "FeatureCollection", "numberMatched": {total}, "features": ['
+    n = 0
+    for n, f in enumerate(features, 1):
+        yield f if n == 1 else "," + f
+    yield f'], "numberReturned": {n}}}'
+
+
+def csv_flujo(conn: Connection, c: Coleccion, s: Seleccion) -> Flujo:
+    """CSV with lon/lat (the point, or a point inside a polygon) and the geometry as WKT; text
+    that a spreadsheet would run as a formula is neutralised (geo.formatos.celdas). The count
+    comes with the first row, from the same statement (and so the same snapshot)."""
+    _nombrar(conn, c)
+    donde, params = donde_sql(c, s)
+    cols = ", ".join(f"{a.sql}" for a in c.atributos)
+    sql = text(
+        f"SELECT (SELECT count(*) FROM {c.desde} WHERE {donde}), "  # noqa: S608
+        f"{c.id_sql}, {cols}, ST_X(ST_PointOnSurface({c.geom_sql})), "
+        f"ST_Y(ST_PointOnSurface({c.geom_sql})), ST_AsText({c.geom_sql}, 7) "
+        f"FROM {c.desde} WHERE {donde} ORDER BY {c.orden}"
+    )
+    filas = conn.execute(sql, params, execution_options={"stream_results": True, "yield_per": 2000})
+    primera = filas.fetchone()
+
+    def lineas() -> Iterator[str]:
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["id", *(a.nombre for a in c.atributos), "lon", "lat", "wkt"])
+        yield "\ufeff" + buf.getvalue()
+        for fila in chain([primera], filas) if primera else ():
+            buf.seek(0)
+            buf.truncate()
+            w.writerow(fila_csv(fila[1:]))
+            yield buf.getvalue()
+
+    return _cebado(primera[0] if primera else 0, lineas())
+
+
+def _nombrar(conn: Connection, c: Coleccion) -> None:
+    """The export named in pg_stat_activity while its transaction lasts, so that an operator
+    can tell a long export apart from the other sessions."""
+    conn.execute(
+        text("SELECT set_config('application_name', :n, true)"), {"n": f"sigg exportar {c.id}"}
+    )
+
+
+def _cebado(total: int, partes: Iterator[str]) -> Flujo:
+    """The first block read now, before the response starts."""
+    bloques = _en_bloques(partes)
+    return Flujo(int(total), chain([next(bloques, b"")], bloques))
 
 
 def _en_bloques(partes: Iterator[str], tam: int = 256 * 1024) -> Iterator[bytes]:
@@ -121,29 +181,6 @@ def _consulta_tabular(c: Coleccion, s: Seleccion) -> tuple[str, dict[str, Any]]:
         f"SELECT {c.id_sql} AS id, {cols}, ST_ForcePolygonCCW({geom}) AS geometry "  # noqa: S608
         f"FROM {c.desde} WHERE {donde} ORDER BY {c.orden}"
     ), params
-
-
-def csv_flujo(engine: Engine, c: Coleccion, s: Seleccion) -> Iterator[bytes]:
-    """CSV with lon/lat (the point, or a point inside a polygon) and the geometry as WKT."""
-    donde, params = donde_sql(c, s)
-    cols = ", ".join(f"{a.sql}" for a in c.atributos)
-    sql = text(
-        f"SELECT {c.id_sql}, {cols}, ST_X(ST_PointOnSurface({c.geom_sql})), "  # noqa: S608
-        f"ST_Y(ST_PointOnSurface({c.geom_sql})), ST_AsText({c.geom_sql}, 7) "
-        f"FROM {c.desde} WHERE {donde} ORDER BY {c.orden}"
-    )
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["id", *(a.nombre for a in c.atributos), "lon", "lat", "wkt"])
-    yield ("\ufeff" + buf.getvalue()).encode()
-    with engine.connect() as conn:
-        for fila in conn.execution_options(stream_results=True, yield_per=2000).execute(
-            sql, params
-        ):
-            buf.seek(0)
-            buf.truncate()
-            w.writerow(fila)
-            yield buf.getvalue().encode()
 
 
 def binario(conn: Connection, c: Coleccion, s: Seleccion, formato: str) -> bytes:

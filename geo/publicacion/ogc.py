@@ -10,9 +10,10 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, select, text
+from sqlalchemy import Connection, and_, select, text
 
 from geo.acceso.alcance import Alcance, condicion_lectura_sql
 from geo.analisis.agregacion import Consulta, NivelAgregacion, estadisticas
@@ -228,14 +229,21 @@ def extension(conn: Connection, c: Coleccion, s: Seleccion) -> dict[str, Any]:
     return salida
 
 
-def flujo(engine: Engine, c: Coleccion, s: Seleccion, decimales: int = 7) -> Iterator[str]:
-    """Every selected feature as GeoJSON text, one at a time from a server-side cursor: memory
-    does not grow with the number of features."""
+def flujo(
+    conn: Connection, c: Coleccion, s: Seleccion, decimales: int = 7
+) -> tuple[int, Iterator[str]]:
+    """How many features are selected, and each of them as GeoJSON text from a server-side
+    cursor: memory does not grow with the number of features. The query runs and its first
+    row is read here, so that an error of the query is raised to the caller before anything is
+    sent; the count comes in that row, from the same statement and so the same snapshot as the
+    features."""
     donde, params = donde_sql(c, s)
     sql = text(
-        f"SELECT {_feature_sql(c, s.srid, decimales)} FROM {c.desde} "  # noqa: S608
-        f"WHERE {donde} ORDER BY {c.orden}"
+        f"SELECT (SELECT count(*) FROM {c.desde} WHERE {donde}), "  # noqa: S608
+        f"{_feature_sql(c, s.srid, decimales)} FROM {c.desde} WHERE {donde} ORDER BY {c.orden}"
     )
-    with engine.connect() as conn:
-        resultado = conn.execution_options(stream_results=True, yield_per=2000).execute(sql, params)
-        yield from resultado.scalars()
+    filas = conn.execute(sql, params, execution_options={"stream_results": True, "yield_per": 2000})
+    primera = filas.fetchone()
+    if primera is None:
+        return 0, iter(())
+    return int(primera[0]), chain([primera[1]], (f for _, f in filas))
