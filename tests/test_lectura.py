@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import time
+import zipfile
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 
 import openpyxl
@@ -28,6 +33,44 @@ def _xlsx(filas: list[list[object]], destino: Path) -> bytes:
         hoja.append(fila)
     libro.save(destino)
     return destino.read_bytes()
+
+
+_HOJA = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+_COMPARTIDOS = (
+    '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+)
+
+
+def xlsx_crudo(filas: Iterable[bytes], compartidos: Iterable[bytes] | None = None) -> bytes:
+    """An XLSX made the way a bomb is: openpyxl's own empty workbook with the ``<sheetData>``
+    (and, if given, the shared texts) streamed in from ``filas``, deflated at level 9."""
+    base = io.BytesIO()
+    openpyxl.Workbook().save(base)
+    salida = io.BytesIO()
+    with (
+        zipfile.ZipFile(base) as origen,
+        zipfile.ZipFile(salida, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as destino,
+    ):
+        for entrada in origen.infolist():
+            contenido = origen.read(entrada)
+            if entrada.filename == "xl/worksheets/sheet1.xml":
+                hoja = chain([_HOJA, b"<sheetData>"], filas, [b"</sheetData></worksheet>"])
+                _escribir(destino, entrada.filename, hoja)
+            elif entrada.filename == "[Content_Types].xml" and compartidos is not None:
+                destino.writestr(entrada, contenido.decode().replace("</Types>", _COMPARTIDOS))
+            else:
+                destino.writestr(entrada, contenido)
+        if compartidos is not None:
+            sst = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            _escribir(destino, "xl/sharedStrings.xml", chain([sst], compartidos, [b"</sst>"]))
+    return salida.getvalue()
+
+
+def _escribir(destino: zipfile.ZipFile, nombre: str, partes: Iterable[bytes]) -> None:
+    with destino.open(nombre, "w") as parte:
+        for trozo in partes:
+            parte.write(trozo)
 
 
 # --- headers -------------------------------------------------------------------------------
@@ -260,6 +303,169 @@ def test_limite_de_filas(monkeypatch: pytest.MonkeyPatch) -> None:
         leer_tabla(b"a\n1\n2\n3\n", "d.csv")
 
 
+def test_el_encabezado_sin_filas_dice_en_que_fila_esta() -> None:
+    tabla = leer_tabla(b"\n\na,b\n\n", "d.csv")
+
+    assert (tabla.columnas, tabla.filas, tabla.encabezado) == (["a", "b"], [], 3)
+
+
+# --- limits: a hostile upload is refused before the work, naming the limit ----------------
+
+
+def _sin_openpyxl(monkeypatch: pytest.MonkeyPatch) -> None:
+    def prohibido(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("openpyxl opened a file the pre-scan should have refused")
+
+    monkeypatch.setattr(lectura, "load_workbook", prohibido)
+
+
+def test_xlsx_con_mas_filas_que_el_limite_se_rechaza_sin_abrirlo(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _sin_openpyxl(monkeypatch)
+    datos = xlsx_crudo([b"<row><c><v>1</v></c></row>" * 100_002])
+    inicio = time.perf_counter()
+
+    with pytest.raises(ErrorLectura) as error:
+        leer_tabla(datos, "filas.xlsx")
+
+    assert str(error.value) == "el archivo tiene más de 100.000 filas de datos: divídalo"
+    assert time.perf_counter() - inicio < 1
+
+
+def test_xlsx_con_prefijo_de_espacio_de_nombres_tambien_cuenta_sus_filas(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _sin_openpyxl(monkeypatch)
+    monkeypatch.setattr(lectura, "MAX_FILAS", 3)
+    fila = b'<x:row xmlns:x="urn:x"><x:c><x:v>1</x:v></x:c></x:row>'
+
+    with pytest.raises(ErrorLectura, match="más de 3 filas de datos"):
+        leer_tabla(xlsx_crudo([fila * 5]), "sdk.xlsx")
+
+
+def test_xlsx_con_mas_celdas_que_el_limite_se_rechaza_sin_abrirlo(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _sin_openpyxl(monkeypatch)
+    monkeypatch.setattr(lectura, "MAX_CELDAS", 10)
+    fila = b"<row>" + b"<c><v>1</v></c>" * 6 + b"</row>"
+
+    with pytest.raises(ErrorLectura) as error:
+        leer_tabla(xlsx_crudo([fila, fila]), "celdas.xlsx")
+
+    assert str(error.value) == "el archivo tiene más de 10 celdas: divídalo"
+
+
+def test_una_fila_lejana_de_xlsx_no_hace_leer_un_millon_de_filas_vacias() -> None:
+    datos = xlsx_crudo(
+        [
+            b'<row r="1"><c r="A1" t="inlineStr"><is><t>codigo</t></is></c></row>',
+            b'<row r="1048576"><c r="A1048576"><v>1</v></c></row>',
+        ]
+    )
+    inicio = time.perf_counter()
+
+    with pytest.raises(ErrorLectura) as error:
+        leer_tabla(datos, "lejana.xlsx")
+
+    assert str(error.value) == "el archivo tiene más de 100.000 filas de datos: divídalo"
+    assert time.perf_counter() - inicio < 2
+
+
+def test_xlsx_con_un_texto_de_un_mega_se_rechaza_sin_abrirlo(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _sin_openpyxl(monkeypatch)
+    celda = b'<row><c t="inlineStr"><is><t>' + b"A" * 2**20 + b"</t></is></c></row>"
+
+    with pytest.raises(ErrorLectura) as error:
+        leer_tabla(xlsx_crudo([celda]), "celda.xlsx")
+
+    assert str(error.value) == (
+        "el XLSX tiene un texto de más de 256 KB en una celda: el límite es 32.767 caracteres "
+        "por celda"
+    )
+
+
+def test_xlsx_que_se_expande_mas_del_limite_se_rechaza_por_su_tamano_declarado(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _sin_openpyxl(monkeypatch)
+    monkeypatch.setattr(lectura, "MAX_XLSX_EXPANDIDO", 2**20)
+    datos = xlsx_crudo([b"<row><c><v>12345</v></c></row>" * 70_000])
+
+    with pytest.raises(ErrorLectura) as error:
+        leer_tabla(datos, "grande.xlsx")
+
+    assert str(error.value) == (
+        "el XLSX ocupa 2 MB al descomprimirlo: el límite es 1 MB; divida el archivo"
+    )
+
+
+def test_celda_de_xlsx_mas_larga_que_la_de_excel_nombra_fila_y_columna() -> None:
+    largo = b"x" * 40_000
+    datos = xlsx_crudo(
+        [
+            b'<row><c t="inlineStr"><is><t>a</t></is></c><c t="inlineStr"><is><t>b</t></is></c>'
+            b"</row>",
+            b'<row><c><v>1</v></c><c t="inlineStr"><is><t>' + largo + b"</t></is></c></row>",
+        ]
+    )
+
+    with pytest.raises(ErrorLectura) as error:
+        leer_tabla(datos, "larga.xlsx")
+
+    assert str(error.value) == (
+        "la fila 2, columna B, tiene 40.000 caracteres: el límite por celda es 32.767"
+    )
+
+
+def test_celda_de_csv_demasiado_larga_nombra_fila_y_columna() -> None:
+    with pytest.raises(ErrorLectura) as error:
+        leer_tabla(b"a,b\n1,2\n3," + b"x" * 40_000 + b"\n", "d.csv")
+    assert str(error.value) == (
+        "la fila 3, columna B, tiene 40.000 caracteres: el límite por celda es 32.767"
+    )
+
+    with pytest.raises(ErrorLectura) as error:
+        leer_tabla(b"a,b\n1,2\n3," + b"x" * 200_000 + b"\n", "d.csv")
+    assert str(error.value) == (
+        "la fila 3 tiene una celda de más de 131.072 caracteres: el límite por celda es 32.767"
+    )
+
+
+def test_un_valor_mas_alla_de_la_columna_limite_se_rechaza() -> None:
+    encabezado = ",".join(f"c{i}" for i in range(300)).encode()
+
+    with pytest.raises(ErrorLectura) as error:
+        leer_tabla(encabezado + b"\n", "ancho.csv")
+
+    assert str(error.value) == (
+        "la fila 1 tiene un valor en la columna IW: el límite es 256 columnas"
+    )
+
+
+def test_las_filas_vacias_cuentan_para_el_limite_de_filas(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lectura, "MAX_FILAS", 2)
+
+    with pytest.raises(ErrorLectura, match="más de 2 filas de datos"):
+        leer_tabla(b"a\n1\n\n\n", "d.csv")
+
+
+def test_el_limite_de_filas_baja_con_muchas_columnas(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lectura, "MAX_CELDAS", 6)
+    assert len(leer_tabla(b"a,b,c\n1,2,3\n4,5,6\n", "d.csv").filas) == 2
+
+    with pytest.raises(ErrorLectura) as error:
+        leer_tabla(b"a,b,c\n1,2,3\n4,5,6\n7,8,9\n", "d.csv")
+
+    assert str(error.value) == (
+        "el archivo tiene más de 2 filas de datos con sus 3 columnas (el límite es 6 celdas): "
+        "divídalo"
+    )
+
+
 # --- coordinates ---------------------------------------------------------------------------
 
 PUNTO = (-68.1336, -16.4957, None)
@@ -323,6 +529,21 @@ def test_coordenada_no_numerica_es_error() -> None:
     assert coordenadas({"gps": "-16.4957 norte"}) == (None, None, "coordenada no numérica: 'norte'")
     assert coordenadas({"_geolocation": "[-16.4957]"})[2] == (
         "coordenada no numérica: '[-16.4957]'"
+    )
+
+
+def test_geolocation_anidada_de_mas_se_rechaza_sin_recursion() -> None:
+    anidado = "[" * 3000 + "]" * 3000
+    assert coordenadas({"_geolocation": anidado}) == (
+        None,
+        None,
+        "_geolocation anidado a más de 32 niveles",
+    )
+    justo = "[" * 32 + "]" * 32
+    assert coordenadas({"_geolocation": justo})[2] == f"coordenada no numérica: '{justo}'"
+    corchetes_en_texto = '["' + "[" * 40 + '", -63.677]'
+    assert coordenadas({"_geolocation": corchetes_en_texto})[2] == (
+        f"coordenada no numérica: '{'[' * 40}'"
     )
 
 

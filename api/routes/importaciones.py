@@ -34,7 +34,8 @@ MAX_BYTES = 50 * 1024 * 1024
         422: {
             "model": InformeImportacion,
             "description": "Filas con errores: cada fila, columna y motivo; no se escribió nada "
-            "(o, como problem+json, un formulario no válido)",
+            "(o, como problem+json, un archivo ilegible, sin filas de datos, que pasa un límite, "
+            "o un formulario no válido)",
             "content": cuerpo(Problema, PROBLEMA),
         },
     },
@@ -45,13 +46,16 @@ def importar(
     settings: SettingsDep,
     archivo: Annotated[UploadFile, File(description="CSV, XLSX o exportación de KoboToolbox")],
     programa_codigo: Annotated[
-        str | None, Form(alias="programa", description=FILTROS["programa"])
+        str | None,
+        Form(alias="programa", pattern=r"^[A-Za-z0-9_-]{1,16}$", description=FILTROS["programa"]),
     ] = None,
     simulacro: Annotated[bool, Form(description="Solo informa lo que pasaría")] = False,
 ) -> JSONResponse:
     """Importación masiva de alianzas, todo o nada. Con errores responde 422 con cada fila,
-    columna y motivo, y no escribe nada. Una unidad importa solo filas de sus municipios, y no
-    puede cambiar alianzas validadas."""
+    columna y motivo, y no escribe nada; un archivo sin filas de datos también es un 422. Una
+    unidad importa solo filas de sus municipios. Una fila igual a la alianza guardada queda
+    "sin cambios" aunque esté validada; cambiar una alianza validada se rechaza nombrando cada
+    campo que cambiaría."""
     datos = archivo.file.read(MAX_BYTES + 1)
     if len(datos) > MAX_BYTES:
         return problema(

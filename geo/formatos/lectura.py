@@ -4,6 +4,10 @@ Everything here is pure: bytes in, plain rows of text out, no database. Headers 
 to ``snake_case`` without accents, every cell is stripped text or ``None``, and row numbers are
 the ones a person sees in the spreadsheet, so later validation errors can point at them. Helpers
 parse Bolivian numbers, dates and the coordinate shapes that KoboToolbox/ODK exports produce.
+
+An upload is untrusted: the limits below are checked before the work they bound (an XLSX's
+declared sizes and rows before openpyxl opens it, every row as it streams in), so a hostile
+file is refused in about a second and in flat memory, naming the limit.
 """
 
 from __future__ import annotations
@@ -15,19 +19,35 @@ import json
 import os
 import re
 import unicodedata
+import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from itertools import islice
-from typing import TypeAlias
+from typing import IO, TypeAlias
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from geo.plataforma.entrada import PROFUNDIDAD_MAX
 from geo.plataforma.errors import EntradaInvalida
 
-MAX_FILAS = 1_000_000
+# Rows below the header, blank ones included (reading them costs too). One import is designed
+# for 100,000 rows; a larger file is split.
+MAX_FILAS = 100_000
+MAX_COLUMNAS = 256
+# Rows x columns kept in memory at once: 100,000 rows of 30 columns.
+MAX_CELDAS = 3_000_000
+# Characters in one cell: Excel's own limit, so no genuine spreadsheet goes past it.
+MAX_CELDA = 32_767
+# What an XLSX may expand to: about 150,000 rows of 15 columns as openpyxl writes them.
+MAX_XLSX_EXPANDIDO = 128 * 1024 * 1024
+# Bytes of XML without markup: no cell of MAX_CELDA characters (4 bytes each at most) reaches it.
+_TEXTO_XML = 256 * 1024
+_TROZO_XML = 1024 * 1024
+_FILA_O_CELDA_XML = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)[\s/>]")
 _DELIMITADORES = ",;\t"
 _LINEAS_MUESTRA = 50
 _VACIO = "el archivo está vacío"
@@ -46,6 +66,7 @@ class Fila:
 class Tabla:
     columnas: list[str]
     filas: list[Fila]
+    encabezado: int = 1  # the header's row number
 
 
 class ErrorLectura(EntradaInvalida):
@@ -66,6 +87,20 @@ def normalizar_encabezado(texto: str) -> str:
     if nombre and ultimo.startswith("_"):
         return "_" + nombre
     return nombre
+
+
+def _miles(numero: int) -> str:
+    """12345 -> "12.345", as numbers are written in Bolivia."""
+    return f"{numero:,}".replace(",", ".")
+
+
+def _demasiadas_filas(tope: int, columnas: int | None = None) -> ErrorLectura:
+    if columnas is None or tope == MAX_FILAS:
+        return ErrorLectura(f"el archivo tiene más de {_miles(tope)} filas de datos: divídalo")
+    return ErrorLectura(
+        f"el archivo tiene más de {_miles(tope)} filas de datos con sus {columnas} columnas "
+        f"(el límite es {_miles(MAX_CELDAS)} celdas): divídalo"
+    )
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -101,7 +136,13 @@ def _registros_csv(lector: Iterator[list[str]]) -> Iterator[list[Celda]]:
             leidos += 1
             yield [_limpiar(celda) for celda in registro]
     except csv.Error as exc:
-        mensaje = f"el CSV está mal formado cerca de la fila {leidos + 1} (revise las comillas)"
+        if "field larger than field limit" in str(exc):  # the csv module's own cap, 131,072
+            mensaje = (
+                f"la fila {leidos + 1} tiene una celda de más de {_miles(csv.field_size_limit())} "
+                f"caracteres: el límite por celda es {_miles(MAX_CELDA)}"
+            )
+        else:
+            mensaje = f"el CSV está mal formado cerca de la fila {leidos + 1} (revise las comillas)"
         raise ErrorLectura(mensaje) from exc
 
 
@@ -131,15 +172,17 @@ def _detectar_delimitador(texto: str) -> str:
     return detectado
 
 
+_DANADO = "no se pudo abrir el archivo XLSX: está dañado o no es un libro de Excel .xlsx"
+
+
 def _leer_xlsx(datos: bytes) -> Tabla:
     if not datos:
         raise ErrorLectura(_VACIO)
+    _inspeccionar_xlsx(datos)
     try:
         libro = load_workbook(io.BytesIO(datos), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged or non-XLSX content
-        raise ErrorLectura(
-            "no se pudo abrir el archivo XLSX: está dañado o no es un libro de Excel .xlsx"
-        ) from exc
+        raise ErrorLectura(_DANADO) from exc
     try:
         if not libro.worksheets:
             raise ErrorLectura(_VACIO)
@@ -149,6 +192,62 @@ def _leer_xlsx(datos: bytes) -> Tabla:
         return _armar_tabla(filas)
     finally:
         libro.close()
+
+
+def _inspeccionar_xlsx(datos: bytes) -> None:
+    """Refuse a decompression bomb before openpyxl reads it. zipfile never inflates an entry
+    past the size its directory declares, so the declared sizes bound all later work; then one
+    streaming pass over every XML part (sheets, shared texts, which openpyxl loads whole, and
+    any other it may parse) counts rows and looks for a text no cell can hold, in flat memory."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(datos)) as archivo:
+            expandido = sum(entrada.file_size for entrada in archivo.infolist())
+            if expandido > MAX_XLSX_EXPANDIDO:
+                raise ErrorLectura(
+                    f"el XLSX ocupa {expandido // 2**20} MB al descomprimirlo: el límite es "
+                    f"{MAX_XLSX_EXPANDIDO // 2**20} MB; divida el archivo"
+                )
+            for entrada in archivo.infolist():
+                with archivo.open(entrada) as parte:
+                    _recorrer_xml(parte)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise ErrorLectura(_DANADO) from exc
+
+
+def _recorrer_xml(parte: IO[bytes]) -> None:
+    """Stream one part, if XML: refuse more rows than MAX_FILAS, more cells than MAX_CELDAS or
+    a run of text longer than _TEXTO_XML. Each buffer is cut at its last "<", so no tag or text
+    spans two of them; a run of 2 * _TEXTO_XML bytes without "<" always holds an aligned block
+    of _TEXTO_XML."""
+    trozo = parte.read(_TROZO_XML)
+    if not trozo.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return  # an image or other binary part: openpyxl does not parse it
+    filas = celdas = 0
+    resto = b""
+    while trozo:
+        bloque = resto + trozo
+        corte = max(bloque.rfind(b"<"), 0)
+        for inicio in range(0, corte, _TEXTO_XML):
+            if bloque.find(b"<", inicio, inicio + _TEXTO_XML) < 0:
+                raise _texto_xml_largo()
+        elementos = _FILA_O_CELDA_XML.findall(bloque, 0, corte)
+        filas += elementos.count(b"row")
+        celdas += len(elementos)
+        if filas > MAX_FILAS + 1:
+            raise _demasiadas_filas(MAX_FILAS)
+        if celdas - filas > MAX_CELDAS:
+            raise ErrorLectura(f"el archivo tiene más de {_miles(MAX_CELDAS)} celdas: divídalo")
+        resto = bloque[corte:]
+        if len(resto) > 2 * _TEXTO_XML:
+            raise _texto_xml_largo()
+        trozo = parte.read(_TROZO_XML)
+
+
+def _texto_xml_largo() -> ErrorLectura:
+    return ErrorLectura(
+        f"el XLSX tiene un texto de más de {_TEXTO_XML // 1024} KB en una celda: el límite es "
+        f"{_miles(MAX_CELDA)} caracteres por celda"
+    )
 
 
 def _texto_celda(valor: object) -> Celda:
@@ -175,12 +274,14 @@ def _texto_celda(valor: object) -> Celda:
 
 def _armar_tabla(registros: Iterable[Sequence[Celda]]) -> Tabla:
     """Header = first non-empty row; empty rows skipped but counted, so numbers match the sheet."""
-    numerados = enumerate(registros, start=1)
-    encabezado = next((celdas for _, celdas in numerados if any(celdas)), None)
-    if encabezado is None:
+    numerados = _vigilados(registros)
+    primera = next(((n, celdas) for n, celdas in numerados if any(celdas)), None)
+    if primera is None:
         raise ErrorLectura(_VACIO)
+    fila_encabezado, encabezado = primera
     columnas = _columnas(encabezado)
     con_nombre = frozenset(indice for indice, _ in columnas)
+    tope = min(MAX_FILAS, MAX_CELDAS // len(columnas))
     filas: list[Fila] = []
     for numero, celdas in numerados:
         if not any(celdas):
@@ -188,9 +289,37 @@ def _armar_tabla(registros: Iterable[Sequence[Celda]]) -> Tabla:
         _verificar_sin_encabezado(numero, celdas, con_nombre)
         valores = {n: celdas[i] if i < len(celdas) else None for i, n in columnas}
         filas.append(Fila(numero=numero, valores=valores))
-        if len(filas) > MAX_FILAS:
-            raise ErrorLectura(f"el archivo tiene más de {MAX_FILAS} filas de datos")
-    return Tabla(columnas=[nombre for _, nombre in columnas], filas=filas)
+        if len(filas) > tope:
+            raise _demasiadas_filas(tope, len(columnas))
+    return Tabla(
+        columnas=[nombre for _, nombre in columnas], filas=filas, encabezado=fila_encabezado
+    )
+
+
+def _vigilados(registros: Iterable[Sequence[Celda]]) -> Iterator[tuple[int, Sequence[Celda]]]:
+    """Records numbered as the sheet numbers them, each refused as it arrives when it passes a
+    limit: rows, columns, or the size of a cell. (What a stored value may hold, a NUL for one,
+    is the input boundary's rule, geo.plataforma.entrada, applied to each imported field.)"""
+    for numero, celdas in enumerate(registros, start=1):
+        if numero > MAX_FILAS + 1:
+            raise _demasiadas_filas(MAX_FILAS)
+        for indice, celda in enumerate(celdas):
+            if celda is not None and (indice >= MAX_COLUMNAS or len(celda) > MAX_CELDA):
+                raise _celda_no_valida(numero, indice, celda)
+        yield numero, celdas
+
+
+def _celda_no_valida(numero: int, indice: int, celda: str) -> ErrorLectura:
+    letra = get_column_letter(indice + 1)
+    if indice >= MAX_COLUMNAS:
+        return ErrorLectura(
+            f"la fila {numero} tiene un valor en la columna {letra}: el límite es "
+            f"{MAX_COLUMNAS} columnas"
+        )
+    return ErrorLectura(
+        f"la fila {numero}, columna {letra}, tiene {_miles(len(celda))} caracteres: el límite "
+        f"por celda es {_miles(MAX_CELDA)}"
+    )
 
 
 def _columnas(encabezado: Sequence[Celda]) -> list[tuple[int, str]]:
@@ -352,6 +481,8 @@ def _de_geolocation(valores: dict[str, str | None]) -> Coordenadas | None:
     texto = _valor(valores, "_geolocation")
     if texto is None:
         return None
+    if _anidamiento(texto) > PROFUNDIDAD_MAX:  # json.loads would recurse until it fails
+        return (None, None, f"_geolocation anidado a más de {PROFUNDIDAD_MAX} niveles")
     partes = _partes_lista(texto)
     if len(partes) != 2:
         return (None, None, f"coordenada no numérica: '{texto}'")
@@ -370,6 +501,23 @@ def _partes_lista(texto: str) -> list[str | None]:
         return [texto]
     partes = [None if p is None else str(p).strip() for p in lista]
     return [None if p is None or p.lower() in _NULOS else p for p in partes]
+
+
+def _anidamiento(texto: str) -> int:
+    """How deep the brackets of a JSON text go, strings aside, without parsing it."""
+    nivel = maximo = 0
+    en_cadena = escapado = False
+    for c in texto:
+        if en_cadena:
+            escapado, en_cadena = (False, True) if escapado else (c == "\\", c != '"')
+        elif c == '"':
+            en_cadena = True
+        elif c in "[{":
+            nivel += 1
+            maximo = max(maximo, nivel)
+        elif c in "]}":
+            nivel -= 1
+    return maximo
 
 
 def _separar(texto: str) -> list[str]:

@@ -51,7 +51,6 @@ class AlianzaValida:
     lat: float
     precision: int
     alertas: list[str]
-    existente_id: int | None = None
 
 
 @dataclass
@@ -108,7 +107,6 @@ def validar(
                 u.lat,
                 u.precision,
                 [*u.alertas, *alertas],
-                existentes.get(e.codigo, (None, None))[0],
             )
         )
     lote.errores.sort(key=lambda x: (x.fila or 0, x.campo))

@@ -1,6 +1,7 @@
-"""Writing validated alliances: COPY into a staging table, then one UPDATE for the existing
-codes (only where something changed, so a re-import writes nothing and audits nothing) and one
-INSERT for the new ones. Triggers keep the audit trail, the version and the stage history."""
+"""Writing validated alliances: COPY into a staging table, compare it with the alliances it
+would change (field by field, so that a refusal can name them), then one UPDATE for the
+existing codes that change (so a re-import writes nothing and audits nothing) and one INSERT
+for the new ones. Triggers keep the audit trail, the version and the stage history."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from geo.registro.alianzas import COLUMNAS, AlianzaValida, Programa
 
 _TIPOS = {
     "modelo": "smallint", "fecha_etapa": "date", "fecha_solicitud": "date", "familias": "int",
-    "familias_mujeres": "int", "hectareas_riego": "numeric",
+    "familias_mujeres": "int", "hectareas_riego": "numeric(12, 2)",
 }  # fmt: skip
 _STAGING = (
     "codigo", "organizacion", "organizacion_id", *COLUMNAS, "municipio_codigo", "lon", "lat",
@@ -28,12 +29,44 @@ class Escritura:
     ids: dict[str, int]
 
 
-def escribir(conn: Connection, prog: Programa, validas: list[AlianzaValida]) -> Escritura:
+@dataclass(frozen=True)
+class Cambio:
+    """What writing a row would do to its existing alliance: the alliance's verification state
+    and, for each field that would change, its value now and after, as the database shows them
+    (None: empty)."""
+
+    estado: str
+    campos: dict[str, tuple[str | None, str | None]]
+
+
+def comparar(conn: Connection, prog: Programa, validas: list[AlianzaValida]) -> dict[str, Cambio]:
+    """Stage the rows and answer, by code, the existing alliances that writing them would
+    change; unchanged ones are absent. :func:`escribir` then writes from the same staging."""
     if not validas:
-        return Escritura(0, 0, 0, {})
-    p = {"p": prog.id, "v": prog.cartografia}
+        return {}
+    p = {"p": prog.id}
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('sigg.alianza'), :p)"), p)
     _staging(conn, validas)
+    orden = [campo for campo, _, _ in _CAMPOS]
+    return {
+        codigo: Cambio(estado, {c: (campos[c][0], campos[c][1]) for c in orden if c in campos})
+        for codigo, estado, campos in conn.execute(_CAMBIOS, p)
+    }
+
+
+def escribir(
+    conn: Connection,
+    prog: Programa,
+    validas: list[AlianzaValida],
+    cambios: dict[str, Cambio] | None = None,
+) -> Escritura:
+    """Write the rows. ``cambios`` is what :func:`comparar` answered for these same rows in
+    this transaction (so they are staged); without it they are compared here."""
+    if not validas:
+        return Escritura(0, 0, 0, {})
+    if cambios is None:
+        cambios = comparar(conn, prog, validas)
+    p = {"p": prog.id, "v": prog.cartografia, "c": list(cambios)}
     conn.execute(
         text(
             "INSERT INTO organizacion (programa_id, nombre) SELECT DISTINCT :p, organizacion "
@@ -41,7 +74,7 @@ def escribir(conn: Connection, prog: Programa, validas: list[AlianzaValida]) -> 
         ),
         p,
     )
-    actualizadas = conn.execute(_UPDATE, p).rowcount
+    actualizadas = conn.execute(_UPDATE, p).rowcount if cambios else 0
     insertadas = conn.execute(_INSERT, p).rowcount
     ids: dict[str, int] = dict(
         conn.execute(
@@ -58,7 +91,8 @@ def escribir(conn: Connection, prog: Programa, validas: list[AlianzaValida]) -> 
 
 def _staging(conn: Connection, validas: list[AlianzaValida]) -> None:
     cols = ", ".join(
-        f"{c} {_TIPOS.get(c, 'numeric' if c.startswith('monto') else 'text')}" for c in COLUMNAS
+        f"{c} {_TIPOS.get(c, 'numeric(16, 2)' if c.startswith('monto') else 'text')}"
+        for c in COLUMNAS
     )
     conn.execute(text("DROP TABLE IF EXISTS _carga_alianza"))
     conn.execute(
@@ -91,13 +125,45 @@ def _staging(conn: Connection, validas: list[AlianzaValida]) -> None:
             )
 
 
-_NUEVO = ", ".join(f"s.{c}" for c in COLUMNAS if c != "fecha_etapa")
-_ACTUAL = ", ".join(f"a.{c}" for c in COLUMNAS if c != "fecha_etapa")
 _ORG = "coalesce(s.organizacion_id, o.id, a.organizacion_id)"
 _FECHA = (
     "CASE WHEN s.etapa = a.etapa THEN coalesce(s.fecha_etapa, a.fecha_etapa) "
     "ELSE coalesce(s.fecha_etapa, current_date) END"
 )
+_NOMBRE_ORG = "(SELECT nombre FROM organizacion WHERE id = {})"
+# Every field that writing a row may change, as (field, now, after): the one definition of "what
+# changes", for the comparison and the UPDATE alike. The organization is compared by name (unique
+# in a program), so that one the file names for the first time counts before it is inserted.
+_CAMPOS = (
+    *((c, f"a.{c}", _FECHA if c == "fecha_etapa" else f"s.{c}") for c in COLUMNAS),
+    (
+        "organizacion",
+        _NOMBRE_ORG.format("a.organizacion_id"),
+        f"coalesce({_NOMBRE_ORG.format('s.organizacion_id')}, s.organizacion, "
+        f"{_NOMBRE_ORG.format('a.organizacion_id')})",
+    ),
+    ("municipio_codigo", "a.municipio_codigo", "s.municipio_codigo"),
+    ("lon", "ST_X(a.geom)", "s.lon"),
+    ("lat", "ST_Y(a.geom)", "s.lat"),
+    ("precision_ubicacion", "a.precision_ubicacion", "s.precision"),
+    ("alertas", "a.alertas", "s.alertas"),
+)
+_ANTES = ", ".join(antes for _, antes, _ in _CAMPOS)
+_DESPUES = ", ".join(despues for _, _, despues in _CAMPOS)
+_DIFERENCIAS = ", ".join(
+    f"'{campo}', CASE WHEN {antes} IS DISTINCT FROM {despues} "
+    f"THEN jsonb_build_array(({antes})::text, ({despues})::text) END"
+    for campo, antes, despues in _CAMPOS
+)
+
+_CAMBIOS = text(f"""
+SELECT codigo, estado, campos FROM (
+    SELECT s.codigo, a.estado, jsonb_strip_nulls(jsonb_build_object({_DIFERENCIAS})) AS campos
+    FROM _carga_alianza s
+    JOIN alianza a ON a.programa_id = :p AND a.codigo = s.codigo
+) c
+WHERE campos <> '{{}}'::jsonb
+""")  # noqa: S608  (column names are this module's constants)
 
 _UPDATE = text(f"""
 UPDATE alianza a SET
@@ -109,12 +175,9 @@ UPDATE alianza a SET
     precision_ubicacion = s.precision, alertas = s.alertas
 FROM _carga_alianza s
 LEFT JOIN organizacion o ON o.programa_id = :p AND o.nombre = s.organizacion
-WHERE a.programa_id = :p AND a.codigo = s.codigo
-  AND ({_ACTUAL}, a.fecha_etapa, a.organizacion_id, a.municipio_codigo, ST_X(a.geom),
-       ST_Y(a.geom), a.precision_ubicacion, a.alertas)
-      IS DISTINCT FROM
-      ({_NUEVO}, {_FECHA}, {_ORG}, s.municipio_codigo, s.lon, s.lat, s.precision, s.alertas)
-""")  # noqa: S608  (column names are this module's constants)
+WHERE a.programa_id = :p AND a.codigo = s.codigo AND a.codigo = ANY(:c)
+  AND ({_ANTES}) IS DISTINCT FROM ({_DESPUES})
+""")  # noqa: S608
 
 _INSERT = text(f"""
 INSERT INTO alianza (programa_id, codigo, organizacion_id, {", ".join(COLUMNAS)}, cartografia,

@@ -4,7 +4,7 @@ duplicates) are in the modules that write."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,8 +12,10 @@ from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_v
 
 from geo.plataforma.entrada import Entrada
 from geo.vocabulario.catalogos import (
+    DIAS_FUTUROS,
     ETAPAS,
     ETAPAS_SUBPROYECTO,
+    FECHA_MINIMA,
     FINANCIAMIENTOS,
     SECTORES,
     resolver,
@@ -65,6 +67,17 @@ def _codigo_de(valor: Any, opciones: dict[str, str], que: str) -> str:
     return codigo
 
 
+def fecha_plausible(valor: date | None) -> date | None:
+    """A date within the program's life: from FECHA_MINIMA to a year ahead of today."""
+    hasta = date.today() + timedelta(days=DIAS_FUTUROS)
+    if valor is not None and not FECHA_MINIMA <= valor <= hasta:
+        raise ValueError(
+            f"fecha fuera del período del programa ({valor.isoformat()}): debe estar entre "
+            f"{FECHA_MINIMA.isoformat()} y {hasta.isoformat()}"
+        )
+    return valor
+
+
 Dinero = Field(default=Decimal(0), ge=0, max_digits=16, decimal_places=2)
 
 
@@ -112,6 +125,11 @@ class AlianzaEntrada(_Ubicable):
     @classmethod
     def _etapa(cls, v: Any) -> str:
         return _codigo_de(v, ETAPAS, "etapa")
+
+    @field_validator("fecha_etapa", "fecha_solicitud")
+    @classmethod
+    def _fecha(cls, v: date | None) -> date | None:
+        return fecha_plausible(v)
 
     @field_validator("familias_mujeres")
     @classmethod

@@ -1,8 +1,11 @@
 """Bulk import of alliances (for the CLI and the API) from what offices export: CSV (UTF-8
 or Latin-1, comma or semicolon), XLSX, and KoboToolbox/ODK exports. All or nothing: one bad
-row and nothing is
-written; the report names every bad row, its column and the reason. Re-importing the same file
-changes nothing (upsert by program + code, only where a value differs)."""
+row and nothing is written; the report names every bad row, its column and the reason. A file
+without data rows is refused, never reported as written. Re-importing the same file changes
+nothing (upsert by program + code, only where a value differs): offices re-send their master
+spreadsheet every month, so an unchanged row is "sin cambios" whatever its verification state,
+and only a real change to a validated (or, for a técnico, verified) alliance is refused, naming
+each field it would change."""
 
 from __future__ import annotations
 
@@ -15,8 +18,9 @@ from sqlalchemy import Connection, text
 
 from geo.acceso.alcance import Alcance, fijar
 from geo.formatos.lectura import Tabla, coordenadas, parse_decimal, parse_fecha
+from geo.plataforma.errors import EntradaInvalida
 from geo.registro.alianzas import AlianzaValida, ErrorFila, Programa, validar
-from geo.registro.escritura import escribir
+from geo.registro.escritura import Cambio, comparar, escribir
 
 # Field -> the header names (normalised) an office may use for it.
 ALIAS: dict[str, tuple[str, ...]] = {
@@ -77,6 +81,13 @@ COORDENADAS = (
 
 PASOS = ("Leyendo filas", "Validando y ubicando", "Escribiendo")
 Avance = Callable[[str], None]
+
+
+class ArchivoSinFilas(EntradaInvalida):
+    """A file with a header and nothing under it: an import that would do nothing (422)."""
+
+    codigo = "sin-filas"
+    titulo = "El archivo no tiene filas de datos"
 
 
 @dataclass
@@ -155,6 +166,11 @@ def importar_alianzas(
     avance: Avance | None = None,
     alcance: Alcance | None = None,
 ) -> Informe:
+    if not tabla.filas:
+        raise ArchivoSinFilas(
+            f"el archivo no tiene filas de datos debajo del encabezado (fila {tabla.encabezado})"
+            ": no se importó nada"
+        )
     paso = avance or (lambda _m: None)
     informe = Informe(
         archivo=archivo, programa=prog.codigo, simulacro=simulacro, filas=len(tabla.filas)
@@ -172,17 +188,18 @@ def importar_alianzas(
     paso(PASOS[1])
     lote = validar(conn, prog, filas, tolerancia_m)
     errores += lote.errores
-    if alcance is not None:
-        errores += fuera_de_alcance(conn, prog, alcance, lote.validas)
-    informe.errores = [
-        _error(e, mapa) for e in sorted(errores, key=lambda e: (e.fila or 0, e.campo))
-    ]
-    if informe.errores:
-        return informe
-    paso(PASOS[2])
     with conn.begin_nested() as punto:
         fijar(conn, alcance or Alcance(usuario))
-        escritura = escribir(conn, prog, lote.validas)
+        cambios = comparar(conn, prog, lote.validas)
+        errores += rechazadas(conn, prog, alcance, lote.validas, cambios)
+        informe.errores = [
+            _error(e, mapa) for e in sorted(errores, key=lambda e: (e.fila or 0, e.campo))
+        ]
+        if informe.errores:
+            punto.rollback()
+            return informe
+        paso(PASOS[2])
+        escritura = escribir(conn, prog, lote.validas, cambios)
         if simulacro:
             punto.rollback()
     informe.insertadas, informe.actualizadas = escritura.insertadas, escritura.actualizadas
@@ -191,11 +208,49 @@ def importar_alianzas(
     return informe
 
 
-def fuera_de_alcance(
+def rechazadas(
+    conn: Connection,
+    prog: Programa,
+    alcance: Alcance | None,
+    validas: list[AlianzaValida],
+    cambios: dict[str, Cambio],
+) -> list[ErrorFila]:
+    """Rows this caller may not write: outside the user's unit, or a real change to a validated
+    alliance (anyone: the database would refuse it) or, for a técnico, to a verified one. An
+    unchanged row writes nothing, so its alliance's state does not matter."""
+    errores = fuera_de_unidad(conn, prog, alcance, validas) if alcance else []
+    for v in validas:
+        cambio = cambios.get(v.entrada.codigo)
+        if cambio is None:
+            continue
+        if cambio.estado == "validado":
+            motivo = (
+                "la alianza está validada: la coordinación nacional debe reabrirla antes de "
+                "cambiarla"
+            )
+        elif alcance is not None and alcance.rol == "tecnico" and cambio.estado == "verificado":
+            motivo = "la alianza ya fue verificada: un técnico cambia solo borradores"
+        else:
+            continue
+        errores += [
+            ErrorFila(
+                v.fila,
+                campo,
+                f"{motivo} (cambiaría {_o_vacio(a)} → {_o_vacio(d)})",
+                v.entrada.codigo,
+            )
+            for campo, (a, d) in cambio.campos.items()
+        ]
+    return errores
+
+
+def fuera_de_unidad(
     conn: Connection, prog: Programa, alcance: Alcance, validas: list[AlianzaValida]
 ) -> list[ErrorFila]:
-    """Rows this user may not write: outside the unit, changing a validated alliance, or (for
-    a técnico) changing one the unit already verified. Two queries for the whole batch."""
+    """Rows in a municipality of another unit than the user's (national coordination: none).
+    One query for the whole batch."""
+    if alcance.nacional:
+        return []
     unidades: dict[str, str] = dict(
         conn.execute(
             text(
@@ -205,28 +260,21 @@ def fuera_de_alcance(
             {"v": prog.cartografia, "c": list({v.municipio_codigo for v in validas})},
         ).all()
     )
-    estados: dict[int, str] = dict(
-        conn.execute(
-            text("SELECT id, estado FROM alianza WHERE id = ANY(:i)"),
-            {"i": [v.existente_id for v in validas if v.existente_id]},
-        ).all()
-    )
-    errores = []
-    for v in validas:
-        unidad, estado = unidades.get(v.municipio_codigo), estados.get(v.existente_id or 0)
-        if not alcance.nacional and unidad != alcance.unidad:
-            mensaje = (
-                f"el municipio {v.municipio_codigo} es de la unidad {unidad}; "
-                f"su unidad es {alcance.unidad}"
-            )
-        elif estado == "validado":
-            mensaje = "la alianza está validada: la coordinación nacional debe reabrirla"
-        elif alcance.rol == "tecnico" and estado == "verificado":
-            mensaje = "la alianza ya fue verificada: un técnico cambia solo borradores"
-        else:
-            continue
-        errores.append(ErrorFila(v.fila, "municipio_codigo", mensaje, v.entrada.codigo))
-    return errores
+    return [
+        ErrorFila(
+            v.fila,
+            "municipio_codigo",
+            f"el municipio {v.municipio_codigo} es de la unidad {unidad}; "
+            f"su unidad es {alcance.unidad}",
+            v.entrada.codigo,
+        )
+        for v in validas
+        if (unidad := unidades.get(v.municipio_codigo)) != alcance.unidad
+    ]
+
+
+def _o_vacio(valor: str | None) -> str:
+    return "(vacío)" if valor is None else valor
 
 
 def _error(e: ErrorFila, mapa: dict[str, str]) -> dict[str, Any]:

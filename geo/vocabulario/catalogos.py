@@ -4,6 +4,7 @@ stages. Codes are what the database stores; labels are what people read and type
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 from functools import lru_cache
 
 SECTORES = {
@@ -57,6 +58,13 @@ TRANSICIONES: frozenset[tuple[str, str]] = frozenset(
     {(desde, hacia) for desde, hacias in _SIGUIENTE.items() for hacia in hacias}
     | {(desde, "abandonada") for desde in ETAPAS if desde not in ETAPAS_FINALES}
 )
+
+# The plausible dates of a record (application, stage). ``programa`` has no start date of its
+# own; the programs SIGG follows (the Rural Alliances Projects, from the mid-2000s on) hold
+# nothing older than 2000. A date may run up to a year ahead of today (a stage planned for the
+# next season); beyond that it is a typing error (0001-01-01, 2099).
+FECHA_MINIMA = date(2000, 1, 1)
+DIAS_FUTUROS = 365
 
 ETAPAS_SUBPROYECTO = {
     "evaluacion_fps": "Evaluación FPS",
