@@ -5,10 +5,10 @@ A write moves the generation on, and every cached body goes stale.
 
 Two paths serve a cached body. The route (``cacheada``) reads the generation from the database
 on the request's connection: always exact. In front of the router, ``AtajoCache`` answers a
-repeat without routing, dependencies or a database round trip, while the generation it last
-read is younger than ``VIDA_GENERACION`` seconds (or, while one request is reading it again,
-up to ``ESPERA_MAXIMA``); any write request through this process expires it at once. Another
-process's write is thus seen here within about that time at most."""
+public repeat (no Authorization header) without routing, dependencies or a database round trip,
+while the generation it last read is younger than ``VIDA_GENERACION`` seconds (or, while one
+request is reading it again, up to ``ESPERA_MAXIMA``); any write request through this process
+expires it at once. Another process's write is thus seen here within about that time at most."""
 
 from __future__ import annotations
 
@@ -28,8 +28,7 @@ from sqlalchemy import Connection, text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.respuestas import no_modificado
-from geo.acceso.alcance import Alcance
-from geo.plataforma.errors import SiggError
+from geo.acceso.alcance import PUBLICO, Alcance
 
 VIDA_GENERACION = 0.05  # seconds
 ESPERA_MAXIMA = 0.5  # seconds: how long others are served while one request reads it
@@ -149,11 +148,15 @@ def cacheada(
 
 
 class AtajoCache:
-    """ASGI middleware: a repeat of a cached GET is answered here, before routing."""
+    """ASGI middleware: a public repeat of a cached GET is answered here, before routing.
 
-    def __init__(self, app: ASGIApp, leer_alcance: Callable[[str], Alcance]) -> None:
+    Only requests WITHOUT an Authorization header take this path. A staff token is not enough
+    to answer: its account must still exist, be active and hold the token's role and unit,
+    which takes the database; routing does that check (``api.seguridad.alcance``) and the route
+    still answers from the same cache."""
+
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.leer_alcance = leer_alcance  # Authorization header value -> Alcance
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -175,16 +178,14 @@ class AtajoCache:
         if n is None:
             return None
         cabeceras = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        try:
-            quien = self.leer_alcance(cabeceras.get("authorization", ""))
-        except SiggError:
-            return None  # the route answers 401
+        if "authorization" in cabeceras:
+            return None  # staff: routing checks the account first
         consulta = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-        clave = clave_de(scope["path"], consulta, ambito(quien))
+        clave = clave_de(scope["path"], consulta, ambito(PUBLICO))
         entrada = cache.obtener(n, clave)
         if entrada is None:
             return None
-        salida = _cabeceras(n, clave, quien.publico, True)
+        salida = _cabeceras(n, clave, True, True)
         if (igual := no_modificado(cabeceras.get("if-none-match"), salida)) is not None:
             return igual
         cuerpo, salida = _con_gzip(entrada, cabeceras.get("accept-encoding", ""), salida)

@@ -23,7 +23,7 @@ from etl.demo_carga import cargar_demo
 from geo.plataforma.cluster import DEBIAN_BIN, PrivateCluster
 from geo.plataforma.config import PROJECT_ROOT, Settings
 from geo.plataforma.db import make_engine
-from tests.conftest import cabeceras
+from tests.conftest import cabeceras, cuentas_de_prueba
 
 BASE = "sigg_bench_replica"
 PUERTO_REPLICA = 54330
@@ -133,6 +133,7 @@ def main() -> None:
     url = base_con_territorio(settings, BASE)
     with make_engine(url).begin() as conn:
         cargar_demo(conn, settings.directorio_referencia())
+        cuentas_de_prueba(conn)  # a token speaks only for an account that exists
     try:
         with replica(cluster) as rep:
             rep_url = make_url(url).set(port=PUERTO_REPLICA).render_as_string(hide_password=False)

@@ -15,6 +15,7 @@ path)."""
 
 from __future__ import annotations
 
+import secrets
 import statistics
 import time
 from collections import defaultdict
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 import httpx
 import psycopg
+from sqlalchemy import text
 
 from bench.agregacion import NIVELES, medir, sql_desnudo, sql_desnudo_subproyectos
 from bench.comun import dsn, servidor_sigg
@@ -43,12 +45,21 @@ class PorNivel:
     ms: dict[str, float]
 
 
-def cabeceras_personal(settings: Settings) -> dict[str, str]:
-    """The Authorization header of national coordination (signed with the configured key)."""
+def cabeceras_personal(settings: Settings, url: str) -> dict[str, str]:
+    """The Authorization header of national coordination, for an account made in the benchmark
+    database (a token speaks only for an account that exists and is active)."""
     from api.seguridad import emitir
-    from geo.acceso.cuentas import Usuario
+    from geo.acceso.cuentas import crear
+    from geo.plataforma.db import make_engine
 
-    token, _ = emitir(settings, Usuario(0, "bench.bo", "bench", "nacional", None, True))
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM usuario WHERE nombre_usuario = 'bench.bo'"))
+            u = crear(conn, "bench.bo", "bench", "nacional", None, secrets.token_urlsafe(24))
+    finally:
+        engine.dispose()
+    token, _ = emitir(settings, u)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -95,7 +95,7 @@ def exportes(url: str, n: int, veces: int) -> dict[str, Exportacion]:
 def respuestas(r: Resultados, url: str, n: int, wrk: str | None, a: argparse.Namespace) -> None:
     """Per-level times and the load on a running server at one size, then the times after a
     restart."""
-    personal = cabeceras_personal(Settings())
+    personal = cabeceras_personal(Settings(), url)
     with (
         servidor_sigg(url, PUERTO),
         httpx.Client(base_url=f"http://127.0.0.1:{PUERTO}", timeout=600) as cliente,

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
 from psycopg import sql
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -78,8 +78,31 @@ def engine(settings: Settings, reglas: ReglasTerritorio) -> Iterator[Engine]:
             cargar_territorio(
                 conn, fuente_por_defecto(settings.directorio_limites(), version), reglas
             )
+        cuentas_de_prueba(conn)
     yield engine
     engine.dispose()
+
+
+def cuentas_de_prueba(conn: Connection) -> None:
+    """The accounts ``cabeceras`` signs tokens for (a token speaks only for an account that
+    exists, is active and holds the token's role and unit): national, and a unit user and a
+    técnico of every operational unit, named as ``cabeceras`` names them."""
+    from geo.acceso.cuentas import crear
+
+    unidades = conn.execute(text("SELECT DISTINCT codigo FROM unidad_operativa")).scalars()
+    crear(conn, "nacional.bo", "nacional.bo", "nacional", None, "clave de las pruebas")
+    for unidad in unidades:
+        for rol in ("unidad", "tecnico"):
+            nombre = f"{rol}.{unidad}".lower()
+            crear(conn, nombre, nombre, rol, unidad, "clave de las pruebas")
+
+
+def _sin_limites(engine: Engine) -> None:
+    """Rate-limit counts are committed (shared by every worker, whatever the request's
+    transaction does): clear them so that no test starts with another's."""
+    from geo.acceso.limites import ContadorPostgres
+
+    ContadorPostgres(engine).reset()
 
 
 @pytest.fixture
@@ -88,6 +111,7 @@ def conn(engine: Engine) -> Iterator[Connection]:
         transaction = connection.begin()
         yield connection
         transaction.rollback()
+    _sin_limites(engine)
 
 
 def cabeceras(settings: Settings, rol: str | None, unidad: str | None = None) -> dict[str, str]:
@@ -161,6 +185,7 @@ def demo_engine(settings: Settings, reglas: ReglasTerritorio) -> Iterator[Engine
         upgrade(conn)
         cargar_territorio(conn, fuente_por_defecto(settings.directorio_limites(), "2012"), reglas)
         cargar_demo(conn, settings.directorio_referencia())
+        cuentas_de_prueba(conn)
     yield engine
     engine.dispose()
 
@@ -171,6 +196,7 @@ def demo_conn(demo_engine: Engine) -> Iterator[Connection]:
         transaction = connection.begin()
         yield connection
         transaction.rollback()
+    _sin_limites(demo_engine)
 
 
 @pytest.fixture
@@ -213,6 +239,7 @@ def servidor(demo_engine: Engine) -> Iterator[str]:
             str(puerto),
             "--log-level",
             "warning",
+            "--no-proxy-headers",  # as `sigg serve`: X-Forwarded-For is not the client's address
         ],
         env=os.environ | {"SIGG_DATABASE_URL": url},
         cwd=PROJECT_ROOT,

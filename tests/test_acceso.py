@@ -325,7 +325,7 @@ def _token(settings: Settings, clave: str | None = None, **claims) -> dict[str, 
     ahora = datetime.now(UTC)
     base = {"sub": "chaco", "rol": "nacional", "uo": None, "iss": "sigg", "iat": ahora,
             "exp": ahora + timedelta(minutes=5)} | claims  # fmt: skip
-    firma = clave or settings.clave_secreta.get_secret_value()
+    firma = clave or settings.clave_firma()
     return {"Authorization": f"Bearer {jwt.encode(base, firma, 'HS256')}"}
 
 
@@ -412,10 +412,9 @@ def test_accounts_are_refused_with_a_clear_reason(conn, rol, unidad, mensaje):
         crear(conn, "u", "U", rol, unidad, "una clave larga")
 
 
-def test_the_app_refuses_to_start_outside_development_with_the_default_key():
-    with pytest.raises(ValueError, match="SIGG_CLAVE_SECRETA"):
-        create_app(Settings(environment="production"))
-    with pytest.raises(ValueError, match="32"):
+def test_the_app_refuses_to_start_with_a_signing_key_shorter_than_32_characters():
+    # Without SIGG_CLAVE_SECRETA the installation's own key is used: see test_confianza_acceso.
+    with pytest.raises(ValueError, match="SIGG_CLAVE_SECRETA.*32"):
         create_app(Settings(environment="production", clave_secreta="corta"))
     app = create_app(Settings(environment="production", clave_secreta="k" * 48))
     assert app.state.settings.environment == "production"

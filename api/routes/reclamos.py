@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 from starlette.exceptions import HTTPException
 
 from api.deps import ConnDep, SessionDep
@@ -57,6 +57,13 @@ class ReclamoNuevo(Entrada):
     )
     canal: Canal | None = None
     recibido: date | None = None
+
+    @field_validator("asunto", "descripcion", "nombre_contacto", "contacto", mode="before")
+    @classmethod
+    def _sin_nulos(cls, valor: Any) -> Any:
+        """The public's text is cleaned of control characters rather than refused (the domain
+        removes the rest, geo.reclamos): a NUL pasted from elsewhere goes with them."""
+        return valor.replace("\x00", "") if isinstance(valor, str) else valor
 
 
 class Respuesta(Entrada):

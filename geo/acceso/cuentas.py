@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pwdlib import PasswordHash
 from sqlalchemy import Connection, text
 
-from geo.plataforma.errors import Conflicto, EntradaInvalida, NoEncontrado
+from geo.plataforma.errors import Conflicto, EntradaInvalida, NoAutenticado, NoEncontrado
 from geo.vocabulario.catalogos import ROLES
 
 _HASH = PasswordHash.recommended()
@@ -80,6 +80,26 @@ def autenticar(conn: Connection, nombre_usuario: str, clave: str) -> Usuario | N
     if not _HASH.verify(clave, fila.clave_hash) or not fila.activo:
         return None
     return Usuario(*fila[:6])
+
+
+def comprobar_vigente(conn: Connection, nombre_usuario: str, rol: str, unidad: str | None) -> None:
+    """A signed token still speaks for its account: the account exists, is active, and holds
+    the role and unit the token was issued with. Checked on every authenticated request (one
+    lookup on the unique name), so that deactivating an account or changing its role takes
+    effect at once, not when its tokens expire."""
+    fila = conn.execute(
+        text("SELECT rol, unidad_operativa_codigo, activo FROM usuario WHERE nombre_usuario = :n"),
+        {"n": nombre_usuario},
+    ).first()
+    if fila is None:
+        raise NoAutenticado(f"la cuenta '{nombre_usuario}' no existe")
+    if not fila.activo:
+        raise NoAutenticado("la cuenta ya no está activa")
+    if (fila.rol, fila.unidad_operativa_codigo) != (rol, unidad):
+        raise NoAutenticado(
+            f"el rol o la unidad de la cuenta '{nombre_usuario}' cambiaron desde que inició "
+            "sesión: vuelva a iniciar sesión"
+        )
 
 
 def listar(conn: Connection) -> list[Usuario]:

@@ -622,6 +622,19 @@ class Generacion(Base):
     n: Mapped[int] = mapped_column(BigInteger, server_default=text("1"))
 
 
+class LimiteSolicitudes(Base):
+    """Requests counted per rate limit and client address in a fixed window, one count shared
+    by every worker process (geo/acceso/limites.py). UNLOGGED: a counter lost in a crash only
+    restarts a window, and the hot path writes no WAL."""
+
+    __tablename__ = "limite_solicitudes"
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
+
+    clave: Mapped[str] = mapped_column(Text, primary_key=True)
+    cuenta: Mapped[int] = mapped_column(Integer)
+    expira: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 def tabla(modelo: type[Base]) -> Table:
     """A model's Core table, typed as one (``__table__`` is typed as a FromClause)."""
     return cast(Table, modelo.__table__)
