@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
-from typing import Any
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_redoc_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from xstatic.pkg import leaflet as xleaflet
 from xstatic.pkg import leaflet_markercluster as xcluster
 
@@ -34,7 +35,6 @@ from api.routes import (
     verificacion,
 )
 from api.schemas.documento import completar
-from api.seguridad import alcance_de_cabecera
 from geo.plataforma.config import Settings
 from geo.plataforma.db import database_url, make_engine
 
@@ -49,19 +49,41 @@ _CSP = (
     "base-uri 'none'; form-action 'self'"
 )
 
+# ReDoc builds its search index in a worker made from its own code (a blob: URL), and its menu
+# shows the Redocly logo from the vendor's CDN: refused here, so that nothing leaves the machine
+# (ReDoc hides the image when it does not load).
+_CSP_REDOC = (
+    "default-src 'self'; script-src 'self'; worker-src 'self' blob:; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 
-async def _cabeceras_de_seguridad(request: Request, call_next: Any) -> Response:
-    respuesta: Response = await call_next(request)
-    respuesta.headers.setdefault("X-Content-Type-Options", "nosniff")
-    respuesta.headers.setdefault("Referrer-Policy", "same-origin")
-    # Not on /docs (Swagger UI runs inline scripts) nor on downloaded maps (opened from disk).
-    if (
-        respuesta.headers.get("content-type", "").startswith("text/html")
-        and not request.url.path.startswith(("/docs", "/redoc"))
-        and "attachment" not in respuesta.headers.get("content-disposition", "")
-    ):
-        respuesta.headers.setdefault("Content-Security-Policy", _CSP)
-    return respuesta
+
+class CabecerasDeSeguridad:
+    """Security headers on every response. Pure ASGI, not ``@app.middleware("http")``:
+    Starlette's BaseHTTPMiddleware ends a streamed body cleanly when the app fails midway, so
+    an export cut by a database failure would reach the client as a complete, short file."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def con_cabeceras(mensaje: Message) -> None:
+            if mensaje["type"] == "http.response.start":
+                cabeceras = MutableHeaders(scope=mensaje)
+                cabeceras.setdefault("X-Content-Type-Options", "nosniff")
+                cabeceras.setdefault("Referrer-Policy", "same-origin")
+                # Every page, the API documentation included; not downloaded maps.
+                pagina = cabeceras.get("content-type", "").startswith("text/html")
+                if pagina and "attachment" not in cabeceras.get("content-disposition", ""):
+                    cabeceras.setdefault("Content-Security-Policy", _CSP)
+            await send(mensaje)
+
+        await self.app(scope, receive, con_cabeceras)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -89,14 +111,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "subproyectos y territorio de Bolivia sobre PostGIS.",
         version="0.1.0",
         lifespan=lifespan,
+        # Served below from vendored assets, under the pages' CSP: FastAPI's own pages load
+        # Swagger UI and ReDoc from a CDN and start Swagger UI with an inline script.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.limitadores = {}
     app.state.cache = CacheRespuestas()
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.middleware("http")(_cabeceras_de_seguridad)
+    app.add_middleware(CabecerasDeSeguridad)
     # Outermost: a cached aggregate is answered before anything else runs.
-    app.add_middleware(AtajoCache, leer_alcance=partial(alcance_de_cabecera, settings))
+    app.add_middleware(AtajoCache)
     errors.install(app)
     # Every route refuses a query parameter it does not read (400 naming it).
     for modulo in (
@@ -118,5 +144,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/reclamos", include_in_schema=False)
     def reclamo() -> FileResponse:
         return FileResponse(WEB / "reclamo.html")
+
+    @app.get("/docs", include_in_schema=False)
+    def documentacion() -> FileResponse:
+        return FileResponse(WEB / "docs.html")
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        pagina = get_redoc_html(
+            openapi_url="/openapi.json",
+            title="SIGG · API (ReDoc)",
+            redoc_js_url="/static/vendor/redoc/redoc.standalone.js",
+            redoc_favicon_url="data:,",
+            with_google_fonts=False,
+        )
+        pagina.headers["Content-Security-Policy"] = _CSP_REDOC
+        return pagina
 
     return app

@@ -9,19 +9,23 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from etl.cli_usuarios import app as usuarios_app
 from geo.plataforma.cluster import PrivateCluster
 from geo.plataforma.config import PROJECT_ROOT, Settings
 from geo.plataforma.db import connect, database_url, postgis_version, safe_url
 from geo.plataforma.errors import ErrorCargaTerritorio, SiggError
+
+if TYPE_CHECKING:
+    from geo.plataforma.respaldo import Restauracion
 
 app = typer.Typer(
     help="SIGG: Sistema de Información Gerencial Georreferenciado", no_args_is_help=True
@@ -156,6 +160,116 @@ def db_url(mostrar_clave: bool = False) -> None:
     """Imprime la URL de la base (para psql, QGIS u ogr2ogr)."""
     url = database_url(Settings())
     console.print(url if mostrar_clave else safe_url(url), soft_wrap=True)
+
+
+@db_app.command("respaldar")
+def db_respaldar(
+    archivo: Annotated[
+        Path | None,
+        typer.Argument(help="Archivo .tar, o una carpeta (nombre con la fecha); por defecto, aquí"),
+    ] = None,
+) -> None:
+    """Respalda en un solo archivo la base (pg_dump -Fc) con su manifiesto y los archivos de
+    .sigg/ que una restauración necesita (la clave de firma, si existe)."""
+    from geo.plataforma.respaldo import ARCHIVOS_DE_ESTADO, PASOS_RESPALDO, respaldar
+
+    settings = Settings()
+    try:
+        url = database_url(settings)
+        with _pasos(PASOS_RESPALDO, "Respaldo escrito") as avance:
+            hecho = respaldar(
+                url, archivo or Path.cwd(), settings.state_dir, bin_dir=settings.pg_bin_dir,
+                avance=avance,
+            )  # fmt: skip
+    except SiggError as exc:
+        _fail(exc)
+    m = hecho.manifiesto
+    tabla = Table(title=f"Respaldo de {safe_url(url)}", show_header=False)
+    tabla.add_row("archivo", f"{hecho.archivo} ({hecho.bytes / 1e6:.1f} MB, modo 600)")
+    tabla.add_row("migración", str(m.migracion))
+    tabla.add_row("servidor", f"PostgreSQL {m.postgresql}, PostGIS {m.postgis}")
+    tabla.add_row("contenido", _tablas_y_filas(m.tablas))
+    tabla.add_row("base.dump", f"{m.pg_dump}, sha256 {m.volcado_sha256[:16]}…")
+    for nombre in ARCHIVOS_DE_ESTADO:
+        motivo = m.archivos.get(nombre)
+        tabla.add_row(nombre, f"incluida: {motivo}" if motivo else "no existe: no se incluye")
+    tabla.add_row("tiempo", f"{hecho.segundos:.1f} s")
+    console.print(tabla)
+    console.print(
+        "Contiene datos personales y los hashes de las contraseñas: guárdelo fuera de esta "
+        "máquina y con acceso restringido. No contiene la contraseña del servidor."
+    )
+
+
+@db_app.command("restaurar")
+def db_restaurar(
+    archivo: Annotated[Path, typer.Argument(help="Un respaldo de 'sigg db respaldar'")],
+    base: Annotated[
+        str | None,
+        typer.Option(help="Base destino; por defecto, una nueva con la fecha del respaldo"),
+    ] = None,
+    reemplazar: Annotated[
+        bool,
+        typer.Option(
+            "--reemplazar",
+            help="Si la base destino existe (por defecto, la actual), la restaurada ocupa su "
+            "lugar; la anterior se conserva con otro nombre",
+        ),
+    ] = False,
+) -> None:
+    """Restaura un respaldo en una base NUEVA del mismo servidor, comprueba la migración y que
+    cada tabla tenga las filas del manifiesto, y dice cómo usarla."""
+    from geo.plataforma.respaldo import PASOS_RESTAURACION, restaurar
+
+    settings = Settings()
+    try:
+        url = database_url(settings)
+        actual = make_url(url).database
+        with _pasos(PASOS_RESTAURACION, "Base restaurada y comprobada") as avance:
+            hecho = restaurar(
+                archivo, url, base or (actual if reemplazar else None), settings.state_dir,
+                reemplazar=reemplazar, bin_dir=settings.pg_bin_dir, avance=avance,
+            )  # fmt: skip
+    except SiggError as exc:
+        _fail(exc)
+    m, servidor = hecho.manifiesto, make_url(hecho.url)
+    tabla = Table(title=f"Restaurado {archivo.name}", show_header=False)
+    tabla.add_row("base", f"{hecho.base} (en {servidor.host}:{servidor.port})")
+    tabla.add_row("respaldo", f"{m.fecha} de la base '{m.base}', SIGG {m.sigg}")
+    tabla.add_row("migración", str(m.migracion))
+    tabla.add_row("comprobado", f"{_tablas_y_filas(m.tablas)}: iguales al manifiesto")
+    for nombre, que in hecho.archivos.items():
+        tabla.add_row(nombre, que)
+    tabla.add_row("tiempo", f"{hecho.segundos:.1f} s")
+    console.print(tabla)
+    _como_usar(hecho, actual, settings)
+
+
+def _tablas_y_filas(tablas: dict[str, int]) -> str:
+    filas = f"{sum(tablas.values()):,}".replace(",", ".")  # Bolivian thousands separator
+    return f"{len(tablas)} tablas, {filas} filas"
+
+
+def _como_usar(hecho: Restauracion, actual: str | None, settings: Settings) -> None:
+    if not hecho.revision_vigente:
+        console.print(
+            f"[yellow]Aviso:[/] la base está en la migración {hecho.manifiesto.migracion}; "
+            "antes de servirla, aplique las nuevas con 'sigg db upgrade' apuntando a ella."
+        )
+    if hecho.base == actual:
+        console.print(
+            f"SIGG ya usa la base restaurada ('{actual}'); reinicie 'sigg serve'. La anterior "
+            f"quedó como '{hecho.apartada}': bórrela cuando haya comprobado la restaurada."
+        )
+        return
+    if hecho.apartada:
+        console.print(f"La base que tenía ese nombre quedó como '{hecho.apartada}'.")
+    clave = "" if settings.database_url else " (la clave: sigg db url --mostrar-clave)"
+    console.print(
+        f"Para usarla: SIGG_DATABASE_URL='{safe_url(hecho.url)}' sigg serve{clave}; "
+        f"o restaure con --reemplazar para que ocupe el lugar de '{actual}'.",
+        soft_wrap=True,
+    )
 
 
 @etl_app.command("territorio")
@@ -309,6 +423,8 @@ def etl_importar(
 def _imprimir_importacion(resultado, destino: Path | None) -> None:  # type: ignore[no-untyped-def]
     import csv
 
+    from geo.formatos.celdas import para_csv
+
     for aviso in resultado.avisos:
         console.print(f"[yellow]Aviso:[/] {aviso}")
     if resultado.errores:
@@ -331,7 +447,8 @@ def _imprimir_importacion(resultado, destino: Path | None) -> None:  # type: ign
         with destino.open("w", newline="", encoding="utf-8") as fh:
             escritor = csv.DictWriter(fh, fieldnames=["fila", "columna", "codigo", "mensaje"])
             escritor.writeheader()
-            escritor.writerows(resultado.errores)
+            # The report quotes the offending cells: they may be formulas (geo.formatos.celdas).
+            escritor.writerows({k: para_csv(v) for k, v in e.items()} for e in resultado.errores)
         console.print(f"Informe escrito en {destino}")
 
 
@@ -375,7 +492,19 @@ def serve(host: str = "127.0.0.1", port: int = 8000, reload: bool = False) -> No
     """Sirve la API y la aplicación web."""
     import uvicorn
 
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload)
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise, and the server
+    # listens there: any local client could then name its own address and walk past the rate
+    # limits. Proxy headers are read only from the proxies this installation names.
+    proxies = [str(red) for red in Settings().proxies_confiables]
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies,
+    )
 
 
 if __name__ == "__main__":
