@@ -21,6 +21,7 @@ from api.cache import AtajoCache, CacheRespuestas
 from api.parametros import solo_conocidos
 from api.routes import (
     alianzas,
+    buscar,
     estadisticas,
     exportar,
     importaciones,
@@ -127,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Every route refuses a query parameter it does not read (400 naming it).
     for modulo in (
         salud, sesion, territorio, verificacion, alianzas, importaciones, organizaciones,
-        subproyectos, estadisticas, mapa, ogc, exportar, reclamos,
+        subproyectos, estadisticas, mapa, ogc, exportar, reclamos, buscar,
     ):  # fmt: skip
         app.include_router(modulo.router, dependencies=[Depends(solo_conocidos)])
     # The problem+json and GeoJSON bodies the routes declare, in the OpenAPI components.
