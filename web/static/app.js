@@ -25,7 +25,8 @@ let capa = null;
 let valoresActuales = null;
 let puntosAlianzas = null;
 let puntosSubproyectos = null;
-let nombresMunicipio = {};
+let nombresMunicipio = {};  // code -> name, for the active-filter line
+let elegida = null;  // the alliance chosen in the search box, drawn over the map
 
 const BOLIVIA = [[-22.9, -69.7], [-9.7, -57.4]];
 // maxZoom is needed by the marker clusters when no tile layer sets one.
@@ -73,20 +74,23 @@ async function pedir(ruta) {
 }
 function parametros(extra) {
   const p = new URLSearchParams();
-  for (const k of FILTROS) if (estado[k]) p.set(k, k === "municipio" ? codigoMunicipio(estado[k]) : estado[k]);
+  for (const k of FILTROS) if (estado[k]) p.set(k, estado[k]);
   if (estado.provincia) p.set("provincia", estado.provincia);
   for (const [k, v] of Object.entries(extra || {})) if (v !== "" && v !== null && v !== undefined) p.set(k, v);
   return p;
 }
-function codigoMunicipio(texto) {
-  const m = /\((\d{6})\)\s*$/.exec(texto) || /^(\d{6})$/.exec(texto);
-  return m ? m[1] : (nombresMunicipio[texto] || texto);
+// The API takes a municipality only as its 6-digit code: anything else (an old shared link
+// that carried a name) is dropped here rather than sent and refused.
+const CODIGO_MUNICIPIO = /^[0-9]{6}$/;
+function fallo(e) {
+  if (document.getElementById("aviso").hidden) aviso(`No se pudo actualizar el mapa: ${e.message}`);
 }
 
 /* ---------- state in the URL ---------- */
 function leerHash() {
   const p = new URLSearchParams(location.hash.slice(1));
   for (const k of Object.keys(estado)) if (p.has(k)) estado[k] = p.get(k);
+  if (!CODIGO_MUNICIPIO.test(estado.municipio)) estado.municipio = "";
   const fijada = localStorage.getItem("sigg.unidad");
   if (fijada && !p.has("unidad_operativa")) estado.unidad_operativa = fijada;
 }
@@ -101,6 +105,8 @@ function aFormulario() {
     if (c) c.value = estado[k];
   }
   document.getElementById("fijar").checked = !!localStorage.getItem("sigg.unidad");
+  document.getElementById("municipio-activo").hidden = !estado.municipio;
+  document.getElementById("municipio-nombre").textContent = nombresMunicipio[estado.municipio] || estado.municipio;
 }
 
 /* ---------- shapes from the one TopoJSON ---------- */
@@ -177,7 +183,12 @@ function pintarLeyenda() {
   caja.append(fila);
 }
 
-async function actualizar({ geometria } = { geometria: true }) {
+// Every caller (a change, the drill-down, the session, the hash) gets a promise that never
+// rejects: pedir() has shown the message, and the next change must still work.
+function actualizar(opciones) {
+  return redibujar(opciones).catch(fallo);
+}
+async function redibujar({ geometria } = { geometria: true }) {
   escribirHash();
   const nivelAnterior = capa && capa.nivel;
   valoresActuales = await pedir("/mapa/valores?" + parametros({
@@ -189,11 +200,11 @@ async function actualizar({ geometria } = { geometria: true }) {
   const contenedor = document.getElementById("mapa");
   contenedor.dataset.listo = String(Date.now());
   contenedor.dataset.ms = String(Math.round(performance.now()));  // read by bench/pagina.py
-  tablero();
+  tablero().catch(fallo);
   refrescarPuntos();
   if (estado.sel && !panelPedido) {
     const [, codigo] = estado.sel.split(":");
-    panel(estado.sel, (valoresActuales.unidades[codigo] || {}).nombre);  // a shared link's selection
+    panel(estado.sel, (valoresActuales.unidades[codigo] || {}).nombre).catch(fallo);  // a shared link's selection
   }
 }
 
@@ -202,7 +213,7 @@ const HIJO = { departamento: "municipio", unidad_operativa: "municipio", provinc
 const FILTRO_PADRE = { departamento: "departamento", unidad_operativa: "unidad_operativa", provincia: "provincia" };
 function seleccionar(codigo) {
   estado.sel = `${estado.nivel}:${codigo}`;
-  panel(estado.sel, valoresActuales.unidades[codigo].nombre);
+  panel(estado.sel, valoresActuales.unidades[codigo].nombre).catch(fallo);
   if (HIJO[estado.nivel]) {
     const nombre = valoresActuales.unidades[codigo].nombre;
     const pila = estado.pila ? JSON.parse(estado.pila) : [];
@@ -371,12 +382,7 @@ async function opciones() {
   for (const [codigo, etiqueta] of Object.entries(medidas.medidas)) selMedida.append(new Option(etiqueta, codigo));
   for (const u of unidades.data) document.getElementById("unidad_operativa").append(new Option(u.nombre, u.codigo));
   for (const d of deps.data) document.getElementById("departamento").append(new Option(d.nombre, d.codigo));
-  const lista = document.getElementById("lista-municipios");
-  for (const m of muns.data) {
-    const texto = `${m.nombre} (${m.codigo})`;
-    nombresMunicipio[m.nombre] = m.codigo;
-    lista.append(new Option(texto, texto));
-  }
+  for (const m of muns.data) nombresMunicipio[m.codigo] = m.nombre;
   if (medidas.teselas) L.tileLayer(medidas.teselas, { maxZoom: 14 }).addTo(mapa);
 }
 async function fondo() {
@@ -403,7 +409,88 @@ function enlazar() {
   });
   form.addEventListener("submit", (e) => e.preventDefault());
   document.getElementById("volver").addEventListener("click", volver);
+  document.getElementById("municipio-quitar").addEventListener("click", quitarMunicipio);
 }
+/* ---------- the search box (busqueda.js) ---------- */
+const TERRITORIALES = ["unidad_operativa", "departamento", "provincia", "municipio"];
+// A place found by name is selected as a click on the map from the national view would select
+// it: a municipality becomes the municipality filter (its code) and the panel's unit; a larger
+// unit is drilled into (its filter, the municipalities inside, "Volver" returns to Bolivia).
+// The other territorial filters are cleared so that they cannot hide the place chosen.
+function elegirLugar(lugar) {
+  for (const k of TERRITORIALES) estado[k] = "";
+  estado.pila = JSON.stringify([{ nivel: lugar.nivel, filtro: lugar.nivel, valor: "", nombre: lugar.nombre }]);
+  estado[lugar.nivel] = lugar.codigo;
+  estado.nivel = "municipio";
+  estado.sel = `${lugar.nivel}:${lugar.codigo}`;
+  if (lugar.nivel === "municipio") nombresMunicipio[lugar.codigo] ||= lugar.nombre;
+  aFormulario();
+  migas();
+  panel(estado.sel, lugar.nombre).catch(fallo);
+  return actualizar();
+}
+function quitarMunicipio() {
+  const pila = estado.pila ? JSON.parse(estado.pila) : [];
+  if (pila.length && pila[pila.length - 1].filtro === "municipio") return volver();
+  estado.municipio = "";
+  estado.sel = "";
+  document.getElementById("panel").hidden = true;
+  aFormulario();
+  return actualizar();
+}
+function fichaAlianza(a) {
+  const caja = el("div", null, "ficha");
+  caja.append(el("strong", a.nombre));
+  const dl = el("dl");
+  for (const [etiqueta, valor] of [["Código", a.codigo], ["Municipio", a.municipio], ["Etapa", a.etapa_nombre],
+    ["Verificación", nombreEstado(a.estado)]]) dl.append(el("dt", etiqueta), el("dd", valor || "sin dato"));
+  caja.append(dl);
+  return caja;
+}
+function elegirAlianza(a) {
+  if (elegida) elegida.remove();
+  if (typeof a.lat !== "number" || typeof a.lon !== "number") {
+    aviso(`La alianza ${a.codigo} no tiene ubicación registrada.`);
+    return;
+  }
+  const punto = [a.lat, a.lon];
+  elegida = L.circleMarker(punto, { radius: 9, color: "#7c2d12", weight: 3, fillColor: "#f59e0b", fillOpacity: 0.9 })
+    .bindPopup(() => fichaAlianza(a)).addTo(mapa);
+  mapa.setView(punto, Math.max(mapa.getZoom(), 10), { animate: false });
+  elegida.openPopup();
+}
+async function buscarEnApi(q, signal) {
+  let r;
+  try {
+    r = await fetch(`${API}/buscar?` + new URLSearchParams({ q, limit: "8", programa: estado.programa }), { headers: sesion.cabeceras(), signal });
+  } catch (e) {
+    if (e.name === "AbortError") throw e;
+    throw new Error("No se pudo contactar la API del SIGG para buscar.");
+  }
+  if (!r.ok) {
+    let detalle = r.statusText;
+    try { detalle = (await r.json()).detail || detalle; } catch (_) { /* not JSON */ }
+    throw new Error(r.status === 404 ? "La búsqueda todavía no está disponible en este servidor." : `La búsqueda falló (${r.status}): ${detalle}`);
+  }
+  return r.json();
+}
+let nombreEstado = (e) => e;  // replaced by busqueda.js once loaded
+async function iniciarBusqueda() {
+  const modulo = await import("/static/busqueda.js");
+  nombreEstado = modulo.nombreEstado;
+  modulo.crearBuscador({
+    entrada: document.getElementById("buscar"),
+    lista: document.getElementById("buscar-lista"),
+    estado: document.getElementById("buscar-estado"),
+    buscar: buscarEnApi,
+    elegir: (tipo, item) => {
+      // on a phone the map sits below the filters: bring it into view
+      if (matchMedia("(max-width: 900px)").matches) document.getElementById("vista").scrollIntoView();
+      return tipo === "alianza" ? elegirAlianza(item) : elegirLugar(item);
+    },
+  });
+}
+
 window.addEventListener("hashchange", () => {
   // A shared link pasted into the same tab: take its state.
   leerHash();
@@ -418,6 +505,7 @@ async function iniciar() {
     await opciones();
     aFormulario();
     enlazar();
+    iniciarBusqueda().catch(() => { document.getElementById("buscar-estado").textContent = "La búsqueda no se pudo cargar."; });
     const r = await fetch(API + "/mapa/capa");
     if (!r.ok) throw new Error(`capa: ${r.status}`);
     topo = await r.json();
