@@ -13,7 +13,7 @@ import pyogrio
 import pytest
 from sqlalchemy import text
 
-from geo.vocabulario.catalogos import ORDEN_ETAPA
+from geo.vocabulario.catalogos import ESTADOS, ETAPAS, ETAPAS_SUBPROYECTO, ORDEN_ETAPA
 
 YACUIBA = "060301"
 
@@ -172,3 +172,16 @@ def test_ogc_links_carry_the_filters_percent_encoded(demo_client, demo_conn):
     assert segunda["numberMatched"] == primera["numberMatched"] > 1
     assert segunda["features"][0]["id"] != primera["features"][0]["id"]
     assert segunda["features"][0]["properties"]["municipio_nombre"] == nombre
+
+
+def test_map_points_carry_labels_for_their_codes(demo_client):
+    puntos = demo_client.get("/api/v1/mapa/puntos", params={"municipio": YACUIBA}).json()
+    for f in puntos["features"]:
+        p = f["properties"]
+        assert (
+            p["etapa_nombre"] == ETAPAS[p["etapa"]] and p["estado_nombre"] == ESTADOS[p["estado"]]
+        )
+    sub = demo_client.get("/api/v1/mapa/puntos", params={"tipo": "subproyectos"}).json()
+    assert {f["properties"]["etapa_nombre"] for f in sub["features"]} <= set(
+        ETAPAS_SUBPROYECTO.values()
+    )

@@ -83,6 +83,8 @@ class PropiedadesPunto(BaseModel):
     familias: int
     municipio: str = Field(description="Nombre del municipio")
     estado: str = Field(description="Estado de la verificación")
+    etapa_nombre: str = Field(description="La etapa, como la lee una persona")
+    estado_nombre: str = Field(description="El estado de la verificación, como lo lee una persona")
 
 
 class PuntoMapa(BaseModel):

@@ -354,8 +354,8 @@ async function puntos(tipo, visible) {
       layer.bindPopup(() => {
         const caja = el("div");
         const p = f.properties;
-        const verificacion = p.estado && p.estado !== "validado" ? ` · ${p.estado}` : "";
-        caja.append(el("strong", p.nombre), el("br"), el("span", `${p.codigo} · ${p.etapa}${verificacion}`), el("br"),
+        const verificacion = p.estado && p.estado !== "validado" ? ` · ${p.estado_nombre}` : "";
+        caja.append(el("strong", p.nombre), el("br"), el("span", `${p.codigo} · ${p.etapa_nombre}${verificacion}`), el("br"),
           el("span", `${numero.format(p.familias)} familias · ${p.municipio}`));
         return caja;
       });
