@@ -206,7 +206,7 @@ def _base(
     ] = None,
 ) -> Seleccion:
     """What every OGC request reads: the format, the CRS, the program and the cartography."""
-    _pide_html(request)
+    _html(request, f)
     _crs("crs", crs)
     return Seleccion(cartografia or settings.cartografia, programa, alcance=quien)
 

@@ -28,7 +28,7 @@ from geo.plataforma.models import (
     UnidadOperativa,
     tabla,
 )
-from geo.registro.consultas import Filtros, filtrar
+from geo.registro.consultas import Filtros, en_su_municipio, filtrar
 from geo.vocabulario.catalogos import ETAPAS, ETAPAS_CICLO, ORDEN_ETAPA
 
 A, M, PR, O = tabla(Alianza), tabla(Municipio), tabla(Programa), tabla(Organizacion)  # noqa: E741
@@ -100,9 +100,7 @@ def _por_municipio(f: Filtros) -> Any:
     taken from that small table rather than from every record."""
     desde: Any = A
     if any((f.departamento, f.provincia, f.unidad_operativa)):
-        desde = desde.join(
-            M, and_(M.c.cartografia == A.c.cartografia, M.c.codigo == A.c.municipio_codigo)
-        )
+        desde = desde.join(M, en_su_municipio(A))
     if f.q:
         desde = desde.outerjoin(O, O.c.id == A.c.organizacion_id)
     fino = filtrar(

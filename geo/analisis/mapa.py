@@ -18,7 +18,7 @@ from typing import Any
 import geopandas as gpd
 import mapclassify
 import topojson as tp
-from sqlalchemy import JSON, Connection, Text, and_, case, cast, func, literal_column, select, text
+from sqlalchemy import JSON, Connection, Text, cast, func, literal_column, select, text
 
 from geo.analisis.agregacion import MEDIDAS, Consulta, estadisticas
 from geo.plataforma.errors import EntradaInvalida
@@ -29,7 +29,7 @@ from geo.plataforma.models import (
     SubproyectoMunicipal,
     tabla,
 )
-from geo.registro.consultas import Filtros, filtrar, filtrar_subproyectos
+from geo.registro.consultas import Filtros, en_su_municipio, etiqueta, filtrar, filtrar_subproyectos
 from geo.vocabulario.catalogos import ESTADOS, ETAPAS, ETAPAS_SUBPROYECTO
 
 # ColorBrewer YlGnBu: sequential and readable by colour-blind people (colorbrewer2.org).
@@ -241,11 +241,6 @@ def lagos(conn: Connection, cartografia: str) -> str:
     )
 
 
-def _etiqueta(columna: Any, etiquetas: dict[str, str]) -> Any:
-    """The label of a code, in SQL (a CASE over the catalogue; the code itself if unknown)."""
-    return case(etiquetas, value=columna, else_=columna)
-
-
 def puntos_geojson(conn: Connection, f: Filtros, tipo: str) -> str:
     """Alliances (every registry filter) or subprojects (program and territory) as a GeoJSON
     FeatureCollection serialised by PostGIS."""
@@ -253,7 +248,7 @@ def puntos_geojson(conn: Connection, f: Filtros, tipo: str) -> str:
     registro = A if tipo == "alianzas" else SP
     desde: Any = registro.join(
         M,
-        and_(M.c.cartografia == registro.c.cartografia, M.c.codigo == registro.c.municipio_codigo),
+        en_su_municipio(registro),
     )
     q = select(
         registro.c.id,
@@ -297,9 +292,9 @@ def puntos_geojson(conn: Connection, f: Filtros, tipo: str) -> str:
             x.c.estado,
             # Labels for people (the popups), beside the codes.
             "etapa_nombre",
-            _etiqueta(x.c.etapa, ETAPAS | ETAPAS_SUBPROYECTO),
+            etiqueta(x.c.etapa, ETAPAS | ETAPAS_SUBPROYECTO),
             "estado_nombre",
-            _etiqueta(x.c.estado, ESTADOS),
+            etiqueta(x.c.estado, ESTADOS),
         ),
     )
     coleccion = func.json_build_object(

@@ -13,7 +13,7 @@ from datetime import date
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, text
+from sqlalchemy import Connection, select, text
 
 from geo.acceso.alcance import Alcance, condicion_lectura_sql
 from geo.analisis.agregacion import Consulta, NivelAgregacion, estadisticas
@@ -21,7 +21,16 @@ from geo.plataforma.db import como_sql
 from geo.plataforma.entrada import exigir_parametro
 from geo.plataforma.errors import NoEncontrado, ParametroInvalido
 from geo.publicacion.colecciones import MEDIDAS_TERRITORIO, NIVEL_DE, Atributo, Coleccion
-from geo.registro.consultas import SP, A, Filtros, M, O, filtrar, filtrar_subproyectos
+from geo.registro.consultas import (
+    SP,
+    A,
+    Filtros,
+    M,
+    O,
+    en_su_municipio,
+    filtrar,
+    filtrar_subproyectos,
+)
 from geo.vocabulario.parametros import SINONIMOS_OGC
 
 
@@ -100,7 +109,7 @@ def _por_vocabulario(c: Coleccion, f: Filtros) -> tuple[list[str], dict[str, Any
     registro = A if c.id == "alianzas" else SP
     desde: Any = registro.join(
         M,
-        and_(M.c.cartografia == registro.c.cartografia, M.c.codigo == registro.c.municipio_codigo),
+        en_su_municipio(registro),
     )
     if c.id == "alianzas":
         desde = desde.outerjoin(O, O.c.id == A.c.organizacion_id)

@@ -21,7 +21,6 @@ from geo.acceso.alcance import Alcance
 from geo.plataforma.errors import EntradaInvalida
 from geo.plataforma.models import (
     Departamento,
-    EtapaAlianza,
     Municipio,
     Organizacion,
     Programa,
@@ -29,11 +28,11 @@ from geo.plataforma.models import (
     UnidadOperativa,
     tabla,
 )
-from geo.registro.consultas import A, Filtros, filtrar
-from geo.vocabulario.catalogos import clave
+from geo.registro.consultas import A, Filtros, en_su_municipio, etiqueta, filtrar
+from geo.vocabulario.catalogos import ETAPAS, clave
 
 D, P, M, U = tabla(Departamento), tabla(Provincia), tabla(Municipio), tabla(UnidadOperativa)
-E, O, PR = tabla(EtapaAlianza), tabla(Organizacion), tabla(Programa)  # noqa: E741
+O, PR = tabla(Organizacion), tabla(Programa)  # noqa: E741
 
 LARGO_MIN, LARGO_MAX = 2, 100
 LIMITE_MAX = 50
@@ -115,15 +114,12 @@ def _alianzas(pt: _Patrones, alcance: Alcance, programa: str, limite: int) -> Se
             A.c.nombre,
             M.c.nombre.label("municipio"),
             A.c.etapa,
-            E.c.nombre.label("etapa_nombre"),
+            etiqueta(A.c.etapa, ETAPAS).label("etapa_nombre"),
             A.c.estado,
             func.ST_X(A.c.geom).label("lon"),
             func.ST_Y(A.c.geom).label("lat"),
         )
-        .join_from(
-            A, M, and_(M.c.cartografia == A.c.cartografia, M.c.codigo == A.c.municipio_codigo)
-        )
-        .join(E, E.c.codigo == A.c.etapa)
+        .join_from(A, M, en_su_municipio(A))
         .outerjoin(O, O.c.id == A.c.organizacion_id)
     )
     q = filtrar(q, Filtros(programa=programa, alcance=alcance))

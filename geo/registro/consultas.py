@@ -8,7 +8,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, and_, func, or_, select
+from sqlalchemy import Connection, Select, Table, and_, case, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from geo.acceso.alcance import Alcance, condicion_lectura
 from geo.plataforma.errors import EntradaInvalida, NoEncontrado, ParametroInvalido
@@ -63,6 +64,16 @@ class Filtros:
     solo_validados: bool = False
 
 
+def en_su_municipio(t: Table) -> ColumnElement[bool]:
+    """The join condition of a located record (alliance, subproject) and its municipality."""
+    return and_(M.c.cartografia == t.c.cartografia, M.c.codigo == t.c.municipio_codigo)
+
+
+def etiqueta(columna: Any, etiquetas: dict[str, str]) -> Any:
+    """The label of a catalogue code, in SQL (the code itself if the catalogue lacks it)."""
+    return case(etiquetas, value=columna, else_=columna)
+
+
 def _base() -> Select[Any]:
     cols = [
         A.c.id, PR.c.codigo.label("programa"), A.c.codigo, A.c.nombre, A.c.organizacion_id,
@@ -81,7 +92,7 @@ def _base() -> Select[Any]:
     return (
         select(*cols)
         .join_from(A, PR, PR.c.id == A.c.programa_id)
-        .join(M, and_(M.c.cartografia == A.c.cartografia, M.c.codigo == A.c.municipio_codigo))
+        .join(M, en_su_municipio(A))
         .join(D, and_(D.c.cartografia == M.c.cartografia, D.c.codigo == M.c.departamento_codigo))
         .join(
             U, and_(U.c.cartografia == M.c.cartografia, U.c.codigo == M.c.unidad_operativa_codigo)

@@ -29,7 +29,7 @@ from geo.plataforma.models import (
 )
 from geo.registro.alianzas import Programa as Prog
 from geo.registro.alianzas import programa
-from geo.registro.consultas import Filtros, filtrar_subproyectos, para
+from geo.registro.consultas import Filtros, en_su_municipio, filtrar_subproyectos, para
 from geo.registro.esquemas import SubproyectoEntrada, errores_de
 from geo.territorio.ubicacion_lote import ubicar_lote
 from geo.vocabulario.catalogos import TRANSICIONES_SUBPROYECTO
@@ -203,7 +203,7 @@ def _base() -> Any:
             enlazadas.label("alianzas"),
         )
         .join_from(SP, PR, PR.c.id == SP.c.programa_id)
-        .join(M, and_(M.c.cartografia == SP.c.cartografia, M.c.codigo == SP.c.municipio_codigo))
+        .join(M, en_su_municipio(SP))
         .join(D, and_(D.c.cartografia == M.c.cartografia, D.c.codigo == M.c.departamento_codigo))
         .join(
             U, and_(U.c.cartografia == M.c.cartografia, U.c.codigo == M.c.unidad_operativa_codigo)
