@@ -84,27 +84,12 @@ def alcance(
     quien = alcance_de_cabecera(settings, request.headers.get("authorization"))
     if not quien.publico:
         comprobar_vigente(conn, quien.usuario or "", quien.rol or "", quien.unidad)
-    request.state.alcance = quien
-    return quien
-
-
-def alcance_de(request: Request) -> Alcance:
-    """The same as the ``alcance`` dependency, for helpers that only hold the request: what it
-    resolved, or (on a route without it) the header read and the account checked here."""
-    resuelto: Alcance | None = getattr(request.state, "alcance", None)
-    if resuelto is not None:
-        return resuelto
-    quien = alcance_de_cabecera(request.app.state.settings, request.headers.get("authorization"))
-    if not quien.publico:
-        with request.app.state.engine_lectura.connect() as conn:
-            comprobar_vigente(conn, quien.usuario or "", quien.rol or "", quien.unidad)
-    request.state.alcance = quien
     return quien
 
 
 def alcance_de_cabecera(settings: Settings, cabecera: str | None) -> Alcance:
     """Who an Authorization header names (none: the public), from the token alone: callers
-    check the account (``alcance``, ``alcance_de``)."""
+    check the account (the ``alcance`` dependency does)."""
     if not cabecera:
         return PUBLICO
     esquema, _, token = cabecera.partition(" ")

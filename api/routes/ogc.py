@@ -24,7 +24,8 @@ from api.schemas.ogc import (
     Filtrables,
     Inicio,
 )
-from api.seguridad import AlcanceDep, alcance_de
+from api.seguridad import AlcanceDep
+from geo.acceso.alcance import Alcance
 from geo.plataforma.errors import ParametroInvalido
 from geo.publicacion.colecciones import COLECCIONES, Coleccion, coleccion
 from geo.publicacion.ogc import Seleccion, extension, pagina, una
@@ -219,9 +220,9 @@ def _crs(nombre: str, valor: str | None) -> None:
         raise ParametroInvalido(f"{nombre} no soportado: {valor} (use CRS84)", campo=nombre)
 
 
-def _coleccion(request: Request, cid: str) -> Coleccion:
+def _coleccion(cid: str, quien: Alcance | None) -> Coleccion:
     """The collection as the reader may see it (the public: no personal attributes)."""
-    return coleccion(cid).para(alcance_de(request))
+    return coleccion(cid).para(quien)
 
 
 def _descripcion(request: Request, conn: Any, s: Seleccion, c: Coleccion) -> dict[str, Any]:
@@ -259,8 +260,7 @@ def _descripcion(request: Request, conn: Any, s: Seleccion, c: Coleccion) -> dic
     responses=CON_HTML,
 )
 def colecciones(request: Request, conn: ConnDep, s: BaseDep) -> Any:
-    quien = alcance_de(request)
-    datos = [_descripcion(request, conn, s, c.para(quien)) for c in COLECCIONES.values()]
+    datos = [_descripcion(request, conn, s, c.para(s.alcance)) for c in COLECCIONES.values()]
     if _pide_html(request):
         return _pagina_html(
             "Colecciones",
@@ -289,7 +289,7 @@ def colecciones(request: Request, conn: ConnDep, s: BaseDep) -> Any:
     responses=CON_HTML,
 )
 def una_coleccion(request: Request, conn: ConnDep, s: BaseDep, cid: str) -> Any:
-    d = _descripcion(request, conn, s, _coleccion(request, cid))
+    d = _descripcion(request, conn, s, _coleccion(cid, s.alcance))
     if _pide_html(request):
         return _pagina_html(
             str(d["title"]), f"<p>{escape(str(d['description']))}</p>" + _lista(d["links"])
@@ -304,8 +304,10 @@ def una_coleccion(request: Request, conn: ConnDep, s: BaseDep, cid: str) -> Any:
         200: solo(Filtrables, "application/schema+json", "Los atributos filtrables (JSON Schema)")
     },
 )
-def filtrables(request: Request, cid: str, formato: Formato = None) -> JSONResponse:
-    c = _coleccion(request, cid)
+def filtrables(
+    request: Request, quien: AlcanceDep, cid: str, formato: Formato = None
+) -> JSONResponse:
+    c = _coleccion(cid, quien)
     _html(request, formato)
     propiedades = {
         a.nombre: {
@@ -420,7 +422,7 @@ def _tabla_html(
     responses={200: solo(ElementoConEnlaces, GEOJSON, "Un elemento", **pagina_html())},
 )
 def elemento(request: Request, conn: ConnDep, s: BaseDep, cid: str, fid: str) -> Any:
-    c = _coleccion(request, cid)
+    c = _coleccion(cid, s.alcance)
     html = _pide_html(request)
     f = una(conn, c, s, fid)
     f["links"] = [
