@@ -30,6 +30,8 @@ const sesion = {
   },
 };
 
+window.sesion = sesion;  // for the workspace modules (api.js)
+
 function nodo(tag, texto, clase) {
   const e = document.createElement(tag);
   if (texto !== undefined && texto !== null) e.textContent = String(texto);
@@ -67,7 +69,10 @@ function mostrarSesion() {
   quien.textContent = s
     ? `${s.usuario.nombre} · ${ROL_NOMBRE[s.usuario.rol]}${s.usuario.unidad_operativa ? " " + s.usuario.unidad_operativa : ""}`
     : "";
+  document.getElementById("trabajo").hidden = !s;
   if (s) bandeja();
+  // The workspace modules (ficha.js, importar.js) show or hide their parts on this event.
+  document.dispatchEvent(new CustomEvent("sigg:sesion", { detail: s }));
 }
 
 async function bandeja() {

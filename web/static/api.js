@@ -1,0 +1,53 @@
+/* The one way the workspace modules (ficha, formulario, importar, adjuntos) talk to the API:
+   JSON in and out, the login carried, the record's version as If-Match, and a problem+json
+   turned into an error that keeps its fields (status, detail, errors) for the screen to show
+   at the right place. A 401 with a session open ends it and says so. */
+
+export class ErrorApi extends Error {
+  constructor(status, problema) {
+    super((problema && (problema.detail || problema.title)) || `Error ${status}`);
+    this.status = status;
+    this.problema = problema || {};
+  }
+}
+
+export function cabeceras() {
+  return window.sesion ? window.sesion.cabeceras() : {};
+}
+
+export function usuario() {
+  const s = window.sesion && window.sesion.leer();
+  return s ? s.usuario : null;
+}
+
+/* llamar("GET", "/alianzas/12") -> {datos, version, status}. ``cuerpo`` is sent as JSON, or
+   as is when it is a FormData; ``version`` becomes If-Match. */
+export async function llamar(metodo, ruta, { cuerpo, version, signal } = {}) {
+  const h = { ...cabeceras(), Accept: "application/json" };
+  let body;
+  if (cuerpo instanceof FormData) body = cuerpo;
+  else if (cuerpo !== undefined) { body = JSON.stringify(cuerpo); h["Content-Type"] = "application/json"; }
+  if (version !== undefined && version !== null) h["If-Match"] = `"${version}"`;
+  let r;
+  try {
+    r = await fetch("/api/v1" + ruta, { method: metodo, headers: h, body, signal });
+  } catch (e) {
+    if (e.name === "AbortError") throw e;
+    throw new ErrorApi(0, { detail: "No se pudo contactar el servidor del SIGG. Revise la conexión." });
+  }
+  const etag = r.headers.get("ETag");
+  let datos = null;
+  if (r.status !== 204) datos = await r.json().catch(() => null);
+  if (r.status === 401 && window.sesion && window.sesion.leer()) {
+    window.sesion.salir("La sesión expiró: vuelva a ingresar.");
+  }
+  if (!r.ok) throw new ErrorApi(r.status, datos);
+  return { datos, status: r.status, version: etag ? etag.replace(/^W\//, "").replace(/"/g, "") : null };
+}
+
+export function nodo(tag, texto, clase) {
+  const e = document.createElement(tag);
+  if (texto !== undefined && texto !== null) e.textContent = String(texto);
+  if (clase) e.className = clase;
+  return e;
+}

@@ -1,0 +1,1 @@
+/* ficha.js: the record screen and the forms (issue 14). */

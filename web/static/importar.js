@@ -1,0 +1,1 @@
+/* importar.js: the import from the page (issue 14). */
