@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, text
 
 from geo.plataforma.errors import NoEncontrado
-from geo.registro.esquemas import AlianzaEntrada, errores_de, reglas_de_montos
-from geo.territorio.ubicacion_lote import ubicar_lote
+from geo.registro.esquemas import AlianzaEntrada, errores_de, precision, reglas_de_montos
+from geo.territorio.ubicacion_lote import Entrada, Ubicacion, ubicar_lote
 from geo.vocabulario.catalogos import TRANSICIONES
 
 COLUMNAS = (
@@ -78,18 +78,21 @@ def validar(
     tolerancia_m: float,
     *,
     solo_nuevas: bool = False,
+    progreso: Callable[[int, int], None] | None = None,
 ) -> Lote:
-    """Check every row; ``solo_nuevas`` (creation) treats an existing code as a conflict."""
+    """Check every row; ``solo_nuevas`` (creation) treats an existing code as a conflict.
+    ``progreso(ubicadas, a_ubicar)`` is told as the rows are located (see :func:`_ubicar`)."""
     lote = Lote()
     entradas = _esquema(filas, lote)
     existentes = _existentes(conn, prog.id, [e.codigo for _, e in entradas])
     entradas = _contra_existentes(entradas, existentes, lote, solo_nuevas)
     entradas = _organizaciones(conn, prog.id, entradas, lote)
-    ubicaciones = ubicar_lote(
+    ubicaciones = _ubicar(
         conn,
         prog.cartografia,
         [(e.lon, e.lat, e.municipio_codigo) for _, e in entradas],
         tolerancia_m,
+        progreso,
     )
     for (fila, e), u in zip(entradas, ubicaciones, strict=True):
         errores, alertas = reglas_de_montos(e, prog.permite_excesos)
@@ -105,12 +108,36 @@ def validar(
                 u.municipio_codigo,
                 u.lon,
                 u.lat,
-                u.precision,
+                precision(e.precision_ubicacion, u.precision),
                 [*u.alertas, *alertas],
             )
         )
     lote.errores.sort(key=lambda x: (x.fila or 0, x.campo))
     return lote
+
+
+# Points located per query when someone follows the progress: ten steps for 100,000 rows.
+BLOQUE_UBICAR = 10_000
+
+
+def _ubicar(
+    conn: Connection,
+    cartografia: str,
+    puntos: list[Entrada],
+    tolerancia_m: float,
+    progreso: Callable[[int, int], None] | None,
+) -> list[Ubicacion]:
+    """All points in one query; when someone follows the progress (an import job), block by
+    block, telling it after each block. Each point is located on its own, so the blocks answer
+    exactly what the one query would."""
+    if progreso is None:
+        return ubicar_lote(conn, cartografia, puntos, tolerancia_m)
+    ubicaciones: list[Ubicacion] = []
+    for desde in range(0, len(puntos), BLOQUE_UBICAR):
+        bloque = puntos[desde : desde + BLOQUE_UBICAR]
+        ubicaciones += ubicar_lote(conn, cartografia, bloque, tolerancia_m)
+        progreso(len(ubicaciones), len(puntos))
+    return ubicaciones
 
 
 def _esquema(filas: Sequence[Fila], lote: Lote) -> list[tuple[int | None, AlianzaEntrada]]:

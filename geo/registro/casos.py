@@ -70,7 +70,9 @@ def modificar_alianza(
         raise RegistroInvalido([("codigo", "el código de una alianza no cambia")])
     datos = _como_entrada(actual) | cambios
     if "municipio_codigo" in cambios and not {"lon", "lat"} & cambios.keys():
-        datos.pop("lon", None), datos.pop("lat", None)  # placed anew in the new municipality
+        # placed anew in the new municipality
+        for k in ("lon", "lat", "precision_ubicacion"):
+            datos.pop(k, None)
     prog = programa(conn, actual["programa"])
     _escribir(conn, alcance, prog, validar(conn, prog, [(None, datos)], tolerancia_m))
     return una(conn, alianza_id)
@@ -145,5 +147,5 @@ def _como_entrada(d: dict[str, Any]) -> dict[str, Any]:
     if d["organizacion"]:
         datos["organizacion_id"] = d["organizacion"]["id"]
     if d["precision_ubicacion"] not in (1, 2):
-        datos.pop("lon", None), datos.pop("lat", None)
+        datos.pop("lon", None), datos.pop("lat", None), datos.pop("precision_ubicacion", None)
     return datos

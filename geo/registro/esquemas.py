@@ -87,6 +87,19 @@ class _Ubicable(Entrada):
     lon: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
     lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
     municipio_codigo: str | None = Field(None, pattern=r"^[0-9]{6}$")
+    precision_ubicacion: int | None = Field(
+        None,
+        ge=1,
+        le=2,
+        description="1 punto exacto, 2 cerca del punto (dentro de 25 km), p. ej. según la "
+        "exactitud del GPS; si se omite, la decide el servidor",
+    )
+
+
+def precision(dada: int | None, calculada: int) -> int:
+    """The precision a record keeps: the one given (the GPS's accuracy) never claims more than
+    the point allows, and a point derived from the municipality stays 3."""
+    return calculada if dada is None or calculada >= 3 else max(dada, calculada)
 
 
 class AlianzaEntrada(_Ubicable):

@@ -30,7 +30,7 @@ from geo.plataforma.models import (
 from geo.registro.alianzas import Programa as Prog
 from geo.registro.alianzas import programa
 from geo.registro.consultas import Filtros, en_su_municipio, filtrar_subproyectos, para
-from geo.registro.esquemas import SubproyectoEntrada, errores_de
+from geo.registro.esquemas import SubproyectoEntrada, errores_de, precision
 from geo.territorio.ubicacion_lote import ubicar_lote
 from geo.vocabulario.catalogos import TRANSICIONES_SUBPROYECTO
 
@@ -80,7 +80,7 @@ def _valores(prog: Prog, e: SubproyectoEntrada, u: Any) -> dict[str, Any]:
         "programa_id": prog.id,
         "cartografia": prog.cartografia,
         "municipio_codigo": u.municipio_codigo,
-        "precision_ubicacion": u.precision,
+        "precision_ubicacion": precision(e.precision_ubicacion, u.precision),
         "alertas": u.alertas,
         "geom": func.ST_SetSRID(func.ST_MakePoint(u.lon, u.lat), 4326),
     }
@@ -128,7 +128,7 @@ def modificar(
         raise _invalido({"codigo": "el código de un subproyecto no cambia"})
     datos = _como_entrada(actual) | cambios
     if "municipio_codigo" in cambios and not {"lon", "lat"} & cambios.keys():
-        datos.pop("lon", None), datos.pop("lat", None)
+        datos.pop("lon", None), datos.pop("lat", None), datos.pop("precision_ubicacion", None)
     prog = programa(conn, actual["programa"])
     e, u, alianzas = _validar(conn, prog, datos, tolerancia_m)
     _en_su_unidad(conn, prog, u.municipio_codigo, alcance)
@@ -166,7 +166,7 @@ def _como_entrada(d: dict[str, Any]) -> dict[str, Any]:
     datos = {k: v for k, v in d.items() if k in campos and v is not None}
     datos["municipio_codigo"] = d["municipio"]["codigo"]
     if d["precision_ubicacion"] not in (1, 2):
-        datos.pop("lon", None), datos.pop("lat", None)
+        datos.pop("lon", None), datos.pop("lat", None), datos.pop("precision_ubicacion", None)
     return datos
 
 

@@ -73,11 +73,14 @@ def ubicar(
             municipio_cercano=cercano,
         )
     if not r.dentro and r.distancia_m > tolerancia_m:
+        texto, sugerencia = _sugerir_inversion(conn, lon, lat, cartografia)
+        extra: dict[str, Any] = {"municipio_cercano": cercano}
+        if sugerencia:
+            extra["sugerencia"] = sugerencia
         raise PuntoFueraDeBolivia(
             f"el punto ({lon}, {lat}) está fuera de Bolivia, a {cercano['distancia_km']} km del "
-            f"municipio más cercano, {r.nombre} ({r.codigo})"
-            + _sugerir_inversion(conn, lon, lat, cartografia),
-            municipio_cercano=cercano,
+            f"municipio más cercano, {r.nombre} ({r.codigo})" + texto,
+            **extra,
         )
     return {
         "lon": lon,
@@ -92,15 +95,18 @@ def ubicar(
     }
 
 
-def _sugerir_inversion(conn: Connection, lon: float, lat: float, cartografia: str) -> str:
+def _sugerir_inversion(
+    conn: Connection, lon: float, lat: float, cartografia: str
+) -> tuple[str, dict[str, Any] | None]:
     """Latitude and longitude swapped is the commonest field error: say so when the swapped
-    point is in a municipality."""
+    point is in a municipality, in words and as a ``sugerencia`` a form can offer to apply."""
     if abs(lat) > 90 or abs(lon) > 90 or lon == lat:
-        return ""
+        return "", None
     r = _buscar(conn, lat, lon, cartografia)
     if r is None or not r.dentro:
-        return ""
-    return (
+        return "", None
+    texto = (
         f". ¿Latitud y longitud invertidas? El punto (lon={lat}, lat={lon}) cae en "
         f"{r.nombre} ({r.codigo})"
     )
+    return texto, {"lon": lat, "lat": lon, "municipio": {"codigo": r.codigo, "nombre": r.nombre}}

@@ -140,3 +140,38 @@ ESTADOS_RECLAMO = {
     "respondido": "Respondido",
 }
 PLAZO_RECLAMO = 30
+
+# What people read for each field of an alliance (forms, record screen, history, tables).
+CAMPOS_ALIANZA = {
+    "codigo": "Código",
+    "nombre": "Nombre de la alianza",
+    "organizacion": "Organización de productores (OPP)",
+    "organizacion_id": "Organización de productores (OPP)",
+    "comprador": "Comprador",
+    "sector": "Sector",
+    "modelo": "Modelo",
+    "financiamiento": "Financiamiento",
+    "convocatoria": "Convocatoria",
+    "etapa": "Etapa del ciclo",
+    "fecha_etapa": "Fecha de la etapa",
+    "fecha_solicitud": "Fecha de solicitud",
+    "familias": "Familias",
+    "familias_mujeres": "Familias representadas por mujeres",
+    "hectareas_riego": "Hectáreas con riego",
+    "monto_par_comprometido_bs": "Aporte PAR comprometido (Bs)",
+    "monto_contraparte_comprometido_bs": "Contraparte comprometida (Bs)",
+    "monto_solicitado_bs": "Monto solicitado (Bs)",
+    "monto_transferido_bs": "Monto transferido (Bs)",
+    "monto_descargado_bs": "Monto descargado (Bs)",
+    "lon": "Longitud",
+    "lat": "Latitud",
+    "precision_ubicacion": "Precisión de la ubicación",
+    "municipio_codigo": "Municipio",
+    "estado": "Verificación",
+    "observacion": "Observación",
+}
+
+
+def siguientes(etapa: str) -> list[str]:
+    """The stages an alliance at ``etapa`` may move to (the cycle's next step or abandonment)."""
+    return [h for h in ETAPAS if (etapa, h) in TRANSICIONES]

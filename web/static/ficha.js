@@ -1,1 +1,876 @@
-/* ficha.js: the record screen and the forms (issue 14). */
+/* The staff workspace's record screen and alliance form (issue 14), in the side panel (#espacio).
+
+   - The record screen shows every field with its label, its verification state and who moved
+     it, the history as a readable diff, monitoring cycles, attachments, a small map of its point
+     and municipality, and the actions this user may take on it.
+   - The form takes its vocabulary from the server (/vocabulario): the stage select offers only
+     the moves the cycle allows. The point comes from a tap on the map (then dragged), typed or
+     pasted coordinates (decimal "lat, lon" or degrees-minutes-seconds) or the device's GPS; the
+     server's locator names the municipality at once or says why not, beside the field.
+   - Nothing typed is lost: the draft is kept in localStorage on every keystroke and survives a
+     reload and a failed save. Field errors of the server's problem+json appear at their fields.
+   - A change is sent with If-Match; when someone else saved meanwhile (412) the form shows what
+     changed and lets the user keep theirs, take the other's, or choose field by field.
+
+   The map (`mapa`), Leaflet (`L`), the municipal shapes (`formas`) and `actualizar` belong to
+   app.js; this module only reads them. Every text is written with textContent. */
+
+import { ErrorApi, llamar, nodo, usuario } from "/static/api.js";
+
+const espacio = document.getElementById("espacio");
+const numero = new Intl.NumberFormat("es-BO", { maximumFractionDigits: 2 });
+const DINERO = ["monto_par_comprometido_bs", "monto_contraparte_comprometido_bs", "monto_solicitado_bs",
+  "monto_transferido_bs", "monto_descargado_bs"];
+// Fields the history does not show: bookkeeping the database writes itself.
+const INTERNOS = new Set(["id", "version", "creado_en", "actualizado_en", "alertas", "etapa_alcanzada",
+  "cartografia", "geom", "programa_id", "unidad_operativa_codigo", "creado_por", "actualizado_por"]);
+
+let vocabulario = null;
+async function vocab() {
+  if (!vocabulario) vocabulario = (await llamar("GET", "/vocabulario")).datos;
+  return vocabulario;
+}
+function etiquetaDe(lista, codigo) {
+  const o = (lista || []).find((x) => String(x.codigo) === String(codigo));
+  return o ? o.nombre : (codigo === null || codigo === undefined || codigo === "" ? "sin dato" : String(codigo));
+}
+function fecha(iso) {
+  if (!iso) return "sin dato";
+  const [a, m, d] = String(iso).slice(0, 10).split("-");
+  return `${d}/${m}/${a}`;
+}
+function momento(iso) {
+  if (!iso) return "";
+  const t = new Date(iso);
+  return t.toLocaleString("es-BO", { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" });
+}
+function avisar(texto, tipo = "ok") {
+  const a = nodo("p", texto, `nota nota-${tipo}`);
+  a.setAttribute("role", tipo === "error" ? "alert" : "status");
+  return a;
+}
+function cambiado() {
+  document.dispatchEvent(new CustomEvent("sigg:registro-cambiado"));
+  if (typeof actualizar === "function") actualizar({ geometria: false });  // app.js
+}
+function quitarMiniMapa() {
+  if (!miniMapa) return;
+  try { miniMapa.remove(); } catch (_) { /* a half-built map: its element goes anyway */ }
+  miniMapa = null;
+}
+function mostrar(...hijos) {
+  cerrarEleccion();
+  quitarMiniMapa();
+  espacio.replaceChildren(...hijos);
+  espacio.hidden = false;
+  espacio.scrollTop = 0;
+  document.getElementById("lateral").scrollTop = 0;
+  espacio.focus({ preventScroll: false });
+}
+function cerrar() {
+  cerrarEleccion();
+  quitarMiniMapa();
+  espacio.replaceChildren();
+  espacio.hidden = true;
+}
+function barraTitulo(titulo, subtitulo) {
+  const cab = nodo("div", null, "espacio-cabeza");
+  const h = nodo("h2", titulo);
+  h.id = "espacio-titulo";
+  const x = nodo("button", "Cerrar", "enlace");
+  x.type = "button";
+  x.addEventListener("click", cerrar);
+  cab.append(h, x);
+  const partes = [cab];
+  if (subtitulo) partes.push(nodo("p", subtitulo, "espacio-sub"));
+  return partes;
+}
+
+/* ---------------- what this user may do ---------------- */
+function puedeEscribir(a) {
+  const u = usuario();
+  if (!u || a.estado === "validado") return false;
+  return u.rol === "nacional" || (a.unidad_operativa && a.unidad_operativa.codigo === u.unidad_operativa);
+}
+const ACCIONES = {  // after ACCIONES_VERIFICACION in geo/vocabulario/catalogos.py
+  verificar: { desde: ["registrado", "observado"], roles: ["unidad", "nacional"], nombre: "Verificar", hecho: "verificada" },
+  observar: { desde: ["registrado", "verificado"], roles: ["unidad", "nacional"], nombre: "Observar", hecho: "observada", comentario: true },
+  validar: { desde: ["verificado"], roles: ["nacional"], nombre: "Validar", hecho: "validada" },
+  reabrir: { desde: ["validado"], roles: ["nacional"], nombre: "Reabrir", hecho: "reabierta", comentario: true },
+};
+function accionesPosibles(a) {
+  const u = usuario();
+  if (!u) return [];
+  const suya = u.rol === "nacional" || (a.unidad_operativa && a.unidad_operativa.codigo === u.unidad_operativa);
+  if (!suya) return [];
+  return Object.entries(ACCIONES).filter(([, x]) => x.roles.includes(u.rol) && x.desde.includes(a.estado)).map(([k]) => k);
+}
+
+/* ---------------- the record screen ---------------- */
+let miniMapa = null;
+async function abrirFicha(recurso, id) {
+  if (recurso !== "alianzas") return abrirSubproyecto(id);
+  mostrar(nodo("p", "Cargando la alianza…", "cargando"));
+  let a, version;
+  try {
+    const v = await vocab();
+    const r = await llamar("GET", `/alianzas/${id}`);
+    a = r.datos; version = r.version;
+    const [pasos, historial, seguimientos] = await Promise.all([
+      usuario() ? llamar("GET", `/alianzas/${id}/verificacion`).then((x) => x.datos).catch(() => null) : null,
+      usuario() ? llamar("GET", `/alianzas/${id}/historial`).then((x) => x.datos).catch(() => null) : null,
+      llamar("GET", `/alianzas/${id}/seguimientos`).then((x) => x.datos).catch(() => null),
+    ]);
+    pintarFicha(v, a, version, pasos, historial, seguimientos);
+  } catch (e) {
+    mostrar(...barraTitulo("Alianza"), avisar(e.status === 404 ? "Esta alianza no existe o no está a su alcance." : e.message, "error"));
+  }
+}
+
+function pintarFicha(v, a, version, pasos, historial, seguimientos) {
+  const lugar = [a.municipio && a.municipio.nombre, a.departamento && a.departamento.nombre,
+    a.unidad_operativa && `Unidad ${a.unidad_operativa.nombre}`].filter(Boolean).join(" · ");
+  const partes = barraTitulo(`${a.codigo} · ${a.nombre}`, lugar);
+  const sello = nodo("p", null, "sellos");
+  sello.append(nodo("span", etiquetaDe(v.estados, a.estado), `sello estado-${a.estado}`),
+    nodo("span", etiquetaDe(v.etapas, a.etapa), "sello"));
+  partes.push(sello);
+  if (a.observacion) partes.push(nodo("p", `Observación: ${a.observacion}`, "observacion"));
+  partes.push(barraAcciones(v, a, version));
+
+  const mapaCaja = nodo("div", null, "mini-mapa");
+  mapaCaja.id = "ficha-mapa";
+  mapaCaja.setAttribute("role", "img");
+  mapaCaja.setAttribute("aria-label", `Ubicación de la alianza en ${a.municipio ? a.municipio.nombre : "sin municipio"}`);
+  partes.push(mapaCaja);
+
+  partes.push(nodo("h3", "Datos"));
+  const dl = nodo("dl", null, "campos");
+  const c = v.campos_alianza;
+  const filas = [
+    ["codigo", a.codigo], ["nombre", a.nombre], ["organizacion", a.organizacion ? a.organizacion.nombre : null],
+    ["comprador", a.comprador], ["sector", etiquetaDe(v.sectores, a.sector)], ["modelo", etiquetaDe(v.modelos, a.modelo)],
+    ["financiamiento", etiquetaDe(v.financiamientos, a.financiamiento)], ["convocatoria", a.convocatoria],
+    ["etapa", etiquetaDe(v.etapas, a.etapa)], ["fecha_etapa", fecha(a.fecha_etapa)], ["fecha_solicitud", fecha(a.fecha_solicitud)],
+    ["familias", a.familias], ["familias_mujeres", a.familias_mujeres], ["hectareas_riego", a.hectareas_riego],
+    ...DINERO.map((k) => [k, a[k]]),
+    ["municipio_codigo", a.municipio ? `${a.municipio.nombre} (${a.municipio.codigo})` : null],
+    ["lat", a.lat], ["lon", a.lon], ["precision_ubicacion", etiquetaDe(v.precisiones, a.precision_ubicacion)],
+  ];
+  for (const [k, valor] of filas) {
+    dl.append(nodo("dt", c[k] || k), nodo("dd", valor === null || valor === undefined || valor === "" ? "sin dato"
+      : typeof valor === "number" ? numero.format(valor) : valor));
+  }
+  partes.push(dl);
+
+  if (pasos) {
+    partes.push(nodo("h3", "Verificación"));
+    if (!pasos.data.length) partes.push(nodo("p", "Sin pasos de verificación registrados.", "vacio"));
+    const ol = nodo("ol", null, "pasos");
+    for (const p of pasos.data) {
+      const li = nodo("li");
+      li.append(nodo("strong", `${etiquetaDe(v.estados, p.desde)} → ${etiquetaDe(v.estados, p.hacia)}`),
+        nodo("span", ` · ${p.usuario_nombre || p.usuario || ""} · ${momento(p.momento || p.creado_en)}`, "meta"));
+      if (p.comentario) li.append(nodo("div", p.comentario, "observacion"));
+      ol.append(li);
+    }
+    partes.push(ol);
+  }
+  if (seguimientos) {
+    partes.push(nodo("h3", `Ciclos de seguimiento (${seguimientos.count ?? seguimientos.data.length})`));
+    if (!seguimientos.data.length) partes.push(nodo("p", "Sin ciclos de seguimiento.", "vacio"));
+    for (const s of seguimientos.data) {
+      const d = nodo("div", null, "seguimiento");
+      d.append(nodo("strong", `Ciclo ${s.ciclo} · ${fecha(s.fecha)}`));
+      const texto = Object.entries(s).filter(([k, x]) => !["ciclo", "fecha", "id", "alianza_id", "version"].includes(k) && x !== null && typeof x !== "object")
+        .map(([k, x]) => `${k.replace(/_/g, " ")}: ${typeof x === "number" ? numero.format(x) : x}`).join(" · ");
+      d.append(nodo("div", texto, "meta"));
+      partes.push(d);
+    }
+  }
+  const adj = nodo("section", null, "adjuntos");
+  adj.id = "ficha-adjuntos";
+  partes.push(adj);
+  if (historial) partes.push(...pintarHistorial(v, historial));
+  mostrar(...partes);
+  try { dibujarMiniMapa(mapaCaja, a); } catch (_) { mapaCaja.hidden = true; }
+  cargarAdjuntos(adj, "alianzas", a, puedeEscribir(a)).catch(() => { adj.replaceChildren(); });
+}
+
+function barraAcciones(v, a, version) {
+  const barra = nodo("div", null, "acciones-ficha");
+  barra.setAttribute("role", "group");
+  barra.setAttribute("aria-label", "Acciones");
+  const resultado = nodo("div", null, "resultado-accion");
+  if (puedeEscribir(a)) {
+    const b = nodo("button", "Editar", "boton");
+    b.type = "button";
+    b.addEventListener("click", () => abrirFormulario(a, version));
+    barra.append(b);
+  }
+  for (const accion of accionesPosibles(a)) {
+    const x = ACCIONES[accion];
+    const b = nodo("button", x.nombre, "boton boton-secundario");
+    b.type = "button";
+    b.dataset.accion = accion;
+    b.addEventListener("click", () => confirmarAccion(resultado, a, version, accion));
+    barra.append(b);
+  }
+  if (!barra.childElementCount) {
+    barra.append(nodo("span", usuario() ? (a.estado === "validado" ? "Validada: solo la coordinación nacional puede reabrirla." : "Sin acciones para su rol en este registro.") : "Vista pública.", "meta"));
+  }
+  const caja = nodo("div");
+  caja.append(barra, resultado);
+  return caja;
+}
+
+function confirmarAccion(lugar, a, version, accion) {
+  const x = ACCIONES[accion];
+  const f = nodo("form", null, "confirmar");
+  f.append(nodo("p", `¿${x.nombre} la alianza ${a.codigo}?`));
+  let comentario = null;
+  if (x.comentario) {
+    const id = `comentario-${accion}`;
+    const l = nodo("label", "Observación (obligatoria)");
+    l.htmlFor = id;
+    comentario = nodo("textarea");
+    comentario.id = id;
+    comentario.required = true;
+    comentario.maxLength = 2000;
+    f.append(l, comentario);
+  }
+  const si = nodo("button", `Sí, ${x.nombre.toLowerCase()}`, "boton");
+  si.type = "submit";
+  const no = nodo("button", "No", "enlace");
+  no.type = "button";
+  no.addEventListener("click", () => lugar.replaceChildren());
+  f.append(si, no);
+  f.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    si.disabled = true;
+    try {
+      await llamar("POST", `/alianzas/${a.id}/verificacion`, { cuerpo: { accion, comentario: comentario ? comentario.value : null }, version });
+      cambiado();
+      await abrirFicha("alianzas", a.id);
+      const r = espacio.querySelector(".resultado-accion");
+      if (r) r.replaceChildren(avisar(`Alianza ${a.codigo} ${x.hecho}.`));
+    } catch (err) {
+      si.disabled = false;
+      lugar.append(avisar(err.status === 412 ? "Otro usuario cambió la alianza mientras la leía: se volvió a cargar." : err.message, "error"));
+      if (err.status === 412) abrirFicha("alianzas", a.id);
+    }
+  });
+  lugar.replaceChildren(f);
+  (comentario || si).focus();
+}
+
+function valorLegible(v, campo, x) {
+  if (x === null || x === undefined || x === "") return "vacío";
+  if (campo === "sector") return etiquetaDe(v.sectores, x);
+  if (campo === "modelo") return etiquetaDe(v.modelos, x);
+  if (campo === "financiamiento") return etiquetaDe(v.financiamientos, x);
+  if (campo === "etapa") return etiquetaDe(v.etapas, x);
+  if (campo === "estado") return etiquetaDe(v.estados, x);
+  if (campo === "precision_ubicacion") return etiquetaDe(v.precisiones, x);
+  if (campo.startsWith("fecha")) return fecha(x);
+  if (typeof x === "number") return numero.format(x);
+  return String(x);
+}
+function pintarHistorial(v, historial) {
+  const partes = [nodo("h3", `Historial (${historial.cambios.length} cambios)`)];
+  const ACCION = { alta: "Alta", cambio: "Cambio", baja: "Baja" };
+  const ol = nodo("ol", null, "historial");
+  for (const ch of [...historial.cambios].reverse()) {
+    const li = nodo("li");
+    li.append(nodo("strong", `${ACCION[ch.accion] || ch.accion} · ${ch.usuario || "sistema"} · ${momento(ch.momento)}`));
+    const ul = nodo("ul");
+    for (const [campo, d] of Object.entries(ch.campos || {})) {
+      if (INTERNOS.has(campo)) continue;
+      const nombre = v.campos_alianza[campo] || campo;
+      ul.append(nodo("li", ch.accion === "alta" ? `${nombre}: ${valorLegible(v, campo, d.despues)}`
+        : `${nombre}: ${valorLegible(v, campo, d.antes)} → ${valorLegible(v, campo, d.despues)}`));
+    }
+    if (ch.accion === "alta") { li.append(nodo("div", `${ul.childElementCount} campos registrados`, "meta")); }
+    else li.append(ul);
+    ol.append(li);
+  }
+  partes.push(ol);
+  return partes;
+}
+
+function dibujarMiniMapa(caja, a) {
+  if (typeof L === "undefined") return;
+  miniMapa = L.map(caja, { zoomControl: false, attributionControl: false, dragging: true, scrollWheelZoom: false });
+  miniMapa.fitBounds([[-22.9, -69.7], [-9.7, -57.4]]);  // a view first: Leaflet draws paths only on a map with one
+  let limites = null;
+  try {
+    const f = a.municipio && typeof formas === "function" ? formas("municipio").features.find((x) => x.id === a.municipio.codigo) : null;
+    if (f) {
+      const capaMun = L.geoJSON(f, { style: { color: "#12355b", weight: 1.5, fillColor: "#9ecae1", fillOpacity: 0.35 } }).addTo(miniMapa);
+      limites = capaMun.getBounds();
+    }
+  } catch (_) { /* shapes not loaded yet: the point alone */ }
+  if (typeof a.lat === "number" && typeof a.lon === "number") {
+    L.circleMarker([a.lat, a.lon], { radius: 7, color: "#7c2d12", weight: 2, fillColor: "#f59e0b", fillOpacity: 1 }).addTo(miniMapa);
+    if (!limites) miniMapa.setView([a.lat, a.lon], 10);
+  }
+  if (limites) miniMapa.fitBounds(limites, { padding: [6, 6] });
+}
+
+/* ---------------- attachments (list; upload where allowed) ---------------- */
+async function cargarAdjuntos(caja, recurso, registro, editable) {
+  const { datos } = await llamar("GET", `/${recurso}/${registro.id}/adjuntos`);
+  caja.replaceChildren(nodo("h3", `Adjuntos (${datos.count ?? datos.data.length})`));
+  const lista = nodo("ul", null, "lista-adjuntos");
+  for (const x of datos.data) lista.append(itemAdjunto(x, recurso, registro, editable, caja));
+  if (!datos.data.length) caja.append(nodo("p", "Sin fotos ni documentos.", "vacio"));
+  caja.append(lista);
+  if (editable) caja.append(subidaAdjunto(recurso, registro, caja));
+}
+function itemAdjunto(x, recurso, registro, editable, caja) {
+  const li = nodo("li", null, x.fuera_de_municipio ? "adjunto marcado" : "adjunto");
+  if (x.miniatura_url) {
+    const img = nodo("img");
+    img.alt = x.nombre;
+    img.loading = "lazy";
+    miniatura(img, x.miniatura_url);
+    li.append(img);
+  }
+  const texto = nodo("div");
+  const enlace = nodo("a", x.nombre);
+  enlace.href = "#";
+  enlace.addEventListener("click", (e) => { e.preventDefault(); bajar(x.url, x.nombre); });
+  texto.append(enlace, nodo("div", `${x.tipo === "application/pdf" ? "Documento PDF" : "Foto"} · ${numero.format(Math.round(x.bytes / 1024))} KB · ${momento(x.creado_en)}`, "meta"));
+  if (x.aviso) texto.append(nodo("div", x.aviso, x.fuera_de_municipio ? "alerta" : "meta"));
+  if (editable) {
+    const b = nodo("button", "Quitar", "enlace");
+    b.type = "button";
+    b.addEventListener("click", async () => {
+      if (!confirm(`¿Quitar ${x.nombre}?`)) return;
+      try { await llamar("DELETE", `/${recurso}/${registro.id}/adjuntos/${x.id}`); await cargarAdjuntos(caja, recurso, registro, editable); }
+      catch (e) { caja.append(avisar(e.message, "error")); }
+    });
+    texto.append(b);
+  }
+  li.append(texto);
+  return li;
+}
+async function blobDe(url) {
+  const r = await fetch(url, { headers: window.sesion ? window.sesion.cabeceras() : {} });
+  if (!r.ok) throw new ErrorApi(r.status, await r.json().catch(() => null));
+  return r.blob();
+}
+async function miniatura(img, url) {
+  try { img.src = URL.createObjectURL(await blobDe(url)); } catch (_) { img.alt = "miniatura no disponible"; }
+}
+async function bajar(url, nombre) {
+  const a = nodo("a");
+  a.href = URL.createObjectURL(await blobDe(url));
+  a.download = nombre;
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+function subidaAdjunto(recurso, registro, caja) {
+  const f = nodo("form", null, "subida");
+  const id = `adjunto-${recurso}-${registro.id}`;
+  const l = nodo("label", "Adjuntar foto o documento (JPEG, PNG, HEIC o PDF; hasta 20 MB)");
+  l.htmlFor = id;
+  const entrada = nodo("input");
+  entrada.type = "file";
+  entrada.id = id;
+  entrada.name = "archivo";
+  entrada.accept = "image/jpeg,image/png,image/heic,image/heif,application/pdf,.heic,.heif";
+  entrada.multiple = true;
+  const estado = nodo("p", null, "meta");
+  estado.setAttribute("role", "status");
+  f.append(l, entrada, estado);
+  entrada.addEventListener("change", async () => {
+    const errores = [];
+    let hechos = 0;
+    for (const archivo of entrada.files) {
+      estado.textContent = `Subiendo ${archivo.name}…`;
+      const datos = new FormData();
+      datos.append("archivo", archivo, archivo.name);
+      try { await llamar("POST", `/${recurso}/${registro.id}/adjuntos`, { cuerpo: datos }); hechos += 1; }
+      catch (e) { errores.push(`${archivo.name}: ${e.message}`); }
+    }
+    await cargarAdjuntos(caja, recurso, registro, true);
+    if (hechos) caja.append(avisar(`${hechos} ${hechos === 1 ? "archivo adjuntado" : "archivos adjuntados"}.`));
+    for (const m of errores) caja.append(avisar(m, "error"));
+  });
+  return f;
+}
+
+/* ---------------- subprojects: a read-only screen ---------------- */
+async function abrirSubproyecto(id) {
+  mostrar(nodo("p", "Cargando el subproyecto…", "cargando"));
+  try {
+    const v = await vocab();
+    const { datos: s } = await llamar("GET", `/subproyectos/${id}`);
+    const partes = barraTitulo(`${s.codigo} · ${s.nombre}`, [s.municipio && s.municipio.nombre, s.unidad_operativa && `Unidad ${s.unidad_operativa.nombre}`].filter(Boolean).join(" · "));
+    const sello = nodo("p", null, "sellos");
+    sello.append(nodo("span", etiquetaDe(v.estados, s.estado), `sello estado-${s.estado}`), nodo("span", etiquetaDe(v.etapas_subproyecto, s.etapa), "sello"));
+    partes.push(sello);
+    const dl = nodo("dl", null, "campos");
+    for (const [k, x] of Object.entries(s)) {
+      if (INTERNOS.has(k) || x === null || typeof x === "object" || ["codigo", "nombre", "estado", "etapa", "programa"].includes(k)) continue;
+      dl.append(nodo("dt", k.replace(/_bs$/, " (Bs)").replace(/_/g, " ").replace(/^./, (m) => m.toUpperCase())), nodo("dd", typeof x === "number" ? numero.format(x) : x));
+    }
+    partes.push(dl);
+    const adj = nodo("section", null, "adjuntos");
+    partes.push(adj);
+    mostrar(...partes);
+    cargarAdjuntos(adj, "subproyectos", s, puedeEscribir(s)).catch(() => adj.replaceChildren());
+  } catch (e) {
+    mostrar(...barraTitulo("Subproyecto"), avisar(e.status === 404 ? "Este subproyecto no existe o no está a su alcance." : e.message, "error"));
+  }
+}
+
+/* ---------------- coordinates ---------------- */
+// "lat, lon" in decimal degrees, or two degrees-minutes-seconds parts with their hemisphere
+// (N/S for latitude, E/W/O for longitude), in either order.
+export function leerCoordenadas(texto) {
+  const t = texto.trim().replace(/[′’']/g, "'").replace(/[″”"]/g, '"').replace(/''/g, '"');
+  const dms = /(\d+(?:[.,]\d+)?)\s*[°º:\s]\s*(?:(\d+(?:[.,]\d+)?)\s*['\s:]?\s*)?(?:(\d+(?:[.,]\d+)?)\s*"?\s*)?([NSEWO])/gi;
+  const partes = [...t.matchAll(dms)];
+  if (partes.length === 2) {
+    const r = {};
+    for (const p of partes) {
+      const n = (x) => (x ? parseFloat(x.replace(",", ".")) : 0);
+      const [g, m, s] = [n(p[1]), n(p[2]), n(p[3])];
+      if (m >= 60 || s >= 60) throw new Error("los minutos y segundos van de 0 a 59");
+      let valor = g + m / 60 + s / 3600;
+      const h = p[4].toUpperCase();
+      if (h === "S" || h === "W" || h === "O") valor = -valor;
+      if (h === "N" || h === "S") r.lat = valor; else r.lon = valor;
+    }
+    if (r.lat === undefined || r.lon === undefined) throw new Error("indique una latitud (N/S) y una longitud (E/O)");
+    return { lat: +r.lat.toFixed(6), lon: +r.lon.toFixed(6) };
+  }
+  const d = t.match(/^(-?\d+(?:\.\d+)?)\s*[,;\s]\s*(-?\d+(?:\.\d+)?)$/);
+  if (d) return { lat: parseFloat(d[1]), lon: parseFloat(d[2]) };
+  throw new Error("escriba «latitud, longitud» en grados decimales (p. ej. -22.02, -63.68) o en grados, minutos y segundos (22°01'12\"S 63°40'48\"O)");
+}
+function precisionPorExactitud(metros) {
+  if (metros <= 100) return 1;
+  if (metros <= 25000) return 2;
+  return 3;
+}
+
+/* ---------------- the point picker over the main map ---------------- */
+let eleccion = null;  // {capa, marcador, alElegir}
+function cerrarEleccion() {
+  if (!eleccion) return;
+  eleccion.capa.remove();
+  if (eleccion.banda) eleccion.banda.remove();
+  document.getElementById("mapa").classList.remove("eligiendo");
+  eleccion = null;
+}
+function elegirEnMapa(alElegir) {
+  cerrarEleccion();
+  // A transparent sheet over the choropleth takes the taps: a tap places the point instead of
+  // drilling into the municipality under it.
+  mapa.createPane("eleccion");
+  mapa.getPane("eleccion").style.zIndex = 640;
+  const capa = L.rectangle([[-60, -120], [20, -20]], { pane: "eleccion", stroke: false, fillOpacity: 0, interactive: true }).addTo(mapa);
+  const banda = nodo("div", "Toque el lugar de la alianza en el mapa", "banda-eleccion");
+  banda.setAttribute("role", "status");
+  const cancelar = nodo("button", "Terminar", "boton");
+  cancelar.type = "button";
+  cancelar.addEventListener("click", () => { cerrarEleccion(); document.getElementById("f-coordenadas").focus(); });
+  banda.append(cancelar);
+  document.getElementById("vista").append(banda);
+  document.getElementById("mapa").classList.add("eligiendo");
+  capa.on("click", (e) => alElegir(e.latlng.lat, e.latlng.lng));
+  eleccion = { capa, banda };
+  if (matchMedia("(max-width: 900px)").matches) document.getElementById("vista").scrollIntoView();
+}
+
+/* ---------------- the alliance form ---------------- */
+const CLAVE_BORRADOR = (id) => `sigg.borrador.alianza.${id || "nueva"}`;
+function leerBorrador(id) {
+  try { return JSON.parse(localStorage.getItem(CLAVE_BORRADOR(id)) || "null"); } catch (_) { return null; }
+}
+function campo(form, nombre, etiqueta, control, ayuda) {
+  const caja = nodo("div", null, "campo-form");
+  caja.dataset.campo = nombre;
+  const l = nodo("label", etiqueta);
+  l.htmlFor = `f-${nombre}`;
+  control.id = `f-${nombre}`;
+  control.name = nombre;
+  const error = nodo("p", null, "error-campo");
+  error.id = `f-${nombre}-error`;
+  control.setAttribute("aria-describedby", error.id);
+  caja.append(l, control);
+  if (ayuda) caja.append(nodo("p", ayuda, "ayuda"));
+  caja.append(error);
+  form.append(caja);
+  return control;
+}
+function entrada(tipo, extra = {}) {
+  const e = nodo("input");
+  e.type = tipo;
+  Object.assign(e, extra);
+  return e;
+}
+function selector(opciones, vacio) {
+  const s = nodo("select");
+  if (vacio) s.append(new Option(vacio, ""));
+  for (const o of opciones) s.append(new Option(o.nombre, o.codigo));
+  return s;
+}
+function valoresDe(a) {  // a record as the form's values (strings)
+  const x = {};
+  for (const k of ["codigo", "nombre", "comprador", "sector", "modelo", "financiamiento", "convocatoria", "etapa",
+    "fecha_etapa", "fecha_solicitud", "familias", "familias_mujeres", "hectareas_riego", ...DINERO, "lat", "lon", "precision_ubicacion"]) {
+    x[k] = a[k] === null || a[k] === undefined ? "" : String(a[k]);
+  }
+  x.organizacion = a.organizacion ? a.organizacion.nombre || "" : "";
+  return x;
+}
+const NUMERICOS = new Set(["modelo", "familias", "familias_mujeres", "hectareas_riego", ...DINERO, "lat", "lon", "precision_ubicacion"]);
+function aCuerpo(valores, base) {
+  // Only what changed (editing) or what was filled (new): the server keeps the rest.
+  const c = {};
+  for (const [k, v] of Object.entries(valores)) {
+    if (base && (base[k] ?? "") === v) continue;
+    if (v === "" && !base) continue;
+    c[k] = v === "" ? null : NUMERICOS.has(k) ? Number(v) : v;
+  }
+  if (("lat" in c || "lon" in c) && base) { c.lat = Number(valores.lat); c.lon = Number(valores.lon); }
+  return c;
+}
+
+async function abrirFormulario(registro, version) {
+  const v = await vocab();
+  const id = registro ? registro.id : null;
+  const base = registro ? valoresDe(registro) : null;
+  const borrador = leerBorrador(id);
+  const partes = barraTitulo(registro ? `Editar ${registro.codigo}` : "Nueva alianza",
+    registro ? "Los cambios vuelven la alianza a «Registrado» para que su unidad la verifique." : "Queda «Registrada» para que su unidad la verifique.");
+  const form = nodo("form", null, "formulario");
+  form.noValidate = true;
+  form.id = "form-alianza";
+  const recuperado = nodo("div");
+  form.append(recuperado);
+
+  if (!registro) campo(form, "codigo", "Código *", entrada("text", { required: true, maxLength: 64, autocomplete: "off" }), "p. ej. CHACO-3-0012");
+  campo(form, "nombre", "Nombre de la alianza *", entrada("text", { required: true, maxLength: 500 }));
+  campo(form, "organizacion", v.campos_alianza.organizacion, entrada("text", { maxLength: 500 }));
+  campo(form, "comprador", v.campos_alianza.comprador, entrada("text", { maxLength: 500 }));
+  campo(form, "sector", "Sector *", selector(v.sectores, "Elija…"));
+  campo(form, "modelo", "Modelo *", selector(v.modelos.map((m) => ({ codigo: m.codigo, nombre: `${m.codigo} · ${m.nombre}` })), "Elija…"));
+  campo(form, "financiamiento", "Financiamiento *", selector(v.financiamientos, "Elija…"));
+  campo(form, "convocatoria", v.campos_alianza.convocatoria, entrada("text", { maxLength: 32, inputMode: "numeric" }));
+  // The stage: any stage for a new record (historical data); for a change, the current one and
+  // the moves the cycle allows from it.
+  const etapas = registro
+    ? v.etapas.filter((e) => e.codigo === registro.etapa || (v.etapas.find((x) => x.codigo === registro.etapa) || { siguientes: [] }).siguientes.includes(e.codigo))
+    : v.etapas;
+  campo(form, "etapa", v.campos_alianza.etapa, selector(etapas), registro ? "Solo las etapas a las que el ciclo permite pasar." : null);
+  campo(form, "fecha_etapa", v.campos_alianza.fecha_etapa, entrada("date"));
+  campo(form, "fecha_solicitud", v.campos_alianza.fecha_solicitud, entrada("date"));
+  campo(form, "familias", v.campos_alianza.familias, entrada("number", { min: 0, step: 1, inputMode: "numeric" }));
+  campo(form, "familias_mujeres", v.campos_alianza.familias_mujeres, entrada("number", { min: 0, step: 1, inputMode: "numeric" }));
+  campo(form, "hectareas_riego", v.campos_alianza.hectareas_riego, entrada("number", { min: 0, step: 0.01, inputMode: "decimal" }));
+  for (const k of DINERO) campo(form, k, v.campos_alianza[k], entrada("number", { min: 0, step: 0.01, inputMode: "decimal" }));
+
+  // The point: one block with the picker, the typed coordinates, the GPS and the locator's answer.
+  const ubic = nodo("fieldset", null, "ubicacion");
+  ubic.append(nodo("legend", "Ubicación *"));
+  const botones = nodo("div", null, "botones-ubicacion");
+  const bMapa = nodo("button", "Marcar en el mapa", "boton");
+  bMapa.type = "button";
+  const bGps = nodo("button", "Usar mi GPS", "boton boton-secundario");
+  bGps.type = "button";
+  botones.append(bMapa, bGps);
+  ubic.append(botones);
+  form.append(ubic);
+  const coord = campo(ubic, "coordenadas", "Coordenadas (latitud, longitud)", entrada("text", { autocomplete: "off", placeholder: "-22.02, -63.68  o  22°01'12\"S 63°40'48\"O" }),
+    "Pegue o escriba; también en grados, minutos y segundos.");
+  coord.name = "";  // not a field of the record: lat and lon are
+  const lat = entrada("hidden"); lat.name = "lat";
+  const lon = entrada("hidden"); lon.name = "lon";
+  ubic.append(lat, lon);
+  campo(ubic, "precision_ubicacion", v.campos_alianza.precision_ubicacion, selector(v.precisiones));
+  const lugar = nodo("div", null, "lugar");
+  lugar.id = "f-lugar";
+  lugar.setAttribute("role", "status");
+  ubic.append(lugar);
+  // the server names lat/lon/municipio_codigo in its errors: show them at the location block
+  for (const k of ["lat", "lon", "municipio_codigo"]) {
+    const e = nodo("p", null, "error-campo");
+    e.id = `f-${k}-error`;
+    ubic.append(e);
+  }
+
+  const pie = nodo("div", null, "pie-form");
+  const guardar = nodo("button", registro ? "Guardar cambios" : "Guardar alianza", "boton");
+  guardar.type = "submit";
+  const descartar = nodo("button", "Descartar borrador", "enlace");
+  descartar.type = "button";
+  const estadoForm = nodo("div", null, "estado-form");
+  estadoForm.setAttribute("aria-live", "polite");
+  pie.append(guardar, descartar);
+  form.append(pie, estadoForm);
+  partes.push(form);
+  mostrar(...partes);
+
+  // values: the draft if there is one, else the record (or nothing)
+  const inicial = borrador ? borrador.valores : (base || { precision_ubicacion: "1", etapa: "solicitud" });
+  for (const [k, x] of Object.entries(inicial)) if (form.elements[k]) form.elements[k].value = x;
+  if (inicial.lat && inicial.lon) coord.value = `${inicial.lat}, ${inicial.lon}`;
+  let versionBase = borrador && registro ? borrador.version : version;
+  let baseActual = borrador && registro ? borrador.base : base;
+  if (borrador) {
+    const r = avisar(`Se recuperó un borrador sin guardar del ${momento(borrador.guardado_en)}.`, "info");
+    recuperado.append(r);
+  }
+  let marcador = null;
+  const valores = () => {
+    const x = {};
+    for (const e of form.elements) if (e.name && e.type !== "submit" && e.type !== "button") x[e.name] = e.value.trim();
+    return x;
+  };
+  const guardarBorrador = () => {
+    localStorage.setItem(CLAVE_BORRADOR(id), JSON.stringify({ valores: valores(), base: baseActual, version: versionBase, guardado_en: new Date().toISOString() }));
+  };
+  form.addEventListener("input", guardarBorrador);
+  form.addEventListener("change", guardarBorrador);
+  descartar.addEventListener("click", () => {
+    localStorage.removeItem(CLAVE_BORRADOR(id));
+    if (registro) abrirFicha("alianzas", registro.id); else cerrar();
+  });
+
+  let turnoUbicar = 0;
+  async function ponerPunto(la, lo, { origen } = {}) {
+    lat.value = String(+la.toFixed(6));
+    lon.value = String(+lo.toFixed(6));
+    if (origen !== "texto") coord.value = `${lat.value}, ${lon.value}`;
+    limpiarError(form, "coordenadas");
+    if (marcador) marcador.setLatLng([la, lo]);
+    else {
+      marcador = L.marker([la, lo], { draggable: true, title: "Punto de la alianza", keyboard: false }).addTo(mapa);
+      marcador.on("dragend", () => { const p = marcador.getLatLng(); ponerPunto(p.lat, p.lng); });
+    }
+    guardarBorrador();
+    const mio = ++turnoUbicar;
+    lugar.replaceChildren(nodo("span", "Buscando el municipio…", "meta"));
+    try {
+      const { datos: u } = await llamar("GET", `/territorio/ubicar?lon=${lo}&lat=${la}`);
+      if (mio !== turnoUbicar) return;
+      lugar.replaceChildren(nodo("strong", [u.municipio.nombre, u.provincia.nombre, u.departamento.nombre, `Unidad ${u.unidad_operativa.nombre}`].join(" · ")));
+      lugar.dataset.municipio = u.municipio.codigo;
+      if (u.aproximado) lugar.append(nodo("div", `A ${numero.format(u.distancia_m)} m del límite: se asigna el municipio más cercano.`, "meta"));
+      const yo = usuario();
+      if (yo && yo.rol !== "nacional" && u.unidad_operativa.codigo !== yo.unidad_operativa) {
+        lugar.append(nodo("div", `Este punto es de la unidad ${u.unidad_operativa.nombre}: su cuenta solo registra en su unidad.`, "alerta"));
+      }
+    } catch (e) {
+      if (mio !== turnoUbicar) return;
+      delete lugar.dataset.municipio;
+      lugar.replaceChildren();
+      ponerError(form, "coordenadas", e.message);
+      const s = e.problema && e.problema.sugerencia;
+      if (s) {
+        const b = nodo("button", `¿Quiso decir ${s.lat}, ${s.lon} (${s.municipio.nombre})?`, "boton boton-secundario");
+        b.type = "button";
+        b.addEventListener("click", () => ponerPunto(s.lat, s.lon));
+        document.getElementById("f-coordenadas-error").append(nodo("br"), b);
+      }
+    }
+  }
+  if (lat.value && lon.value) ponerPunto(Number(lat.value), Number(lon.value));
+  bMapa.addEventListener("click", () => elegirEnMapa((la, lo) => {
+    ponerPunto(la, lo);
+    form.elements.precision_ubicacion.value = "1";
+  }));
+  coord.addEventListener("change", () => {
+    if (!coord.value.trim()) return;
+    try { const p = leerCoordenadas(coord.value); ponerPunto(p.lat, p.lon, { origen: "texto" }); if (marcador) mapa.setView([p.lat, p.lon], Math.max(mapa.getZoom(), 9)); }
+    catch (e) { ponerError(form, "coordenadas", e.message); }
+  });
+  bGps.addEventListener("click", () => {
+    if (!navigator.geolocation) { ponerError(form, "coordenadas", "Este dispositivo no ofrece GPS al navegador."); return; }
+    lugar.replaceChildren(nodo("span", "Leyendo el GPS…", "meta"));
+    navigator.geolocation.getCurrentPosition((p) => {
+      form.elements.precision_ubicacion.value = String(precisionPorExactitud(p.coords.accuracy));
+      ponerPunto(p.coords.latitude, p.coords.longitude);
+      mapa.setView([p.coords.latitude, p.coords.longitude], 12);
+      lugar.append(nodo("div", `GPS: exactitud ±${numero.format(Math.round(p.coords.accuracy))} m`, "meta"));
+    }, (err) => {
+      lugar.replaceChildren();
+      ponerError(form, "coordenadas", err.code === 1 ? "El navegador no dio permiso para usar la ubicación." : "No se pudo leer el GPS; marque el punto en el mapa.");
+    }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });
+  });
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    limpiarErrores(form);
+    const x = valores();
+    // what the browser can tell at once; the server checks everything again
+    const faltan = [];
+    if (!registro && !x.codigo) faltan.push(["codigo", "Escriba el código de la alianza."]);
+    if (!x.nombre) faltan.push(["nombre", "Escriba el nombre."]);
+    for (const k of ["sector", "modelo", "financiamiento"]) if (!x[k]) faltan.push([k, "Elija una opción."]);
+    if (!x.lat || !x.lon) faltan.push(["coordenadas", "Marque el punto en el mapa, escriba sus coordenadas o use el GPS."]);
+    if (x.familias_mujeres && x.familias && Number(x.familias_mujeres) > Number(x.familias)) {
+      faltan.push(["familias_mujeres", `No puede superar las familias (${x.familias}).`]);
+    }
+    if (faltan.length) { for (const [k, m] of faltan) ponerError(form, k, m); enfocarError(form); return; }
+    guardar.disabled = true;
+    estadoForm.replaceChildren(nodo("span", "Guardando…", "meta"));
+    try {
+      let r;
+      if (registro) {
+        const cuerpo = aCuerpo(x, baseActual);
+        if (!Object.keys(cuerpo).length) { estadoForm.replaceChildren(avisar("No hay cambios que guardar.", "info")); guardar.disabled = false; return; }
+        r = await llamar("PATCH", `/alianzas/${registro.id}`, { cuerpo, version: versionBase });
+      } else {
+        const programa = (document.getElementById("programa") || {}).value || "PAR2";
+        r = await llamar("POST", `/alianzas?programa=${encodeURIComponent(programa)}`, { cuerpo: aCuerpo(x, null) });
+      }
+      localStorage.removeItem(CLAVE_BORRADOR(id));
+      if (marcador) marcador.remove();
+      cambiado();
+      await abrirFicha("alianzas", r.datos.id);
+      const lugarAviso = espacio.querySelector(".resultado-accion");
+      if (lugarAviso) lugarAviso.replaceChildren(avisar(registro ? `Cambios guardados en ${r.datos.codigo}.` : `Alianza ${r.datos.codigo} registrada. Ya puede adjuntar fotos y documentos.`));
+    } catch (err) {
+      guardar.disabled = false;
+      guardarBorrador();  // nothing typed is lost
+      if (err.status === 412 && registro) { await mostrarConflicto(form, registro, x, baseActual, v, (nuevaBase, nuevaVersion) => { baseActual = nuevaBase; versionBase = nuevaVersion; guardarBorrador(); }); estadoForm.replaceChildren(); return; }
+      const errores = (err.problema && err.problema.errores) || [];
+      for (const fe of errores) ponerError(form, fe.campo, fe.mensaje);
+      estadoForm.replaceChildren(avisar(errores.length ? "Revise los campos marcados: no se guardó nada; lo escrito se conserva." : `No se guardó: ${err.message}. Lo escrito se conserva.`, "error"));
+      if (errores.length) enfocarError(form);
+    }
+  });
+  return form;
+}
+
+function cajaDe(form, nombre) {
+  const alias = { lat: "coordenadas", lon: "coordenadas", municipio_codigo: "coordenadas", organizacion_id: "organizacion" };
+  return document.getElementById(`f-${alias[nombre] || nombre}-error`) || document.getElementById(`f-${nombre}-error`);
+}
+function ponerError(form, nombre, mensaje) {
+  const e = cajaDe(form, nombre);
+  const destino = e || form.querySelector(".estado-form");
+  if (!destino) return;
+  if (e) e.textContent = mensaje; else destino.append(avisar(`${nombre}: ${mensaje}`, "error"));
+  const control = document.getElementById(`f-${nombre}`) || (e && document.getElementById(e.id.replace(/-error$/, "")));
+  if (control) control.setAttribute("aria-invalid", "true");
+}
+function limpiarError(form, nombre) {
+  const e = document.getElementById(`f-${nombre}-error`);
+  if (e) e.textContent = "";
+  const c = document.getElementById(`f-${nombre}`);
+  if (c) c.removeAttribute("aria-invalid");
+}
+function limpiarErrores(form) {
+  for (const e of form.querySelectorAll(".error-campo")) e.textContent = "";
+  for (const c of form.querySelectorAll("[aria-invalid]")) c.removeAttribute("aria-invalid");
+}
+function enfocarError(form) {
+  const c = form.querySelector("[aria-invalid=true]");
+  if (c) { c.focus(); c.scrollIntoView({ block: "center" }); }
+}
+
+/* ---------------- a conflict: someone saved meanwhile ---------------- */
+async function mostrarConflicto(form, registro, mios, base, v, alResolver) {
+  const { datos: actual, version } = await llamar("GET", `/alianzas/${registro.id}`);
+  const suyos = valoresDe(actual);
+  const lugarConflicto = form.querySelector(".conflicto") || nodo("section", null, "conflicto");
+  lugarConflicto.setAttribute("role", "alert");
+  lugarConflicto.replaceChildren(nodo("h3", "Otro usuario guardó esta alianza mientras usted la editaba"));
+  const diferentes = Object.keys(suyos).filter((k) => k in mios && (mios[k] ?? "") !== (suyos[k] ?? "") && ((base[k] ?? "") !== (suyos[k] ?? "") || (base[k] ?? "") !== (mios[k] ?? "")));
+  const suyosCambiados = diferentes.filter((k) => (base[k] ?? "") !== (suyos[k] ?? ""));
+  if (!actual || actual.estado === "validado") {
+    lugarConflicto.append(avisar("La alianza fue validada entretanto: no se puede cambiar. Lo escrito queda en el borrador.", "error"));
+    form.prepend(lugarConflicto);
+    return;
+  }
+  lugarConflicto.append(nodo("p", suyosCambiados.length
+    ? `Cambió ${suyosCambiados.length} ${suyosCambiados.length === 1 ? "campo" : "campos"}. Elija, campo por campo, qué valor queda; nada se guardó todavía.`
+    : "Sus cambios no tocan los campos que cambió el otro usuario: puede guardar de nuevo."));
+  const tabla = nodo("table", null, "tabla-conflicto");
+  const cab = nodo("tr");
+  cab.append(nodo("th", "Campo"), nodo("th", "Su valor"), nodo("th", "Valor guardado por otro"));
+  tabla.append(cab);
+  const eleccionCampo = {};
+  for (const k of suyosCambiados) {
+    const tr = nodo("tr");
+    const nombre = v.campos_alianza[k] || k;
+    const celda = (quien, valor) => {
+      const td = nodo("td");
+      const l = nodo("label", null, "casilla");
+      const r = nodo("input");
+      r.type = "radio";
+      r.name = `conflicto-${k}`;
+      r.value = quien;
+      r.checked = quien === "mio";
+      r.addEventListener("change", () => { eleccionCampo[k] = quien; });
+      l.append(r, nodo("span", valorLegible(v, k, valor)));
+      td.append(l);
+      return td;
+    };
+    eleccionCampo[k] = "mio";
+    tr.append(nodo("th", nombre), celda("mio", mios[k]), celda("otro", suyos[k]));
+    tabla.append(tr);
+  }
+  if (suyosCambiados.length) lugarConflicto.append(tabla);
+  const botones = nodo("div", null, "acciones-ficha");
+  const aplicar = (regla) => {
+    for (const k of suyosCambiados) {
+      const quien = regla === "campo" ? eleccionCampo[k] : regla;
+      if (quien === "otro" && form.elements[k]) form.elements[k].value = suyos[k];
+      if (quien === "mio" && form.elements[k]) form.elements[k].value = mios[k];
+    }
+    // the other's record is now the base: the next save sends what differs from it
+    alResolver(suyos, version);
+    lugarConflicto.remove();
+    form.requestSubmit();
+  };
+  for (const [texto, regla] of [["Mantener los míos y guardar", "mio"], ["Tomar los del otro", "otro"], ["Guardar mi elección", "campo"]]) {
+    if (regla === "campo" && !suyosCambiados.length) continue;
+    const b = nodo("button", texto, regla === "mio" ? "boton" : "boton boton-secundario");
+    b.type = "button";
+    b.dataset.regla = regla;
+    b.addEventListener("click", () => {
+      if (regla === "otro") {
+        for (const k of suyosCambiados) if (form.elements[k]) form.elements[k].value = suyos[k];
+        alResolver(suyos, version);
+        lugarConflicto.remove();
+        form.dispatchEvent(new Event("input"));
+        return;
+      }
+      aplicar(regla);
+    });
+    botones.append(b);
+  }
+  lugarConflicto.append(botones);
+  form.prepend(lugarConflicto);
+  lugarConflicto.scrollIntoView({ block: "start" });
+}
+
+/* ---------------- wiring ---------------- */
+// A point's popup (app.js) gains "Abrir ficha": the record screen of that alliance or subproject.
+mapa.on("popupopen", async (e) => {
+  const f = e.popup._source && e.popup._source.feature;
+  if (!f || f.id === undefined || !f.properties || !f.properties.codigo) return;
+  const v = await vocab().catch(() => null);
+  if (!v) return;
+  const recurso = v.etapas_subproyecto.some((x) => x.codigo === f.properties.etapa) ? "subproyectos" : "alianzas";
+  const contenido = e.popup.getElement() && e.popup.getElement().querySelector(".leaflet-popup-content");
+  if (!contenido || contenido.querySelector(".abrir-ficha")) return;
+  const b = nodo("button", "Abrir ficha", "boton abrir-ficha");
+  b.type = "button";
+  b.addEventListener("click", () => { mapa.closePopup(); abrirFicha(recurso, f.id); });
+  contenido.append(nodo("br"), b);
+  e.popup.update();
+});
+document.addEventListener("sigg:abrir-ficha", (e) => abrirFicha(e.detail.recurso, e.detail.id));
+document.addEventListener("sigg:sesion", (e) => { if (!e.detail) cerrar(); });
+document.getElementById("boton-nueva-alianza").addEventListener("click", () => abrirFormulario(null, null).catch((err) => mostrar(...barraTitulo("Nueva alianza"), avisar(err.message, "error"))));
+window.siggFicha = { abrirFicha, abrirFormulario, leerCoordenadas };
