@@ -60,6 +60,7 @@ function quitarMiniMapa() {
 }
 function mostrar(...hijos) {
   cerrarEleccion();
+  quitarMarcador();
   quitarMiniMapa();
   espacio.replaceChildren(...hijos);
   espacio.hidden = false;
@@ -69,6 +70,7 @@ function mostrar(...hijos) {
 }
 function cerrar() {
   cerrarEleccion();
+  quitarMarcador();
   quitarMiniMapa();
   espacio.replaceChildren();
   espacio.hidden = true;
@@ -300,8 +302,10 @@ function pintarHistorial(v, historial) {
 
 function dibujarMiniMapa(caja, a) {
   if (typeof L === "undefined") return;
-  miniMapa = L.map(caja, { zoomControl: false, attributionControl: false, dragging: true, scrollWheelZoom: false });
-  miniMapa.fitBounds([[-22.9, -69.7], [-9.7, -57.4]]);  // a view first: Leaflet draws paths only on a map with one
+  // No animations: the screen may be replaced (and this map removed) at any moment.
+  miniMapa = L.map(caja, { zoomControl: false, attributionControl: false, scrollWheelZoom: false,
+    zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false });
+  miniMapa.fitBounds([[-22.9, -69.7], [-9.7, -57.4]], { animate: false });  // a view first: Leaflet draws paths only on a map with one
   let limites = null;
   try {
     const f = a.municipio && typeof formas === "function" ? formas("municipio").features.find((x) => x.id === a.municipio.codigo) : null;
@@ -312,9 +316,9 @@ function dibujarMiniMapa(caja, a) {
   } catch (_) { /* shapes not loaded yet: the point alone */ }
   if (typeof a.lat === "number" && typeof a.lon === "number") {
     L.circleMarker([a.lat, a.lon], { radius: 7, color: "#7c2d12", weight: 2, fillColor: "#f59e0b", fillOpacity: 1 }).addTo(miniMapa);
-    if (!limites) miniMapa.setView([a.lat, a.lon], 10);
+    if (!limites) miniMapa.setView([a.lat, a.lon], 10, { animate: false });
   }
-  if (limites) miniMapa.fitBounds(limites, { padding: [6, 6] });
+  if (limites) miniMapa.fitBounds(limites, { padding: [6, 6], animate: false });
 }
 
 /* ---------------- attachments (list; upload where allowed) ---------------- */
@@ -459,7 +463,9 @@ function precisionPorExactitud(metros) {
 }
 
 /* ---------------- the point picker over the main map ---------------- */
-let eleccion = null;  // {capa, marcador, alElegir}
+let eleccion = null;  // the sheet over the map while a point is being chosen
+let marcador = null;  // the form's point on the main map
+function quitarMarcador() { if (marcador) { marcador.remove(); marcador = null; } }
 function cerrarEleccion() {
   if (!eleccion) return;
   eleccion.capa.remove();
@@ -590,20 +596,14 @@ async function abrirFormulario(registro, version) {
   const coord = campo(ubic, "coordenadas", "Coordenadas (latitud, longitud)", entrada("text", { autocomplete: "off", placeholder: "-22.02, -63.68  o  22°01'12\"S 63°40'48\"O" }),
     "Pegue o escriba; también en grados, minutos y segundos.");
   coord.name = "";  // not a field of the record: lat and lon are
-  const lat = entrada("hidden"); lat.name = "lat";
-  const lon = entrada("hidden"); lon.name = "lon";
+  const lat = entrada("hidden", { name: "lat", id: "f-lat" });
+  const lon = entrada("hidden", { name: "lon", id: "f-lon" });
   ubic.append(lat, lon);
   campo(ubic, "precision_ubicacion", v.campos_alianza.precision_ubicacion, selector(v.precisiones));
   const lugar = nodo("div", null, "lugar");
   lugar.id = "f-lugar";
   lugar.setAttribute("role", "status");
   ubic.append(lugar);
-  // the server names lat/lon/municipio_codigo in its errors: show them at the location block
-  for (const k of ["lat", "lon", "municipio_codigo"]) {
-    const e = nodo("p", null, "error-campo");
-    e.id = `f-${k}-error`;
-    ubic.append(e);
-  }
 
   const pie = nodo("div", null, "pie-form");
   const guardar = nodo("button", registro ? "Guardar cambios" : "Guardar alianza", "boton");
@@ -627,7 +627,6 @@ async function abrirFormulario(registro, version) {
     const r = avisar(`Se recuperó un borrador sin guardar del ${momento(borrador.guardado_en)}.`, "info");
     recuperado.append(r);
   }
-  let marcador = null;
   const valores = () => {
     const x = {};
     for (const e of form.elements) if (e.name && e.type !== "submit" && e.type !== "button") x[e.name] = e.value.trim();
@@ -647,7 +646,7 @@ async function abrirFormulario(registro, version) {
   async function ponerPunto(la, lo, { origen } = {}) {
     lat.value = String(+la.toFixed(6));
     lon.value = String(+lo.toFixed(6));
-    if (origen !== "texto") coord.value = `${lat.value}, ${lon.value}`;
+    if (origen !== "texto") coord.value = coord.dataset.leido = `${lat.value}, ${lon.value}`;
     limpiarError(form, "coordenadas");
     if (marcador) marcador.setLatLng([la, lo]);
     else {
@@ -687,7 +686,10 @@ async function abrirFormulario(registro, version) {
     form.elements.precision_ubicacion.value = "1";
   }));
   coord.addEventListener("change", () => {
-    if (!coord.value.trim()) return;
+    // once per text: leaving the field after an Enter must not place the same point again
+    // (and wipe the "¿quiso decir…?" button the user is about to press)
+    if (!coord.value.trim() || coord.value === coord.dataset.leido) return;
+    coord.dataset.leido = coord.value;
     try { const p = leerCoordenadas(coord.value); ponerPunto(p.lat, p.lon, { origen: "texto" }); if (marcador) mapa.setView([p.lat, p.lon], Math.max(mapa.getZoom(), 9)); }
     catch (e) { ponerError(form, "coordenadas", e.message); }
   });
@@ -732,7 +734,6 @@ async function abrirFormulario(registro, version) {
         r = await llamar("POST", `/alianzas?programa=${encodeURIComponent(programa)}`, { cuerpo: aCuerpo(x, null) });
       }
       localStorage.removeItem(CLAVE_BORRADOR(id));
-      if (marcador) marcador.remove();
       cambiado();
       await abrirFicha("alianzas", r.datos.id);
       const lugarAviso = espacio.querySelector(".resultado-accion");
@@ -750,16 +751,18 @@ async function abrirFormulario(registro, version) {
   return form;
 }
 
-function cajaDe(form, nombre) {
-  const alias = { lat: "coordenadas", lon: "coordenadas", municipio_codigo: "coordenadas", organizacion_id: "organizacion" };
-  return document.getElementById(`f-${alias[nombre] || nombre}-error`) || document.getElementById(`f-${nombre}-error`);
-}
+// The server names the record's fields; a few are shown by another control of the form.
+const VISIBLE = { lat: "coordenadas", lon: "coordenadas", municipio_codigo: "coordenadas", organizacion_id: "organizacion" };
 function ponerError(form, nombre, mensaje) {
-  const e = cajaDe(form, nombre);
-  const destino = e || form.querySelector(".estado-form");
-  if (!destino) return;
-  if (e) e.textContent = mensaje; else destino.append(avisar(`${nombre}: ${mensaje}`, "error"));
-  const control = document.getElementById(`f-${nombre}`) || (e && document.getElementById(e.id.replace(/-error$/, "")));
+  const visible = VISIBLE[nombre] || nombre;
+  const e = document.getElementById(`f-${visible}-error`);
+  if (!e) {  // a field without a control here: said under the form
+    const estado = form.querySelector(".estado-form");
+    if (estado) estado.append(avisar(`${nombre}: ${mensaje}`, "error"));
+    return;
+  }
+  e.textContent = mensaje;
+  const control = document.getElementById(`f-${visible}`);
   if (control) control.setAttribute("aria-invalid", "true");
 }
 function limpiarError(form, nombre) {
@@ -774,7 +777,14 @@ function limpiarErrores(form) {
 }
 function enfocarError(form) {
   const c = form.querySelector("[aria-invalid=true]");
-  if (c) { c.focus(); c.scrollIntoView({ block: "center" }); }
+  if (c) c.focus();  // the browser brings it into view within the panel
+}
+// Bring an element to the top of what the user sees: the side panel scrolls on a desktop,
+// the page on a phone.
+function llevarA(elemento) {
+  const lateral = document.getElementById("lateral");
+  if (matchMedia("(max-width: 900px)").matches) { elemento.scrollIntoView({ block: "start" }); return; }
+  lateral.scrollTop += elemento.getBoundingClientRect().top - lateral.getBoundingClientRect().top - 8;
 }
 
 /* ---------------- a conflict: someone saved meanwhile ---------------- */
@@ -851,7 +861,7 @@ async function mostrarConflicto(form, registro, mios, base, v, alResolver) {
   }
   lugarConflicto.append(botones);
   form.prepend(lugarConflicto);
-  lugarConflicto.scrollIntoView({ block: "start" });
+  llevarA(lugarConflicto);
 }
 
 /* ---------------- wiring ---------------- */
