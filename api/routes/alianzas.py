@@ -4,10 +4,11 @@ shapes the answer with the shared response toolkit."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Any
+from itertools import chain
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.deps import ConnDep, SessionDep, SettingsDep
 from api.parametros import Desplazamiento, FiltrosDep, Limite, ProgramaDep
@@ -19,10 +20,16 @@ from api.schemas.alianzas import (
     Historial,
     ListaAlianzas,
 )
-from api.schemas.documento import exito, problemas
+from api.schemas.documento import archivos, exito, problemas
 from api.seguridad import AlcanceDep, PersonalDep
+from geo.publicacion import lista
 from geo.registro import casos, consultas
 from geo.registro.esquemas import AlianzaEntrada
+
+TIPOS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 router = APIRouter(
     prefix="/api/v1/alianzas",
@@ -56,6 +63,36 @@ def listar(
         conn, replace(filtros, q=q), ordenar=orden, limite=limit, desplazamiento=offset
     )
     return pagina(data, total, limit=limit, offset=offset, geojson=geojson)
+
+
+@router.get(
+    "/descarga",
+    response_class=Response,
+    responses={200: archivos("La lista como archivo para personas", TIPOS["csv"], TIPOS["xlsx"])},
+)
+def descargar(
+    conn: ConnDep,
+    filtros: FiltrosDep,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="Texto en código, nombre, comprador u organización"),
+    ] = None,
+    orden: Annotated[str | None, Query(description="Como en la lista, p. ej. -familias")] = None,
+    formato: Annotated[Literal["csv", "xlsx"], Query(description="csv o xlsx")] = "csv",
+) -> Response:
+    """La lista de alianzas (los mismos filtros, texto y orden que la lista, y el alcance de
+    quien pide) como archivo para personas: cada campo con su etiqueta y etiquetas en vez de
+    códigos. CSV con ';', coma decimal y fechas dd/mm/aaaa (lo que espera una hoja de cálculo
+    en español); XLSX con celdas numéricas y de fecha. Para programas: /exportar y /ogc."""
+    f = replace(filtros, q=q)
+    nombre = {"Content-Disposition": f'attachment; filename="sigg_alianzas.{formato}"'}
+    if formato == "xlsx":
+        return Response(
+            lista.xlsx_personas(conn, f, orden), media_type=TIPOS["xlsx"], headers=nombre
+        )
+    flujo = lista.csv_personas(conn, f, orden)
+    primero = next(flujo)  # the query runs here: an error so far is still a problem+json
+    return StreamingResponse(chain([primero], flujo), media_type=TIPOS["csv"], headers=nombre)
 
 
 @router.get(

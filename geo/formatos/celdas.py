@@ -21,7 +21,8 @@ from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
 DISPARADORES = ("=", "+", "-", "@", "\t", "\r")
-_NUMERO = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+# A number, with a decimal point or (as Spanish-language files write it) a decimal comma.
+_NUMERO = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)")
 
 
 def peligrosa(valor: Any) -> bool:

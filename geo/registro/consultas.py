@@ -3,6 +3,7 @@ municipality, department and operational unit (derived, never stored)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -185,6 +186,16 @@ def listar(
             select(func.count()).select_from(filtrar(_base(), f).subquery())
         ).scalar_one()
     return [para(f.alcance, registro(r)) for r in filas], int(total)
+
+
+def recorrer(
+    conn: Connection, f: Filtros, *, ordenar: str | None = None, bloque: int = 2000
+) -> Iterator[dict[str, Any]]:
+    """Every alliance of the selection, in order, read in blocks through a server-side cursor
+    (memory flat however many there are), each as ``f.alcance`` may see it."""
+    q = filtrar(_base(), f).order_by(*orden(ordenar))
+    for r in conn.execution_options(yield_per=bloque).execute(q):
+        yield para(f.alcance, registro(r))
 
 
 def una(
