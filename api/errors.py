@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolAgotado
 from starlette.exceptions import HTTPException
 
 from geo.plataforma.errors import (
+    ArchivoDemasiadoGrande,
     Conflicto,
     DemasiadasSolicitudes,
     EntradaInvalida,
@@ -26,6 +27,7 @@ from geo.plataforma.errors import (
     Prohibido,
     SiggError,
     TerritorioNoCargado,
+    TipoNoAdmitido,
     VersionObsoleta,
 )
 from geo.registro.esquemas import traducir
@@ -38,6 +40,8 @@ STATUS: dict[type[SiggError], int] = {
     DemasiadasSolicitudes: 429,
     NoEncontrado: 404,
     ParametroInvalido: 400,
+    ArchivoDemasiadoGrande: 413,
+    TipoNoAdmitido: 415,
     Conflicto: 409,
     FaltaVersion: 428,
     VersionObsoleta: 412,

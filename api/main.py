@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.docs import get_redoc_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from xstatic.pkg import leaflet as xleaflet
@@ -20,6 +22,7 @@ from api import errors
 from api.cache import AtajoCache, CacheRespuestas
 from api.parametros import solo_conocidos
 from api.routes import (
+    adjuntos,
     alianzas,
     buscar,
     estadisticas,
@@ -28,25 +31,29 @@ from api.routes import (
     mapa,
     ogc,
     organizaciones,
+    programas,
     reclamos,
     salud,
     sesion,
     subproyectos,
     territorio,
     verificacion,
+    vocabulario,
 )
 from api.schemas.documento import completar
 from geo.plataforma.config import Settings
 from geo.plataforma.db import database_url, make_engine
+from geo.registro.trabajos import Trabajador
 
 WEB = Path(__file__).resolve().parents[1] / "web" / "static"
 
 
 # The pages load only their own scripts and styles (Leaflet sets inline styles on its panes);
 # text entered by the public can never run as script, even if a page forgot to escape it.
+# Images may be blob: URLs: an attachment's thumbnail is fetched with the login and shown so.
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: https:; connect-src 'self'; frame-ancestors 'none'; "
+    "img-src 'self' data: blob: https:; connect-src 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; form-action 'self'"
 )
 
@@ -87,6 +94,16 @@ class CabecerasDeSeguridad:
         await self.app(scope, receive, con_cabeceras)
 
 
+def recuperar_trabajos(trabajador: Trabajador) -> None:
+    """Fail the import jobs a dead process left running and queue the waiting ones. A database
+    that is down or not migrated yet must not stop the server from starting: the health route
+    says what is wrong, and the next start recovers the jobs."""
+    try:
+        trabajador.recuperar()
+    except SQLAlchemyError as exc:
+        logging.getLogger("sigg.trabajos").warning("no se recuperaron los trabajos: %s", exc)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     settings.comprobar_secretos()
@@ -100,7 +117,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Read-only requests may go to a streaming replica (docs/scale.md).
         replica = settings.database_url_lectura
         app.state.engine_lectura = make_engine(replica) if replica else app.state.engine
+        # Import jobs run on this process's own pool, on connections of the primary.
+        app.state.trabajos = Trabajador(
+            app.state.engine, settings.tolerancia_borde_m, settings.importacion_hilos
+        )
+        recuperar_trabajos(app.state.trabajos)
         yield
+        app.state.trabajos.cerrar()
         if replica:
             app.state.engine_lectura.dispose()
         if owned:
@@ -128,7 +151,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Every route refuses a query parameter it does not read (400 naming it).
     for modulo in (
         salud, sesion, territorio, verificacion, alianzas, importaciones, organizaciones,
-        subproyectos, estadisticas, mapa, ogc, exportar, reclamos, buscar,
+        subproyectos, estadisticas, mapa, ogc, exportar, reclamos, buscar, vocabulario, programas,
+        adjuntos,
     ):  # fmt: skip
         app.include_router(modulo.router, dependencies=[Depends(solo_conocidos)])
     # The problem+json and GeoJSON bodies the routes declare, in the OpenAPI components.

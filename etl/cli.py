@@ -18,6 +18,7 @@ from rich.table import Table
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from etl.cli_programas import app as programas_app
 from etl.cli_usuarios import app as usuarios_app
 from geo.plataforma.cluster import PrivateCluster
 from geo.plataforma.config import PROJECT_ROOT, Settings
@@ -35,6 +36,7 @@ etl_app = typer.Typer(help="Cargas de datos", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(etl_app, name="etl")
 app.add_typer(usuarios_app, name="usuarios")
+app.add_typer(programas_app, name="programas")
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)

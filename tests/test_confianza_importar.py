@@ -186,12 +186,14 @@ def test_a_real_change_to_a_validated_alliance_is_refused_naming_row_and_fields(
         {
             "fila": 2,
             "columna": "familias",
+            "valor": "26",
             "mensaje": f"{motivo} (cambiaría 25 → 26)",
             "codigo": "CH-001",
         },
         {
             "fila": 2,
             "columna": "monto_transferido_bs",
+            "valor": "80.000,00",
             "mensaje": f"{motivo} (cambiaría 75000.50 → 80000.00)",
             "codigo": "CH-001",
         },

@@ -17,7 +17,8 @@ CAMIRI = (-63.52, -20.05)
 def _nueva(cliente, codigo, punto, **campos):
     cuerpo = {"codigo": codigo, "nombre": f"Alianza {codigo}", "sector": "apicultura",
               "modelo": 1, "financiamiento": "inicial", "familias": 10, "familias_mujeres": 4,
-              "comprador": "Comprador Privado SRL", "lon": punto[0], "lat": punto[1]} | campos  # fmt: skip
+              "comprador": "Comprador Privado SRL", "lon": punto[0], "lat": punto[1]}  # fmt: skip
+    cuerpo |= campos
     r = cliente.post("/api/v1/alianzas", json=cuerpo)
     assert r.status_code == 201, r.text
     return r.json()

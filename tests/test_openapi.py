@@ -35,8 +35,26 @@ SIN_CUERPO_JSON = {
     ("get", "/api/v1/exportar/{cid}"): "un archivo para descargar (GeoJSON, GeoJSON Lines, "
     "CSV, GeoPackage, Shapefile o KML)",
     ("get", "/api/v1/mapa/descarga"): "el mapa en pantalla como archivo (GeoJSON, CSV o HTML)",
+    ("get", "/api/v1/alianzas/descarga"): "la lista como archivo para personas (CSV o XLSX)",
+    ("get", "/api/v1/importaciones/trabajos/{trabajo_id}/errores.csv"): "la tabla de errores "
+    "de un trabajo de importación, como CSV para una planilla",
 }
-EXITO = ("200", "201", "204")
+# Attachments: the same file, thumbnail and delete routes under each record that takes files.
+SIN_CUERPO_JSON |= {
+    (metodo, f"{registro}/adjuntos/{{adjunto_id}}{sufijo}"): motivo
+    for registro in (
+        "/api/v1/alianzas/{alianza_id}",
+        "/api/v1/subproyectos/{sp_id}",
+        "/api/v1/reclamos/{reclamo_id}",
+        "/api/v1/alianzas/{alianza_id}/seguimientos/{ciclo}",
+    )
+    for metodo, sufijo, motivo in (
+        ("get", "", "la foto o el documento adjunto (JPEG, PNG, HEIC o PDF)"),
+        ("get", "/miniatura", "la miniatura JPEG de una foto adjunta"),
+        ("delete", "", "204: sin cuerpo"),
+    )
+}
+EXITO = ("200", "201", "202", "204")
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import Engine, func, select, table, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
@@ -34,6 +35,15 @@ from tests.conftest import _admin, _test_url, cabeceras, drop_database
 
 runner = CliRunner()
 CLAVE = "clave-de-firma-de-prueba-" + uuid.uuid4().hex
+
+
+def _foto() -> tuple[str, bytes, str]:
+    salida = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 30)).save(salida, "PNG")
+    return "colmenar.png", salida.getvalue(), "image/png"
+
+
+FOTO = _foto()
 
 
 def _alianza(codigo: str, familias: int, comprometido: float, transferido: float) -> dict:
@@ -167,6 +177,9 @@ def simulacro(
             api.patch(
                 f"/api/v1/alianzas/{ids[0]}", json={"familias": 21}, headers={"If-Match": "1"}
             )
+            # A photo lives in the database with its record, so the dump carries it.
+            foto = api.post(f"/api/v1/alianzas/{ids[0]}/adjuntos", files={"archivo": FOTO})
+            assert foto.status_code == 201, foto.text
         primero = _estado(origen)
         archivo = carpeta / "respaldo.tar"
         env = {"SIGG_DATABASE_URL": url, "SIGG_STATE_DIR": str(estado)}
@@ -178,6 +191,7 @@ def simulacro(
                 f"/api/v1/alianzas/{ids[1]}", json={"familias": 99}, headers={"If-Match": "1"}
             )
             api.delete(f"/api/v1/alianzas/{ids[2]}", headers={"If-Match": "1"})
+            api.post(f"/api/v1/alianzas/{ids[1]}/adjuntos", files={"archivo": FOTO})
         cambiado = _estado(origen)
         # Another installation: its own state folder, the same server's credentials.
         env = {"SIGG_DATABASE_URL": url, "SIGG_STATE_DIR": str(otra)}
@@ -200,7 +214,8 @@ def test_restored_database_holds_the_state_of_the_backup_not_the_later_changes(s
     primero, cambiado = simulacro.primero, simulacro.cambiado
     assert primero["sumas"] == (3, 21 + 35 + 12, 6 + 11 + 4, 350_000.5, 40_000)
     assert cambiado["sumas"] == (3, 21 + 99 + 50, 6 + 11 + 16, 350_009.5, 40_009)
-    assert cambiado["filas"]["auditoria"] == primero["filas"]["auditoria"] + 3
+    # Insert, update and delete of alliances, and one attachment: each audited.
+    assert cambiado["filas"]["auditoria"] == primero["filas"]["auditoria"] + 4
 
     restaurado = _estado(simulacro.restaurada)
     assert restaurado["filas"] == primero["filas"]
@@ -208,7 +223,10 @@ def test_restored_database_holds_the_state_of_the_backup_not_the_later_changes(s
     assert restaurado["sumas"] == primero["sumas"]
     assert restaurado["alianzas"] == [("R-1", 21, 2), ("R-2", 35, 1), ("R-3", 12, 1)]
     assert restaurado["auditoria"] == primero["auditoria"]
-    assert [a[3] for a in restaurado["auditoria"]] == ["alta", "alta", "alta", "cambio"]
+    assert [(a[1], a[3]) for a in restaurado["auditoria"]] == [
+        ("alianza", "alta"), ("alianza", "alta"), ("alianza", "alta"), ("alianza", "cambio"),
+        ("adjunto", "alta"),
+    ]  # fmt: skip
     assert restaurado["secuencias"] == primero["secuencias"]
     assert restaurado["revision"] == head_revision()
 
@@ -269,6 +287,23 @@ def test_api_serves_the_restored_records_and_accounts_to_national_coordination(s
         ("R-2", 35, "CHACO"),
         ("R-3", 12, "CHACO"),
     ]
+
+
+def test_an_attachment_survives_backup_and_restore_byte_for_byte(simulacro, settings):
+    assert simulacro.primero["filas"]["adjunto"] == 1
+    assert simulacro.cambiado["filas"]["adjunto"] == 2  # the later one is not in the backup
+    token = cabeceras(settings, "nacional")
+    with _api(simulacro.restaurada, settings) as api:
+        ids = {
+            a["codigo"]: a["id"] for a in api.get("/api/v1/alianzas", headers=token).json()["data"]
+        }
+        [foto] = api.get(f"/api/v1/alianzas/{ids['R-1']}/adjuntos", headers=token).json()["data"]
+        archivo = api.get(foto["url"], headers=token)
+        sin = api.get(f"/api/v1/alianzas/{ids['R-2']}/adjuntos", headers=token).json()
+    assert (foto["nombre"], foto["tipo"]) == ("colmenar.png", "image/png")
+    assert archivo.content == FOTO[1]
+    assert foto["sha256"] == hashlib.sha256(FOTO[1]).hexdigest()
+    assert sin["count"] == 0
 
 
 def test_existing_database_is_refused_unless_replaced_and_the_replaced_one_is_kept(

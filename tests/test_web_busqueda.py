@@ -71,7 +71,11 @@ def test_on_a_phone_charagua_in_lowercase_is_suggested_and_selected_by_its_code(
     assert pagina.locator("#buscar-lista").is_hidden()
     assert pagina.locator("#ruta").inner_text().startswith("Bolivia › Charagua")
     assert pagina.locator("#municipio-nombre").inner_text().startswith("Charagua")
-    assert pagina.locator("path.leaflet-interactive").count() == 1  # the filter holds the code
+    # the filter holds the code: the map is redrawn with Charagua alone (the panel's title may
+    # arrive first, so wait for the drawing rather than read it at once)
+    pagina.wait_for_function(
+        "() => document.querySelectorAll('path.leaflet-interactive').length === 1", timeout=20000
+    )
     pagina.mouse.move(0, 0)  # no hover tooltip left over the map in the picture
     pagina.screenshot(path=str(DOCS / "issue14-busqueda-movil-elegido.png"), full_page=True)
     assert fallidas == [] and pagina.errores == []

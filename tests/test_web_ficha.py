@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 from geo.acceso.cuentas import crear
 from geo.plataforma.config import Settings
 from tests.conftest import cabeceras
+from tests.test_adjuntos import FOTO_LA_PAZ, FOTO_YACUIBA, jpeg
 
 CLAVE = "clave de prueba de la ficha"
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -137,8 +138,35 @@ def test_a_field_tecnico_registers_an_alliance_on_a_phone_and_it_reaches_the_pub
     page.wait_for_selector("#espacio .sellos", timeout=15000)
     assert "registrada" in page.inner_text("#espacio .resultado-accion")
     assert page.inner_text("#espacio .sello.estado-registrado") == "Registrado"
-    page.screenshot(path=str(DOCS / "issue14-ficha-registrada-movil.png"), full_page=True)
     assert page.evaluate("() => localStorage.getItem('sigg.borrador.alianza.nueva')") is None
+
+    # two photos from the phone: one taken in Yacuiba, one in La Paz (flagged, not refused),
+    # and an executable renamed .jpg (refused, said beside the list)
+    page.set_input_files(
+        "#ficha-adjuntos input[type=file]",
+        files=[
+            {"name": "en-yacuiba.jpg", "mimeType": "image/jpeg", "buffer": jpeg(FOTO_YACUIBA)},
+            {"name": "en-la-paz.jpg", "mimeType": "image/jpeg", "buffer": jpeg(FOTO_LA_PAZ)},
+            {
+                "name": "virus.jpg",
+                "mimeType": "image/jpeg",
+                "buffer": b"MZ\x90\x00" + b"\x00" * 200,
+            },
+        ],
+    )
+    page.wait_for_selector("#ficha-adjuntos .adjunto >> nth=1", timeout=20000)
+    adjuntos = page.locator("#ficha-adjuntos .adjunto")
+    assert adjuntos.count() == 2
+    marcados = page.locator("#ficha-adjuntos .adjunto.marcado")
+    assert marcados.count() == 1
+    assert "en-la-paz.jpg" in marcados.inner_text()
+    assert "Foto tomada fuera de Yacuiba" in marcados.inner_text()
+    assert "virus.jpg" in page.inner_text("#ficha-adjuntos .nota-error")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#ficha-adjuntos img')]"
+        ".every((i) => i.src.startsWith('blob:'))"
+    )
+    page.screenshot(path=str(DOCS / "issue14-ficha-registrada-movil.png"), full_page=True)
 
     api = _api(servidor)
     settings = Settings()
@@ -180,7 +208,9 @@ def test_a_field_tecnico_registers_an_alliance_on_a_phone_and_it_reaches_the_pub
 
 
 @pytest.fixture
-def alianza_en_edicion(servidor: str, cuentas: None) -> Iterator[dict[str, Any]]:
+def alianza_en_edicion(
+    servidor: str, cuentas: None, demo_engine: Engine
+) -> Iterator[dict[str, Any]]:
     api = _api(servidor)
     r = api.post(
         "/alianzas",
@@ -192,6 +222,9 @@ def alianza_en_edicion(servidor: str, cuentas: None) -> Iterator[dict[str, Any]]
     assert r.status_code == 201, r.text
     yield r.json()
     api.close()
+    with demo_engine.begin() as conn:
+        conn.execute(text("DELETE FROM seguimiento WHERE alianza_id = :i"), {"i": r.json()["id"]})
+        conn.execute(text("DELETE FROM alianza WHERE id = :i"), {"i": r.json()["id"]})
 
 
 def test_two_people_edit_one_alliance_and_the_second_sees_the_conflict(
@@ -250,9 +283,44 @@ def test_coordinates_typed_in_degrees_minutes_seconds_and_a_swapped_pair(
     page.dispatch_event("#f-coordenadas", "change")
     boton = page.locator("#f-coordenadas-error button")
     boton.wait_for(timeout=15000)
-    assert "¿Quiso decir -22.02, -63.68 (Yacuiba)?" == boton.inner_text()
+    assert boton.inner_text() == "¿Quiso decir -22.02, -63.68 (Yacuiba)?"
     boton.click()
     page.wait_for_selector("#f-lugar strong", timeout=15000)
     assert page.inner_text("#f-lugar strong").startswith("Yacuiba")
     assert page.input_value("#f-coordenadas") == "-22.02, -63.68"
     page.click("#form-alianza .pie-form .enlace")  # discard the draft
+
+
+def test_a_monitoring_visit_is_recorded_from_the_record_screen(
+    pagina: Page, servidor: str, alianza_en_edicion: dict[str, Any]
+) -> None:
+    page = pagina
+    _abrir(page, servidor + "/", MOVIL)
+    _ingresar(page, "ficha.unidad")
+    _abrir_ficha(page, alianza_en_edicion["id"])
+    page.click("text=+ Registrar visita de seguimiento")
+    page.wait_for_selector("#form-seguimiento")
+    assert page.input_value("#f-ciclo") == "0"  # the first visit is the baseline
+    page.fill("#f-ventas_bs", "12000")
+    page.fill("#f-costos_bs", "7000")
+    page.select_option("#f-relacion_comercial_mantenida", "true")
+    page.click("#form-seguimiento button[type=submit]")
+    page.wait_for_selector("#ficha-seguimientos .nota-ok", timeout=10000)
+    texto = page.inner_text("#ficha-seguimientos")
+    assert "Ciclo 0 (línea de base)" in texto
+    assert "Ingreso: 5.000" in texto  # sales minus costs, on the server, in Bolivian format
+    assert "Se mantiene la relación comercial con el comprador: sí" in texto
+    # the same cycle again: refused at its field, nothing lost
+    page.click("text=+ Registrar visita de seguimiento")
+    page.fill("#f-ciclo", "0")
+    page.fill("#f-ventas_bs", "15000")
+    page.click("#form-seguimiento button[type=submit]")
+    page.wait_for_selector("#f-ciclo[aria-invalid=true]", timeout=10000)
+    assert page.inner_text("#f-ciclo-error") != ""
+    assert page.input_value("#f-ventas_bs") == "15000"
+    page.screenshot(path=str(DOCS / "issue14-seguimiento-movil.png"), full_page=True)
+    api = _api(servidor)
+    ciclos = api.get(f"/alianzas/{alianza_en_edicion['id']}/seguimientos",
+                     headers=cabeceras(Settings(), "nacional")).json()["data"]  # fmt: skip
+    assert [(c["ciclo"], c["ingreso_bs"]) for c in ciclos] == [(0, 5000)]
+    api.close()

@@ -92,7 +92,9 @@ def test_national_validates_from_the_tray_and_only_then_the_public_map_shows_it(
     assert not pagina.locator("#vista-publica").is_visible()
     assert not _publico_ve(pagina, "WEB-1")  # still verified only
     item.locator("button[data-accion='validar']").click()
+    item.locator("button[data-confirmar='validar']").click()  # asked first: "¿Validar WEB-1?"
     item.wait_for(state="detached", timeout=15000)
+    assert "WEB-1 fue validada" in pagina.text_content("#bandeja-aviso")
     pagina.click("#boton-salir")
     assert pagina.locator("#vista-publica").is_visible()
     assert pagina.evaluate("sessionStorage.getItem('sigg.sesion')") is None

@@ -56,7 +56,7 @@ def agregados(
             "nivel": nivel,
             "cartografia": consulta.cartografia,
             "programa": f.programa,
-            "tipo_cambio": settings.tipo_cambio,
+            "tipo_cambio": consulta.tipo_cambio,
             "datos_sinteticos": sintetico,
             "count": len(data),
             "data": data,

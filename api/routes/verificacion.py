@@ -5,20 +5,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
 
 from api.deps import ConnDep, SessionDep
+from api.parametros import Desplazamiento, Limite, UnidadOperativa
 from api.respuestas import IfMatch, con_version
 from api.schemas.documento import exito, problemas
 from api.schemas.verificacion import EstadoVerificacion, PasosVerificacion, Pendientes
 from api.seguridad import PersonalDep
 from geo.plataforma.entrada import Entrada
-from geo.registro.verificacion import mover, pendientes
+from geo.registro.bandeja import FiltroBandeja, bandeja
+from geo.registro.verificacion import mover
 from geo.registro.verificacion import pasos as pasos_de
 from geo.vocabulario.catalogos import ESTADOS
+from geo.vocabulario.parametros import FILTROS
 
 router = APIRouter(
     prefix="/api/v1",
@@ -74,10 +77,31 @@ def pasos(
 
 
 @router.get("/verificacion/pendientes", response_model=Pendientes)
-def bandeja(conn: ConnDep, quien: PersonalDep) -> dict[str, Any]:
-    """Lo que espera a este usuario: a una unidad, lo registrado en sus municipios; a la
-    coordinación nacional, lo verificado; a un técnico, lo observado de su unidad."""
-    data = pendientes(conn, quien)
+def pendientes(
+    conn: ConnDep,
+    quien: PersonalDep,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="Parte del código, del nombre o del municipio"),
+    ] = None,
+    unidad_operativa: UnidadOperativa = None,
+    municipio: Annotated[
+        str | None, Query(pattern=r"^[0-9]{6}$", description=FILTROS["municipio"])
+    ] = None,
+    limite: Limite = 20,
+    desplazamiento: Desplazamiento = 0,
+) -> dict[str, Any]:
+    """Lo que espera a este usuario, de a una página (lo cambiado hace más tiempo, primero): a
+    una unidad, lo registrado en sus municipios; a la coordinación nacional, lo verificado; a
+    un técnico, lo observado de su unidad. Cada uno con su último paso (quién, cuándo, con qué
+    comentario) y los campos que cambiaron desde la última vez que se lo revisó."""
+    f = FiltroBandeja(q, unidad_operativa, municipio, limite, desplazamiento)
+    total, data = bandeja(conn, quien, f)
     for d in data:
         d["recurso"] = "alianzas" if d.pop("tabla") == "alianza" else "subproyectos"
-    return {"data": jsonable_encoder(data), "count": len(data)}
+    return {
+        "data": jsonable_encoder(data),
+        "count": total,
+        "limit": limite,
+        "offset": desplazamiento,
+    }

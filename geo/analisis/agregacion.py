@@ -84,14 +84,17 @@ class Consulta:
 def preparar(
     conn: Connection, f: Filtros, nivel: NivelAgregacion, tipo_cambio: float
 ) -> tuple[Consulta, bool]:
-    """The query for ``f`` at ``nivel`` on its program's cartography, and whether the program's
-    data are synthetic (the demo); 404 naming an unknown program."""
+    """The query for ``f`` at ``nivel`` on its program's cartography and at its exchange rate
+    (the program's own, or ``tipo_cambio``, the installation's), and whether the program's data
+    are synthetic (the demo); 404 naming an unknown program."""
     fila = conn.execute(
-        text("SELECT cartografia, sintetico FROM programa WHERE codigo = :c"), {"c": f.programa}
+        text("SELECT cartografia, sintetico, tipo_cambio FROM programa WHERE codigo = :c"),
+        {"c": f.programa},
     ).first()
     if fila is None:
         raise NoEncontrado(f"programa desconocido '{f.programa}'", campo="programa")
-    return Consulta(nivel, fila.cartografia, f, tipo_cambio), bool(fila.sintetico)
+    cambio = float(fila.tipo_cambio) if fila.tipo_cambio is not None else tipo_cambio
+    return Consulta(nivel, fila.cartografia, f, cambio), bool(fila.sintetico)
 
 
 def _por_municipio(f: Filtros) -> Any:

@@ -80,6 +80,25 @@ JOIN municipio m ON m.cartografia = r.cartografia AND m.codigo = r.municipio_cod
 WHERE r.programa_id = :p
 GROUP BY GROUPING SETS ((m.unidad_operativa_codigo), ())
 """
+# Every computation an indicator of a results framework may name (indicador.calculo), with
+# what it computes in words.
+CALCULOS = {
+    "r5": "Familias beneficiarias (alianzas con convenio)",
+    "r5m": "% de familias representadas por mujeres",
+    "1.2a": "Alianzas con convenio, modelo 1",
+    "1.2b": "Alianzas con convenio, modelos 2 y 3",
+    "2.7": "Hectáreas con riego tecnificado (modelo 1)",
+    "r1": "% de aumento de las ventas (seguimiento)",
+    "r2": "% de alianzas del modelo 1 que mantienen la relación comercial",
+    "2.1": "% de alianzas del modelo 1 concluidas",
+    "2.2": "Alianzas con aumento de ingreso (seguimiento)",
+    "2.6": "% de alianzas con medidas ambientales",
+    "r6": "Familias de los subproyectos municipales",
+    "2.3": "Subproyectos con recepción definitiva",
+    "3.2.1": "% de reclamos respondidos en plazo",
+}
+assert set(CALCULOS) == {*_ALIANZAS, *_SUBPROYECTOS, "3.2.1"}
+
 MOTIVO_SIN_REGISTROS = "sin registros que permitan calcularlo"
 MOTIVO_SIN_RECLAMOS = "sin reclamos recibidos"
 

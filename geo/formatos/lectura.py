@@ -108,11 +108,19 @@ def _demasiadas_filas(tope: int, columnas: int | None = None) -> ErrorLectura:
 
 def leer_tabla(datos: bytes, nombre_archivo: str) -> Tabla:
     """Read a CSV/TXT or XLSX upload (format from the extension) into a :class:`Tabla`."""
+    if formato(nombre_archivo) == "csv":
+        return _leer_csv(datos)
+    return _leer_xlsx(datos)
+
+
+def formato(nombre_archivo: str) -> str:
+    """The format of an upload from its extension: "csv" (.csv, .txt) or "xlsx"; any other is
+    refused, naming it, before anything is read."""
     extension = os.path.splitext(nombre_archivo.strip())[1].lower()
     if extension in (".csv", ".txt"):
-        return _leer_csv(datos)
+        return "csv"
     if extension == ".xlsx":
-        return _leer_xlsx(datos)
+        return "xlsx"
     mostrada = extension or "(sin extensión)"
     raise ErrorLectura(f"formato no soportado: {mostrada} (use CSV o XLSX)")
 

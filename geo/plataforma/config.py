@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     limite_ingresos: str = Field(
         default="10/minute", description="Login attempts one address may make"
     )
+    importacion_hilos: int = Field(
+        default=1,
+        ge=1,
+        le=8,
+        description="Import jobs each server process runs at once (the others wait their turn, "
+        "queued): one leaves the other core of a small server to the people using the map",
+    )
 
     _clave: str | None = PrivateAttr(default=None)
 

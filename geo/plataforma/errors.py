@@ -50,6 +50,21 @@ class ParametroInvalido(EntradaInvalida):
     titulo = "Parámetro no válido"
 
 
+class ArchivoDemasiadoGrande(EntradaInvalida):
+    """A file past its size limit (413): ``campo`` names the form field."""
+
+    codigo = "archivo-grande"
+    titulo = "Archivo demasiado grande"
+
+
+class TipoNoAdmitido(EntradaInvalida):
+    """A file whose content is of a type the operation does not take (415), judged by the
+    content, never by its name: ``campo`` names the form field."""
+
+    codigo = "tipo-no-admitido"
+    titulo = "Tipo de archivo no admitido"
+
+
 class PuntoFueraDeBolivia(EntradaInvalida):
     codigo = "fuera-de-bolivia"
     titulo = "El punto está fuera de Bolivia"

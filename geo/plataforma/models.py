@@ -8,6 +8,7 @@ can write municipalities first and dissolve their parents after, in one transact
 
 from __future__ import annotations
 
+import builtins
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -24,6 +25,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     SmallInteger,
@@ -237,6 +239,14 @@ class Programa(Base):
     permite_excesos: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     # True while the program holds generated demo data (shown wherever its figures are).
     sintetico: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # Bs per US dollar for this program's figures; NULL: the installation's SIGG_TIPO_CAMBIO.
+    tipo_cambio: Mapped[Decimal | None] = mapped_column(
+        Numeric(10, 4), CheckConstraint("tipo_cambio > 0", name="tipo_cambio_positivo")
+    )
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    actualizado_en: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class Organizacion(Base):
@@ -633,6 +643,106 @@ class LimiteSolicitudes(Base):
     clave: Mapped[str] = mapped_column(Text, primary_key=True)
     cuenta: Mapped[int] = mapped_column(Integer)
     expira: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Adjunto(Base):
+    """A photo or document of a record, stored in the database with it (migration 0008): one
+    transaction writes or rolls back both, and the backup carries it. ``recurso`` names the kind of
+    record (a monitoring cycle is its alliance's ``registro_id`` plus ``ciclo``); the ``exif_*``
+    fields are where the photo says it was taken, staff only."""
+
+    __tablename__ = "adjunto"
+    __table_args__ = (
+        CheckConstraint(
+            "recurso IN ('alianza', 'subproyecto_municipal', 'reclamo', 'seguimiento_alianza')",
+            name="recurso",
+        ),
+        CheckConstraint(
+            "(recurso = 'seguimiento_alianza') = (ciclo IS NOT NULL)", name="ciclo_segun_recurso"
+        ),
+        CheckConstraint(
+            "tipo IN ('image/jpeg', 'image/png', 'image/heic', 'application/pdf')", name="tipo"
+        ),
+        CheckConstraint("bytes > 0 AND bytes = length(contenido)", name="bytes"),
+        CheckConstraint(
+            "(exif_lat IS NULL) = (exif_lon IS NULL) AND (exif_lat IS NULL OR "
+            "(exif_lat BETWEEN -90 AND 90 AND exif_lon BETWEEN -180 AND 180))",
+            name="posicion",
+        ),
+        Index("ix_adjunto_registro", "recurso", "registro_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    recurso: Mapped[str] = mapped_column(String(32))
+    registro_id: Mapped[int] = mapped_column(BigInteger)
+    ciclo: Mapped[int | None] = mapped_column(Integer)
+    nombre: Mapped[str] = mapped_column(Text)
+    tipo: Mapped[str] = mapped_column(String(32))
+    bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # builtins.bytes: in the class body ``bytes`` is the column above.
+    contenido: Mapped[builtins.bytes] = mapped_column(LargeBinary)
+    miniatura: Mapped[builtins.bytes | None] = mapped_column(LargeBinary)
+    exif_lat: Mapped[float | None] = mapped_column(Float)
+    exif_lon: Mapped[float | None] = mapped_column(Float)
+    exif_municipio: Mapped[str | None] = mapped_column(String(6))
+    fuera_de_municipio: Mapped[bool | None] = mapped_column(Boolean)
+    creado_por: Mapped[str] = mapped_column(Text)
+    creado_en: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TrabajoImportacion(Base):
+    """An upload imported by a worker of the server (migration 0009, geo/registro/trabajos.py):
+    the file kept until the job ends, its progress and its report, for the user who sent it."""
+
+    __tablename__ = "trabajo_importacion"
+    __table_args__ = (
+        CheckConstraint(
+            "estado IN ('en_cola', 'en_curso', 'terminado', 'con_errores', 'fallido')",
+            name="estado",
+        ),
+        CheckConstraint("rol IN ('nacional', 'unidad', 'tecnico')", name="rol"),
+        CheckConstraint("formato IN ('csv', 'xlsx')", name="formato"),
+        CheckConstraint(
+            "paso BETWEEN 0 AND 3 AND hechas >= 0 AND (total IS NULL OR hechas <= total)",
+            name="avance",
+        ),
+        CheckConstraint(
+            "(estado IN ('en_cola', 'en_curso')) = (terminado_en IS NULL)", name="fin_segun_estado"
+        ),
+        CheckConstraint(
+            "estado NOT IN ('terminado', 'con_errores') OR informe IS NOT NULL",
+            name="informe_segun_estado",
+        ),
+        Index("ix_trabajo_importacion_usuario", "usuario", "creado_en"),
+        Index(
+            "uq_trabajo_importacion_pendiente",
+            "usuario",
+            unique=True,
+            postgresql_where=text("estado IN ('en_cola', 'en_curso')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    usuario: Mapped[str] = mapped_column(Text)
+    rol: Mapped[str] = mapped_column(String(16))
+    unidad_operativa_codigo: Mapped[str | None] = mapped_column(String(16))
+    programa: Mapped[str] = mapped_column(String(16))
+    archivo: Mapped[str] = mapped_column(Text)
+    formato: Mapped[str] = mapped_column(String(8))
+    bytes: Mapped[int] = mapped_column(Integer)
+    # builtins.bytes: in the class body ``bytes`` is the column above.
+    contenido: Mapped[builtins.bytes | None] = mapped_column(LargeBinary)
+    simulacro: Mapped[bool] = mapped_column(Boolean)
+    estado: Mapped[str] = mapped_column(String(16), server_default=text("'en_cola'"))
+    paso: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    total: Mapped[int | None] = mapped_column(Integer)
+    hechas: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    informe: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    mensaje: Mapped[str | None] = mapped_column(Text)
+    creado_en: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    empezado_en: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    terminado_en: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 def tabla(modelo: type[Base]) -> Table:

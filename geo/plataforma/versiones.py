@@ -13,6 +13,7 @@ VERSIONADAS = {
     "organizacion": "organización",
     "subproyecto_municipal": "subproyecto",
     "seguimiento": "seguimiento",
+    "programa": "programa",
 }
 
 

@@ -1,10 +1,14 @@
 """Writing validated alliances: COPY into a staging table, compare it with the alliances it
 would change (field by field, so that a refusal can name them), then one UPDATE for the
 existing codes that change (so a re-import writes nothing and audits nothing) and one INSERT
-for the new ones. Triggers keep the audit trail, the version and the stage history."""
+for the new ones. Triggers keep the audit trail, the version and the stage history.
+
+An import job that shows its progress writes the same statements block by block (each staged
+row has its place ``n``), all in the caller's one transaction: still all or nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
@@ -16,9 +20,11 @@ _TIPOS = {
     "familias_mujeres": "int", "hectareas_riego": "numeric(12, 2)",
 }  # fmt: skip
 _STAGING = (
-    "codigo", "organizacion", "organizacion_id", *COLUMNAS, "municipio_codigo", "lon", "lat",
+    "n", "codigo", "organizacion", "organizacion_id", *COLUMNAS, "municipio_codigo", "lon", "lat",
     "precision", "alertas",
 )  # fmt: skip
+# Staged rows written per statement when someone follows the progress.
+BLOQUE_ESCRIBIR = 5_000
 
 
 @dataclass
@@ -59,9 +65,12 @@ def escribir(
     prog: Programa,
     validas: list[AlianzaValida],
     cambios: dict[str, Cambio] | None = None,
+    progreso: Callable[[int, int], None] | None = None,
 ) -> Escritura:
     """Write the rows. ``cambios`` is what :func:`comparar` answered for these same rows in
-    this transaction (so they are staged); without it they are compared here."""
+    this transaction (so they are staged); without it they are compared here. With
+    ``progreso(escritas, filas)``, the rows are written in blocks of BLOQUE_ESCRIBIR, telling it
+    after each; without it, in one UPDATE and one INSERT."""
     if not validas:
         return Escritura(0, 0, 0, {})
     if cambios is None:
@@ -74,8 +83,15 @@ def escribir(
         ),
         p,
     )
-    actualizadas = conn.execute(_UPDATE, p).rowcount if cambios else 0
-    insertadas = conn.execute(_INSERT, p).rowcount
+    bloque = BLOQUE_ESCRIBIR if progreso else len(validas)
+    actualizadas = insertadas = 0
+    for desde in range(0, len(validas), bloque):
+        rango = p | {"desde": desde, "hasta": desde + bloque}
+        if cambios:
+            actualizadas += conn.execute(_UPDATE, rango).rowcount
+        insertadas += conn.execute(_INSERT, rango).rowcount
+        if progreso:
+            progreso(min(desde + bloque, len(validas)), len(validas))
     ids: dict[str, int] = dict(
         conn.execute(
             text(
@@ -97,9 +113,9 @@ def _staging(conn: Connection, validas: list[AlianzaValida]) -> None:
     conn.execute(text("DROP TABLE IF EXISTS _carga_alianza"))
     conn.execute(
         text(
-            f"CREATE TEMP TABLE _carga_alianza (codigo text PRIMARY KEY, organizacion text, "
-            f"organizacion_id bigint, {cols}, municipio_codigo text, lon float8, lat float8, "
-            "precision smallint, alertas text[]) ON COMMIT DROP"
+            f"CREATE TEMP TABLE _carga_alianza (n int NOT NULL, codigo text PRIMARY KEY, "
+            f"organizacion text, organizacion_id bigint, {cols}, municipio_codigo text, "
+            "lon float8, lat float8, precision smallint, alertas text[]) ON COMMIT DROP"
         )
     )
     raw = conn.connection.driver_connection
@@ -108,10 +124,11 @@ def _staging(conn: Connection, validas: list[AlianzaValida]) -> None:
         raw.cursor() as cur,
         cur.copy(f"COPY _carga_alianza ({', '.join(_STAGING)}) FROM STDIN") as copy,
     ):
-        for v in validas:
+        for n, v in enumerate(validas):
             e = v.entrada
             copy.write_row(
                 (
+                    n,
                     e.codigo,
                     e.organizacion,
                     e.organizacion_id,
@@ -176,6 +193,7 @@ UPDATE alianza a SET
 FROM _carga_alianza s
 LEFT JOIN organizacion o ON o.programa_id = :p AND o.nombre = s.organizacion
 WHERE a.programa_id = :p AND a.codigo = s.codigo AND a.codigo = ANY(:c)
+  AND s.n >= :desde AND s.n < :hasta
   AND ({_ANTES}) IS DISTINCT FROM ({_DESPUES})
 """)  # noqa: S608
 
@@ -192,5 +210,6 @@ SELECT :p, s.codigo, coalesce(s.organizacion_id, o.id),
        s.alertas
 FROM _carga_alianza s
 LEFT JOIN organizacion o ON o.programa_id = :p AND o.nombre = s.organizacion
-WHERE NOT EXISTS (SELECT 1 FROM alianza a WHERE a.programa_id = :p AND a.codigo = s.codigo)
+WHERE s.n >= :desde AND s.n < :hasta
+  AND NOT EXISTS (SELECT 1 FROM alianza a WHERE a.programa_id = :p AND a.codigo = s.codigo)
 """)  # noqa: S608

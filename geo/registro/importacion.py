@@ -81,6 +81,10 @@ COORDENADAS = (
 
 PASOS = ("Leyendo filas", "Validando y ubicando", "Escribiendo")
 Avance = Callable[[str], None]
+# progreso(hechas, filas): the rows done in the current step (PASOS) out of the file's rows, told
+# every CADA rows while reading them, after each block located and after each block written.
+Progreso = Callable[[int, int], None]
+CADA = 1000
 
 
 class ArchivoSinFilas(EntradaInvalida):
@@ -165,7 +169,11 @@ def importar_alianzas(
     usuario: str = "importacion",
     avance: Avance | None = None,
     alcance: Alcance | None = None,
+    progreso: Progreso | None = None,
 ) -> Informe:
+    """Import ``tabla`` (see the module's docstring). ``avance`` is told each step's name,
+    ``progreso`` the rows done within it; without ``progreso`` rows are located and written in
+    one statement each, with it in blocks (the same result, in the same one transaction)."""
     if not tabla.filas:
         raise ArchivoSinFilas(
             f"el archivo no tiene filas de datos debajo del encabezado (fila {tabla.encabezado})"
@@ -180,32 +188,47 @@ def importar_alianzas(
     if sobrantes:
         informe.avisos.append(f"columnas no usadas: {', '.join(sobrantes)}")
     filas, errores = [], []
-    for f in tabla.filas:
+    for n, f in enumerate(tabla.filas, start=1):
         datos, errs = convertir(f.valores, mapa)
         errores += [ErrorFila(f.numero, c, m, datos.get("codigo")) for c, m in errs.items()]
         if not errs:
             filas.append((f.numero, datos))
+        if progreso and n % CADA == 0:
+            progreso(n, informe.filas)
+    if progreso:
+        progreso(informe.filas, informe.filas)
+    contar = _en_filas(progreso, informe.filas)
     paso(PASOS[1])
-    lote = validar(conn, prog, filas, tolerancia_m)
+    lote = validar(conn, prog, filas, tolerancia_m, progreso=contar)
     errores += lote.errores
     with conn.begin_nested() as punto:
         fijar(conn, alcance or Alcance(usuario))
         cambios = comparar(conn, prog, lote.validas)
         errores += rechazadas(conn, prog, alcance, lote.validas, cambios)
+        celdas = {f.numero: f.valores for f in tabla.filas} if errores else {}
         informe.errores = [
-            _error(e, mapa) for e in sorted(errores, key=lambda e: (e.fila or 0, e.campo))
+            _error(e, mapa, celdas.get(e.fila or 0, {}))
+            for e in sorted(errores, key=lambda e: (e.fila or 0, e.campo))
         ]
         if informe.errores:
             punto.rollback()
             return informe
         paso(PASOS[2])
-        escritura = escribir(conn, prog, lote.validas, cambios)
+        escritura = escribir(conn, prog, lote.validas, cambios, progreso=contar)
         if simulacro:
             punto.rollback()
     informe.insertadas, informe.actualizadas = escritura.insertadas, escritura.actualizadas
     informe.sin_cambios = escritura.sin_cambios
     informe.escrito = not simulacro
     return informe
+
+
+def _en_filas(progreso: Progreso | None, filas: int) -> Progreso | None:
+    """A step's own count (of the rows left after the earlier checks) told as rows of the
+    file, so that every step ends at ``filas``."""
+    if progreso is None:
+        return None
+    return lambda hechas, de: progreso(filas * hechas // max(de, 1), filas)
 
 
 def rechazadas(
@@ -277,10 +300,24 @@ def _o_vacio(valor: str | None) -> str:
     return "(vacío)" if valor is None else valor
 
 
-def _error(e: ErrorFila, mapa: dict[str, str]) -> dict[str, Any]:
+def _error(e: ErrorFila, mapa: dict[str, str], valores: dict[str, str | None]) -> dict[str, Any]:
+    columna = mapa.get(e.campo, e.campo)
     return {
         "fila": e.fila,
-        "columna": mapa.get(e.campo, e.campo),
+        "columna": columna,
+        "valor": _valor_en(valores, columna),
         "mensaje": e.mensaje,
         "codigo": e.codigo,
     }
+
+
+def _valor_en(valores: dict[str, str | None], columna: str) -> str | None:
+    """What the row holds in ``columna``; for a point, what its coordinate columns hold (a
+    Kobo ``_geolocation``, an ODK geopoint or a lat/lon pair), so the person sees the point."""
+    if columna not in ("lon", "lat"):
+        return valores.get(columna)
+    kobo = ("_geolocation", "_latitude", "_longitude")
+    puntos = [
+        f"{c}: {v}" for c, v in valores.items() if v and (c in COORDENADAS or c.endswith(kobo))
+    ]
+    return "; ".join(puntos) or valores.get(columna)

@@ -107,29 +107,3 @@ def historial(conn: Connection, tabla: str, registro_id: int) -> list[dict[str, 
         {"t": tabla, "i": registro_id},
     ).mappings()
     return [dict(f) for f in filas]
-
-
-# What waits for whom: the unit verifies what was registered (or corrected after an
-# observation); national coordination validates what the units verified; a técnico fixes what
-# was sent back.
-_PENDIENTES = {"unidad": ("registrado",), "nacional": ("verificado",), "tecnico": ("observado",)}
-
-
-def pendientes(conn: Connection, alcance: Alcance, limite: int = 500) -> list[dict[str, Any]]:
-    """The records waiting for this user, alliances and subprojects, oldest change first."""
-    if alcance.rol not in _PENDIENTES:
-        return []
-    partes = [
-        f"SELECT '{t}' AS tabla, r.id, r.codigo, r.nombre, r.estado, r.observacion, "  # noqa: S608
-        "r.version, r.actualizado_en, r.municipio_codigo, m.nombre AS municipio, "
-        "m.unidad_operativa_codigo AS unidad_operativa, ST_X(r.geom) AS lon, ST_Y(r.geom) AS lat "
-        f"FROM {t} r JOIN municipio m ON m.cartografia = r.cartografia "
-        "AND m.codigo = r.municipio_codigo WHERE r.estado = ANY(:estados)"
-        + ("" if alcance.nacional else " AND m.unidad_operativa_codigo = :u")
-        for t in VERIFICADAS
-    ]
-    filas = conn.execute(
-        text(" UNION ALL ".join(partes) + " ORDER BY actualizado_en, id LIMIT :n"),
-        {"estados": list(_PENDIENTES[alcance.rol]), "u": alcance.unidad, "n": limite},
-    ).mappings()
-    return [dict(f) for f in filas]

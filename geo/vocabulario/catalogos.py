@@ -175,3 +175,19 @@ CAMPOS_ALIANZA = {
 def siguientes(etapa: str) -> list[str]:
     """The stages an alliance at ``etapa`` may move to (the cycle's next step or abandonment)."""
     return [h for h in ETAPAS if (etapa, h) in TRANSICIONES]
+
+
+# What people read for each field of a municipal subproject (the tray's changes, tables).
+CAMPOS_SUBPROYECTO = {
+    "codigo": "Código",
+    "nombre": "Nombre del subproyecto",
+    "tipo_obra": "Tipo de obra",
+    "etapa": "Etapa",
+    "familias": "Familias",
+    "monto_empoderar_comprometido_bs": "Aporte EMPODERAR comprometido (Bs)",
+    "monto_contraparte_comprometido_bs": "Contraparte comprometida (Bs)",
+    "monto_empoderar_ejecutado_bs": "Aporte EMPODERAR ejecutado (Bs)",
+    "monto_contraparte_ejecutado_bs": "Contraparte ejecutada (Bs)",
+    "precision_ubicacion": "Precisión de la ubicación",
+    "municipio_codigo": "Municipio",
+}

@@ -10,6 +10,9 @@ const FILTROS = ["programa", "unidad_operativa", "departamento", "municipio", "e
 // Subprojects have no sector, model, call, dates or alliance cycle: the API refuses those names.
 const SOLO_ALIANZAS = ["etapa_alcanzada", "sector", "modelo", "financiamiento", "convocatoria", "desde", "hasta"];
 const numero = new Intl.NumberFormat("es-BO", { maximumFractionDigits: 2 });
+const TERRITORIO = ["unidad_operativa", "departamento", "provincia", "municipio"];
+// From this stage on an alliance's families are the program's beneficiaries (indicator R5).
+const BENEFICIARIAS = ["convenio_firmado", "en_inversion", "en_operacion", "concluida"];
 
 const estado = {
   nivel: "municipio", medida: "familias_por_mil_rurales", clasificacion: "cuantiles", clases: "5",
@@ -17,7 +20,17 @@ const estado = {
   // Beneficiaries are the families of alliances that signed their agreement.
   etapa_alcanzada: "convenio_firmado", sector: "", modelo: "", financiamiento: "", convocatoria: "", desde: "",
   hasta: "", sel: "", pila: "",
+  // Staff only: "" counts validated records only (as the public sees them), "todos" also the
+  // records still in verification that the user may read.
+  registros: "",
 };
+// A shared link that names a place (opened, or pasted into this tab) is not overridden by the
+// landing of a unit's login; nor is a pinned unit.
+function nombraLugar() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  return TERRITORIO.some((k) => p.get(k)) || !!p.get("pila") || !!localStorage.getItem("sigg.unidad");
+}
+let enlaceConLugar = nombraLugar();
 
 let topo = null;
 const formasPorNivel = {};
@@ -72,10 +85,19 @@ async function pedir(ruta) {
   aviso("");
   return r.json();
 }
+function personal() {
+  return Boolean(sesion.leer());
+}
+// Staff figures count validated records only unless the switch says "todos"; the public's
+// are always validated only (the API sees to it), so the public sends nothing.
+function soloValidados() {
+  return personal() && estado.registros !== "todos";
+}
 function parametros(extra) {
   const p = new URLSearchParams();
   for (const k of FILTROS) if (estado[k]) p.set(k, estado[k]);
   if (estado.provincia) p.set("provincia", estado.provincia);
+  if (soloValidados()) p.set("validados", "true");
   for (const [k, v] of Object.entries(extra || {})) if (v !== "" && v !== null && v !== undefined) p.set(k, v);
   return p;
 }
@@ -99,12 +121,16 @@ function escribirHash() {
   for (const [k, v] of Object.entries(estado)) if (v) p.set(k, v);
   history.replaceState(null, "", "#" + p.toString());
 }
+function etiquetasMedidas() {
+  for (const o of document.querySelectorAll("#medida option")) o.textContent = honesta(o.dataset.etiqueta || o.textContent);
+}
 function aFormulario() {
   for (const k of ["nivel", "medida", "clasificacion", "clases", ...FILTROS]) {
     const c = document.getElementById(k);
     if (c) c.value = estado[k];
   }
   document.getElementById("fijar").checked = !!localStorage.getItem("sigg.unidad");
+  document.getElementById(estado.registros === "todos" ? "registros-todos" : "registros-validados").checked = true;
   document.getElementById("municipio-activo").hidden = !estado.municipio;
   document.getElementById("municipio-nombre").textContent = nombresMunicipio[estado.municipio] || estado.municipio;
 }
@@ -156,10 +182,11 @@ function dibujar() {
         return caja;
       }, { sticky: true });
       layer.on("click", () => seleccionar(f.id));
-      layer.on("keypress", (e) => { if (e.originalEvent.key === "Enter") seleccionar(f.id); });
     },
   }).addTo(mapa);
-  capa.eachLayer((l) => { if (l.getElement) { const e = l.getElement(); if (e) { e.setAttribute("tabindex", "0"); e.setAttribute("data-codigo", l.options.codigo); } } });
+  // The shapes stay out of the tab order (339 stops before the work panels): a keyboard
+  // selects a place through the search box, which does what a click on the shape does.
+  capa.eachLayer((l) => { const e = l.getElement && l.getElement(); if (e) e.setAttribute("data-codigo", l.options.codigo); });
   const acotado = estado.pila || estado.unidad_operativa || estado.departamento || estado.provincia || estado.municipio;
   if (acotado && visibles.features.length) mapa.fitBounds(capa.getBounds(), { padding: [10, 10], animate: false });
   else if (!acotado) mapa.fitBounds(BOLIVIA, { animate: false });
@@ -170,7 +197,8 @@ function recolorear() {
 function pintarLeyenda() {
   const caja = leyenda.getContainer();
   caja.replaceChildren();
-  caja.append(el("h4", valoresActuales.etiqueta));
+  caja.append(el("h4", honesta(valoresActuales.etiqueta)));
+  if (personal() && !soloValidados()) caja.append(el("p", textoSinValidar(), "sin-validar"));
   for (const c of valoresActuales.clases) {
     const fila = el("div", null, "fila");
     const muestra = el("span", null, "muestra");
@@ -196,15 +224,19 @@ async function redibujar({ geometria } = { geometria: true }) {
   document.getElementById("sintetico").hidden = !valoresActuales.datos_sinteticos;
   if (geometria || !capa || nivelAnterior !== estado.nivel) { dibujar(); capa.nivel = estado.nivel; } else recolorear();
   pintarLeyenda();
+  etiquetasMedidas();
   enlacesDescarga();
   const contenedor = document.getElementById("mapa");
   contenedor.dataset.listo = String(Date.now());
   contenedor.dataset.ms = String(Math.round(performance.now()));  // read by bench/pagina.py
   tablero().catch(fallo);
   refrescarPuntos();
-  if (estado.sel && !panelPedido) {
+  // The panel follows every change too (a filter, the validated-only switch, the session);
+  // a shared link's selection is loaded here the first time.
+  if (estado.sel && consultaPanel(estado.sel).toString() !== panelConsulta) {
     const [, codigo] = estado.sel.split(":");
-    panel(estado.sel, (valoresActuales.unidades[codigo] || {}).nombre).catch(fallo);  // a shared link's selection
+    const mismo = panelSel === estado.sel ? document.getElementById("panel-titulo").textContent : "";
+    panel(estado.sel, (valoresActuales.unidades[codigo] || {}).nombre || mismo).catch(fallo);
   }
 }
 
@@ -237,6 +269,7 @@ function volver() {
   estado.pila = pila.length ? JSON.stringify(pila) : "";
   estado.sel = "";
   document.getElementById("panel").hidden = true;
+  panelConsulta = "";
   aFormulario();
   migas();
   if (!pila.length) mapa.fitBounds(BOLIVIA);
@@ -248,12 +281,28 @@ function migas() {
   document.getElementById("ruta").textContent = ["Bolivia", ...pila.map((p) => p.nombre)].join(" › ");
 }
 let panelPedido = 0;  // only the latest request may fill the panel
-async function panel(sel, nombre) {
-  const mio = ++panelPedido;
+let panelConsulta = "";  // what the panel was last asked (sorted: a drill-down asks the same)
+let panelSel = "";
+function consultaPanel(sel) {
   const [nivel, codigo] = sel.split(":");
   const p = parametros({ nivel: "nacional" });
   p.set(nivel, codigo);  // the unit itself, within the other filters
-  const datos = await pedir("/estadisticas?" + p);
+  p.sort();
+  return p;
+}
+async function panel(sel, nombre) {
+  const mio = ++panelPedido;
+  const [, codigo] = sel.split(":");
+  const p = consultaPanel(sel);
+  panelConsulta = p.toString();
+  panelSel = sel;
+  let datos;
+  try {
+    datos = await pedir("/estadisticas?" + p);
+  } catch (e) {
+    if (mio === panelPedido) panelConsulta = "";  // ask again on the next change
+    throw e;
+  }
   if (mio !== panelPedido) return;
   const v = datos.data[0] ? datos.data[0].valores : null;
   document.getElementById("panel").hidden = false;
@@ -278,34 +327,99 @@ function barra(contenedor, etiqueta, valor, maximo) {
   b.append(e, r);
   contenedor.append(b);
 }
+// The families counted depend on the stage filter: only from the signed agreement on are they
+// the program's beneficiaries. Every label that says "beneficiarias" says so only then.
+function beneficiarias() {
+  return BENEFICIARIAS.includes(estado.etapa_alcanzada);
+}
+function nombreEtapaFiltro() {
+  const opcion = document.querySelector(`#etapa_alcanzada option[value="${CSS.escape(estado.etapa_alcanzada)}"]`);
+  return opcion ? opcion.textContent.replace(/\s*\(.*\)$/, "") : estado.etapa_alcanzada;
+}
+function familiasSegunEtapa() {
+  if (beneficiarias()) return "Familias beneficiarias";
+  if (!estado.etapa_alcanzada) return "Familias (todas las etapas, incluye solicitudes)";
+  return `Familias (alianzas que llegaron a «${nombreEtapaFiltro()}»)`;
+}
+function honesta(texto) {
+  return beneficiarias() ? texto : String(texto).replace("Familias beneficiarias", familiasSegunEtapa());
+}
+function textoSinValidar() {
+  const u = (sesion.leer() || { usuario: {} }).usuario;
+  return u.rol === "nacional" ? "Incluye registros sin validar" : "Incluye registros sin validar de su unidad";
+}
+// The results framework sets one target per indicator for the whole program (the API has no
+// target per unit): a target is shown only next to a figure computed as the indicator is,
+// over the whole program from the signed agreement on, and never under a territorial filter.
+const POR_QUE_SIN_META = {
+  "sin meta por unidad": "El marco de resultados fija una meta para todo el programa, no por unidad ni por lugar.",
+  "sin meta con este filtro de etapa": "La meta cuenta las alianzas desde el convenio firmado: compárela con «Llegó a la etapa: Convenio firmado».",
+  "sin meta con estos filtros": "La meta es del programa completo: no se compara con una parte (sector, modelo, convocatoria o fechas).",
+};
+function motivoSinMeta() {
+  if (TERRITORIO.some((k) => estado[k])) return "sin meta por unidad";
+  if (estado.etapa_alcanzada !== "convenio_firmado") return "sin meta con este filtro de etapa";
+  if (["sector", "modelo", "financiamiento", "convocatoria", "desde", "hasta"].some((k) => estado[k])) {
+    return "sin meta con estos filtros";
+  }
+  return "";
+}
+function titular(medida, nombre, valor, meta, unidad) {
+  const t = el("div", null, "titular");
+  t.dataset.medida = medida;
+  const cifra = el("span", valor === null ? "sin dato" : numero.format(valor), "cifra");
+  t.append(el("span", nombre, "nombre"), cifra);
+  if (meta !== undefined) {
+    const sinMeta = motivoSinMeta();
+    let texto = sinMeta;
+    if (!sinMeta && meta === null) texto = "sin meta en el marco de resultados";
+    else if (!sinMeta) {
+      const pct = valor === null ? null : (100 * valor) / meta;
+      texto = `meta ${numero.format(meta)}${unidad || ""}` + (pct === null ? "" : ` · ${numero.format(Math.round(pct * 10) / 10)} % de la meta`);
+    }
+    t.append(el("span", texto, sinMeta ? "meta sin" : "meta"));
+  }
+  return t;
+}
+let turnoTablero = 0;  // only the latest request may fill the dashboard
 async function tablero() {
-  const [datos, marco] = await Promise.all([
-    pedir("/estadisticas?" + parametros({ nivel: "nacional" })),
+  // The cycle is read without the stage filter: filtered on a stage, every earlier stage would
+  // count the same alliances and the funnel would be flat.
+  const ciclo = parametros({ nivel: "nacional", medidas: "alianzas,alianzas_alcanzaron" });
+  ciclo.delete("etapa_alcanzada");
+  const consulta = parametros({ nivel: "nacional" });
+  const mio = ++turnoTablero;
+  const [datos, sinEtapa, marco] = await Promise.all([
+    pedir("/estadisticas?" + consulta),
+    pedir("/estadisticas?" + ciclo),
     pedir("/indicadores?" + new URLSearchParams({ programa: estado.programa })),
   ]);
+  if (mio !== turnoTablero) return;  // a later change asked again
   const v = datos.data[0].valores;
   const meta = Object.fromEntries(marco.data.map((i) => [i.codigo, i.meta]));
+  document.getElementById("cifras-sin-validar").hidden = !(personal() && !soloValidados());
+  document.getElementById("cifras-sin-validar").textContent = textoSinValidar();
   const titulares = document.getElementById("titulares");
-  titulares.replaceChildren();
-  for (const [nombre, valor, m] of [["Familias beneficiarias", v.familias, meta.R5], ["Mujeres (%)", v.pct_mujeres, meta["R5.m"]],
-    ["Hectáreas con riego", v.hectareas_riego, meta["2.7"]], ["Alianzas", v.alianzas, null]]) {
-    const t = el("div", null, "titular");
-    t.append(el("span", nombre), el("span", valor === null ? "sin dato" : numero.format(valor)));
-    if (m) t.append(el("span", `meta ${numero.format(m)}`, "meta"));
-    titulares.append(t);
-  }
+  titulares.replaceChildren(
+    titular("familias", familiasSegunEtapa(), v.familias, meta.R5 ?? null),
+    titular("pct_mujeres", "Mujeres (%)", v.pct_mujeres, meta["R5.m"] ?? null, " %"),
+    titular("hectareas_riego", "Hectáreas con riego", v.hectareas_riego, meta["2.7"] ?? null),
+    titular("alianzas", "Alianzas", v.alianzas));
+  if (motivoSinMeta()) titulares.append(el("p", POR_QUE_SIN_META[motivoSinMeta()], "aclaracion"));
   const dinero = document.getElementById("embudo-dinero");
   dinero.replaceChildren();
   const tope = v.monto_par_comprometido_bs;
   barra(dinero, "Comprometido", v.monto_par_comprometido_bs, tope);
   barra(dinero, "Transferido", v.monto_transferido_bs, tope);
   barra(dinero, "Descargado", v.monto_descargado_bs, tope);
-  const ciclo = document.getElementById("embudo-ciclo");
-  ciclo.replaceChildren();
+  const embudo = document.getElementById("embudo-ciclo");
+  embudo.replaceChildren();
   const etiquetas = { solicitud: "Solicitudes", evaluacion_aprobada: "Oportunidad aprobada", plan_formulado: "Plan formulado",
     plan_viable: "Plan viable", aprobado: "Aprobadas", convenio_firmado: "Con convenio", en_inversion: "En inversión",
     en_operacion: "En operación", concluida: "Concluidas" };
-  for (const [etapa, n] of Object.entries(v.alianzas_alcanzaron)) barra(ciclo, etiquetas[etapa] || etapa, n, v.alianzas);
+  const c = sinEtapa.data[0].valores;
+  for (const [etapa, n] of Object.entries(c.alianzas_alcanzaron)) barra(embudo, etiquetas[etapa] || etapa, n, c.alianzas);
+  document.getElementById("tablero").dataset.consulta = consulta.toString();  // what the figures answer
 }
 
 /* ---------- points ---------- */
@@ -372,6 +486,38 @@ function enlacesDescarga() {
       nivel: estado.nivel, medida: estado.medida, clasificacion: estado.clasificacion, clases: estado.clases, formato });
   }
 }
+function nombreDeArchivo(r, respaldo) {
+  const cd = r.headers.get("Content-Disposition") || "";
+  const m = /filename\*=UTF-8''([^;]+)/i.exec(cd) || /filename="?([^";]+)"?/i.exec(cd);
+  return m ? decodeURIComponent(m[1]) : respaldo;
+}
+// A plain link cannot carry the login: with a session open the file is fetched with it and
+// saved from memory, so that what is downloaded is what the staff member sees.
+async function bajarConSesion(enlace) {
+  const boton = enlace;
+  boton.setAttribute("aria-busy", "true");
+  try {
+    const r = await fetch(enlace.href, { headers: sesion.cabeceras() });
+    if (r.status === 401 && sesion.leer()) return sesion.salir("La sesión expiró: vuelva a ingresar.");
+    if (!r.ok) {
+      let detalle = r.statusText;
+      try { detalle = (await r.json()).detail || detalle; } catch (_) { /* not JSON */ }
+      return aviso(`No se pudo descargar (${r.status}): ${detalle}`);
+    }
+    const url = URL.createObjectURL(await r.blob());
+    const a = el("a");
+    a.href = url;
+    a.download = nombreDeArchivo(r, "sigg_descarga");
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+  } catch (e) {
+    aviso(`No se pudo descargar: ${e.message}`);
+  } finally {
+    boton.removeAttribute("aria-busy");
+  }
+}
 
 /* ---------- start ---------- */
 async function opciones() {
@@ -379,7 +525,11 @@ async function opciones() {
     pedir("/mapa/medidas"), pedir("/territorio/unidades-operativas"),
     pedir("/territorio/departamentos"), pedir("/territorio/municipios")]);
   const selMedida = document.getElementById("medida");
-  for (const [codigo, etiqueta] of Object.entries(medidas.medidas)) selMedida.append(new Option(etiqueta, codigo));
+  for (const [codigo, etiqueta] of Object.entries(medidas.medidas)) {
+    const o = new Option(etiqueta, codigo);
+    o.dataset.etiqueta = etiqueta;
+    selMedida.append(o);
+  }
   for (const u of unidades.data) document.getElementById("unidad_operativa").append(new Option(u.nombre, u.codigo));
   for (const d of deps.data) document.getElementById("departamento").append(new Option(d.nombre, d.codigo));
   for (const m of muns.data) nombresMunicipio[m.codigo] = m.nombre;
@@ -399,6 +549,10 @@ function enlazar() {
       else localStorage.removeItem("sigg.unidad");
       return;
     }
+    if (e.target.name === "registros") {
+      estado.registros = e.target.value;
+      return actualizar({ geometria: false });
+    }
     if (id === "ver-alianzas") return puntos("alianzas", e.target.checked);
     if (id === "ver-subproyectos") return puntos("subproyectos", e.target.checked);
     if (!(id in estado)) return;
@@ -408,11 +562,18 @@ function enlazar() {
     actualizar({ geometria: !soloColor });
   });
   form.addEventListener("submit", (e) => e.preventDefault());
+  for (const formato of ["geojson", "csv", "html"]) {
+    document.getElementById(`bajar-${formato}`).addEventListener("click", (e) => {
+      if (!personal()) return;  // the public's plain link
+      e.preventDefault();
+      bajarConSesion(e.currentTarget);
+    });
+  }
   document.getElementById("volver").addEventListener("click", volver);
   document.getElementById("municipio-quitar").addEventListener("click", quitarMunicipio);
 }
 /* ---------- the search box (busqueda.js) ---------- */
-const TERRITORIALES = ["unidad_operativa", "departamento", "provincia", "municipio"];
+const TERRITORIALES = TERRITORIO;
 // A place found by name is selected as a click on the map from the national view would select
 // it: a municipality becomes the municipality filter (its code) and the panel's unit; a larger
 // unit is drilled into (its filter, the municipalities inside, "Volver" returns to Bolivia).
@@ -435,6 +596,7 @@ function quitarMunicipio() {
   estado.municipio = "";
   estado.sel = "";
   document.getElementById("panel").hidden = true;
+  panelConsulta = "";
   aFormulario();
   return actualizar();
 }
@@ -491,8 +653,39 @@ async function iniciarBusqueda() {
   });
 }
 
+/* ---------- staff: landing, the record chosen in the tray, the session ---------- */
+// Called by sesion.js once per login: a unit's user lands on the unit (as if chosen in the
+// search box, so "Volver" returns to Bolivia), unless the page was opened on a shared link
+// that names a place (or a pinned unit), which is kept.
+function aterrizar(usuario) {
+  if (!usuario || !usuario.unidad_operativa || enlaceConLugar) return false;
+  if (estado.unidad_operativa === usuario.unidad_operativa) return false;
+  const opcion = document.querySelector(`#unidad_operativa option[value="${CSS.escape(usuario.unidad_operativa)}"]`);
+  elegirLugar({ nivel: "unidad_operativa", codigo: usuario.unidad_operativa,
+    nombre: opcion ? opcion.textContent : usuario.unidad_operativa });
+  return true;
+}
+// A record chosen in the tray: marked on the map, whatever the point layers show.
+function resaltarRegistro(p) {
+  if (typeof p.lat !== "number" || typeof p.lon !== "number") return;
+  if (elegida) elegida.remove();
+  elegida = L.circleMarker([p.lat, p.lon], { radius: 9, color: "#7c2d12", weight: 3, fillColor: "#f59e0b", fillOpacity: 0.9 })
+    .bindPopup(() => {
+      const caja = el("div", null, "ficha");
+      caja.append(el("strong", `${p.codigo} · ${p.nombre}`), el("br"), el("span", `${p.municipio} · ${p.estado_nombre || p.estado}`));
+      return caja;
+    }).addTo(mapa);
+  mapa.setView([p.lat, p.lon], Math.max(mapa.getZoom(), 10), { animate: false });
+}
+function mostrarInterruptor(s) {
+  document.getElementById("cifras-registros").hidden = !s;
+  if (!s) document.getElementById("cifras-sin-validar").hidden = true;
+}
+document.addEventListener("sigg:sesion", (e) => mostrarInterruptor(e.detail));
+
 window.addEventListener("hashchange", () => {
   // A shared link pasted into the same tab: take its state.
+  enlaceConLugar = enlaceConLugar || nombraLugar();
   leerHash();
   aFormulario();
   migas();
@@ -503,6 +696,7 @@ async function iniciar() {
   mostrarSesion();
   try {
     await opciones();
+    nombrarSesion();  // sesion.js: the unit's name, now that the units are known
     aFormulario();
     enlazar();
     iniciarBusqueda().catch(() => { document.getElementById("buscar-estado").textContent = "La búsqueda no se pudo cargar."; });

@@ -44,7 +44,7 @@ function momento(iso) {
   const t = new Date(iso);
   return t.toLocaleString("es-BO", { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" });
 }
-function avisar(texto, tipo = "ok") {
+export function avisar(texto, tipo = "ok") {
   const a = nodo("p", texto, `nota nota-${tipo}`);
   a.setAttribute("role", tipo === "error" ? "alert" : "status");
   return a;
@@ -58,7 +58,7 @@ function quitarMiniMapa() {
   try { miniMapa.remove(); } catch (_) { /* a half-built map: its element goes anyway */ }
   miniMapa = null;
 }
-function mostrar(...hijos) {
+export function mostrar(...hijos) {
   cerrarEleccion();
   quitarMarcador();
   quitarMiniMapa();
@@ -66,16 +66,16 @@ function mostrar(...hijos) {
   espacio.hidden = false;
   espacio.scrollTop = 0;
   document.getElementById("lateral").scrollTop = 0;
-  espacio.focus({ preventScroll: false });
+  espacio.focus({ preventScroll: true });  // the panel scrolls, never the window
 }
-function cerrar() {
+export function cerrar() {
   cerrarEleccion();
   quitarMarcador();
   quitarMiniMapa();
   espacio.replaceChildren();
   espacio.hidden = true;
 }
-function barraTitulo(titulo, subtitulo) {
+export function barraTitulo(titulo, subtitulo) {
   const cab = nodo("div", null, "espacio-cabeza");
   const h = nodo("h2", titulo);
   h.id = "espacio-titulo";
@@ -179,16 +179,10 @@ function pintarFicha(v, a, version, pasos, historial, seguimientos) {
     partes.push(ol);
   }
   if (seguimientos) {
-    partes.push(nodo("h3", `Ciclos de seguimiento (${seguimientos.count ?? seguimientos.data.length})`));
-    if (!seguimientos.data.length) partes.push(nodo("p", "Sin ciclos de seguimiento.", "vacio"));
-    for (const s of seguimientos.data) {
-      const d = nodo("div", null, "seguimiento");
-      d.append(nodo("strong", `Ciclo ${s.ciclo} · ${fecha(s.fecha)}`));
-      const texto = Object.entries(s).filter(([k, x]) => !["ciclo", "fecha", "id", "alianza_id", "version"].includes(k) && x !== null && typeof x !== "object")
-        .map(([k, x]) => `${k.replace(/_/g, " ")}: ${typeof x === "number" ? numero.format(x) : x}`).join(" · ");
-      d.append(nodo("div", texto, "meta"));
-      partes.push(d);
-    }
+    const caja = nodo("section", null, "seguimientos");
+    caja.id = "ficha-seguimientos";
+    pintarSeguimientos(caja, a, seguimientos);
+    partes.push(caja);
   }
   const adj = nodo("section", null, "adjuntos");
   adj.id = "ficha-adjuntos";
@@ -197,6 +191,100 @@ function pintarFicha(v, a, version, pasos, historial, seguimientos) {
   mostrar(...partes);
   try { dibujarMiniMapa(mapaCaja, a); } catch (_) { mapaCaja.hidden = true; }
   cargarAdjuntos(adj, "alianzas", a, puedeEscribir(a)).catch(() => { adj.replaceChildren(); });
+}
+
+/* ---------------- monitoring cycles (a field visit) ---------------- */
+const CAMPOS_SEGUIMIENTO = [
+  ["fecha", "Fecha de la visita", "date"],
+  ["volumen_vendido", "Volumen vendido", "number"],
+  ["unidad_volumen", "Unidad del volumen (kg, litros, cabezas…)", "text"],
+  ["precio_bs", "Precio por unidad (Bs)", "number"],
+  ["ventas_bs", "Ventas (Bs)", "number"],
+  ["costos_bs", "Costos (Bs)", "number"],
+  ["ingreso_bs", "Ingreso (Bs; vacío: ventas menos costos)", "number"],
+  ["relacion_comercial_mantenida", "¿Se mantiene la relación comercial con el comprador?", "sino"],
+  ["medidas_ambientales", "¿Aplica las medidas ambientales?", "sino"],
+];
+function textoSeguimiento(s) {
+  const partes = [];
+  for (const [k, etiqueta, tipo] of CAMPOS_SEGUIMIENTO) {
+    if (k === "fecha" || s[k] === null || s[k] === undefined) continue;
+    const corto = etiqueta.replace(/ \(.*\)$/, "").replace(/^¿|\?$/g, "");
+    partes.push(`${corto}: ${tipo === "sino" ? (s[k] ? "sí" : "no") : typeof s[k] === "number" ? numero.format(s[k]) : s[k]}`);
+  }
+  return partes.join(" · ");
+}
+function puedeSeguir(a) {
+  const u = usuario();
+  return Boolean(u) && (u.rol === "nacional" || (a.unidad_operativa && a.unidad_operativa.codigo === u.unidad_operativa));
+}
+function pintarSeguimientos(caja, a, seguimientos) {
+  caja.replaceChildren(nodo("h3", `Ciclos de seguimiento (${seguimientos.data.length})`));
+  if (!seguimientos.data.length) caja.append(nodo("p", "Sin ciclos de seguimiento. El ciclo 0 es la línea de base (sin proyecto).", "vacio"));
+  for (const s of seguimientos.data) {
+    const d = nodo("div", null, "seguimiento");
+    d.append(nodo("strong", `Ciclo ${s.ciclo}${s.ciclo === 0 ? " (línea de base)" : ""} · ${fecha(s.fecha)}`), nodo("div", textoSeguimiento(s), "meta"));
+    caja.append(d);
+  }
+  if (!puedeSeguir(a)) return;
+  const b = nodo("button", "+ Registrar visita de seguimiento", "boton boton-secundario");
+  b.type = "button";
+  b.addEventListener("click", () => formularioSeguimiento(caja, a, seguimientos));
+  caja.append(b);
+}
+function formularioSeguimiento(caja, a, seguimientos) {
+  const siguiente = seguimientos.data.length ? Math.max(...seguimientos.data.map((s) => s.ciclo)) + 1 : 0;
+  const form = nodo("form", null, "formulario seguimiento-form");
+  form.id = "form-seguimiento";
+  form.noValidate = true;
+  form.append(nodo("h4", siguiente === 0 ? "Línea de base (ciclo 0)" : `Ciclo ${siguiente}`));
+  const ciclo = entrada("number", { min: 0, max: 50, step: 1, value: String(siguiente) });
+  campo(form, "ciclo", "Ciclo productivo", ciclo);
+  for (const [k, etiqueta, tipo] of CAMPOS_SEGUIMIENTO) {
+    let control;
+    if (tipo === "sino") control = selector([{ codigo: "true", nombre: "Sí" }, { codigo: "false", nombre: "No" }], "Sin dato");
+    else control = entrada(tipo, tipo === "number" ? { min: k === "ingreso_bs" ? undefined : 0, step: 0.01, inputMode: "decimal" } : {});
+    campo(form, k, etiqueta, control);
+  }
+  if (!form.elements.fecha.value) form.elements.fecha.value = new Date().toISOString().slice(0, 10);
+  const estado = nodo("div", null, "estado-form");
+  estado.setAttribute("aria-live", "polite");
+  const pie = nodo("div", null, "pie-form");
+  const guardar = nodo("button", "Guardar visita", "boton");
+  guardar.type = "submit";
+  const cancelar = nodo("button", "Cancelar", "enlace");
+  cancelar.type = "button";
+  cancelar.addEventListener("click", () => pintarSeguimientos(caja, a, seguimientos));
+  pie.append(guardar, cancelar);
+  form.append(pie, estado);
+  caja.append(form);
+  form.elements.fecha.focus({ preventScroll: true });
+  llevarA(form);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    limpiarErrores(form);
+    const cuerpo = { ciclo: Number(form.elements.ciclo.value) };
+    for (const [k, , tipo] of CAMPOS_SEGUIMIENTO) {
+      const x = form.elements[k].value.trim();
+      if (x === "") continue;
+      cuerpo[k] = tipo === "number" ? Number(x) : tipo === "sino" ? x === "true" : x;
+    }
+    guardar.disabled = true;
+    try {
+      await llamar("POST", `/alianzas/${a.id}/seguimientos`, { cuerpo });
+      const { datos } = await llamar("GET", `/alianzas/${a.id}/seguimientos`);
+      pintarSeguimientos(caja, a, datos);
+      caja.append(avisar(`Ciclo ${cuerpo.ciclo} registrado.`));
+      document.dispatchEvent(new CustomEvent("sigg:registro-cambiado"));
+    } catch (err) {
+      guardar.disabled = false;
+      const errores = (err.problema && err.problema.errores) || [];
+      for (const fe of errores) ponerError(form, fe.campo, fe.mensaje);
+      if (!errores.length && err.status === 409) ponerError(form, "ciclo", err.message);
+      estado.replaceChildren(avisar(errores.length || err.status === 409 ? "Revise los campos marcados: no se guardó nada." : `No se guardó: ${err.message}`, "error"));
+      enfocarError(form);
+    }
+  });
 }
 
 function barraAcciones(v, a, version) {
@@ -344,7 +432,8 @@ function itemAdjunto(x, recurso, registro, editable, caja) {
   const enlace = nodo("a", x.nombre);
   enlace.href = "#";
   enlace.addEventListener("click", (e) => { e.preventDefault(); bajar(x.url, x.nombre); });
-  texto.append(enlace, nodo("div", `${x.tipo === "application/pdf" ? "Documento PDF" : "Foto"} · ${numero.format(Math.round(x.bytes / 1024))} KB · ${momento(x.creado_en)}`, "meta"));
+  const tamano = typeof x.bytes === "number" ? ` · ${numero.format(Math.max(1, Math.round(x.bytes / 1024)))} KB` : "";
+  texto.append(enlace, nodo("div", `${x.tipo === "application/pdf" ? "Documento PDF" : "Foto"}${tamano} · ${momento(x.creado_en)}`, "meta"));
   if (x.aviso) texto.append(nodo("div", x.aviso, x.fuera_de_municipio ? "alerta" : "meta"));
   if (editable) {
     const b = nodo("button", "Quitar", "enlace");
@@ -777,11 +866,11 @@ function limpiarErrores(form) {
 }
 function enfocarError(form) {
   const c = form.querySelector("[aria-invalid=true]");
-  if (c) c.focus();  // the browser brings it into view within the panel
+  if (c) { c.focus({ preventScroll: true }); llevarA(c); }
 }
 // Bring an element to the top of what the user sees: the side panel scrolls on a desktop,
 // the page on a phone.
-function llevarA(elemento) {
+export function llevarA(elemento) {
   const lateral = document.getElementById("lateral");
   if (matchMedia("(max-width: 900px)").matches) { elemento.scrollIntoView({ block: "start" }); return; }
   lateral.scrollTop += elemento.getBoundingClientRect().top - lateral.getBoundingClientRect().top - 8;

@@ -1,14 +1,10 @@
 /* SIGG staff session: login (OAuth2 password flow), the token kept for this tab only
-   (sessionStorage), and the verification tray. Without a session the page is the public site:
+   (sessionStorage), the keyboard way into the work panels, and the verification tray
+   (bandeja.js, loaded when a session opens). Without a session the page is the public site:
    validated records only. Every text is written with textContent, never as HTML. */
 "use strict";
 
 const SESION_CLAVE = "sigg.sesion";
-const ACCIONES_POR_ROL = {
-  unidad: [["verificar", "Verificar"], ["observar", "Observar"]],
-  nacional: [["validar", "Validar"], ["observar", "Observar"]],
-  tecnico: [],
-};
 const ROL_NOMBRE = { nacional: "Coordinación nacional", unidad: "Unidad operativa", tecnico: "Técnico" };
 
 const sesion = {
@@ -45,7 +41,13 @@ async function ingresar(evento) {
   const error = document.getElementById("ingreso-error");
   error.textContent = "";
   const cuerpo = new URLSearchParams({ username: form.usuario.value, password: form.clave.value });
-  const r = await fetch("/api/v1/sesion/token", { method: "POST", body: cuerpo });
+  let r;
+  try {
+    r = await fetch("/api/v1/sesion/token", { method: "POST", body: cuerpo });
+  } catch (_) {
+    error.textContent = "No se pudo contactar el servidor del SIGG. Revise la conexión.";
+    return;
+  }
   const datos = await r.json().catch(() => ({}));
   if (!r.ok) {
     error.textContent = datos.detail || `Error ${r.status}`;
@@ -56,7 +58,21 @@ async function ingresar(evento) {
   form.reset();
   document.getElementById("ingreso").close();
   mostrarSesion();
-  if (typeof actualizar === "function") actualizar({ geometria: false });
+  // Once per login: a unit's user lands on the unit (app.js keeps a shared link's place);
+  // otherwise the same view, now with what the user may read.
+  const aterrizado = typeof aterrizar === "function" && aterrizar(datos.usuario);
+  if (!aterrizado && typeof actualizar === "function") actualizar({ geometria: false });
+}
+
+// Who is logged in, with the unit's name once the page has loaded the units (its code before).
+function textoQuien(u) {
+  const codigo = u.unidad_operativa;
+  const opcion = codigo && document.querySelector(`#unidad_operativa option[value="${CSS.escape(codigo)}"]`);
+  return `${u.nombre} · ${ROL_NOMBRE[u.rol]}${codigo ? ` (${opcion ? opcion.textContent : codigo})` : ""}`;
+}
+function nombrarSesion() {
+  const s = sesion.leer();
+  if (s) document.getElementById("sesion-quien").textContent = textoQuien(s.usuario);
 }
 
 function mostrarSesion() {
@@ -66,63 +82,51 @@ function mostrarSesion() {
   document.getElementById("boton-salir").hidden = !s;
   document.getElementById("bandeja").hidden = !s;
   document.getElementById("vista-publica").hidden = Boolean(s);
-  quien.textContent = s
-    ? `${s.usuario.nombre} · ${ROL_NOMBRE[s.usuario.rol]}${s.usuario.unidad_operativa ? " " + s.usuario.unidad_operativa : ""}`
-    : "";
+  quien.textContent = s ? textoQuien(s.usuario) : "";
   document.getElementById("trabajo").hidden = !s;
-  if (s) bandeja();
-  // The workspace modules (ficha.js, importar.js) show or hide their parts on this event.
+  if (s) import("/static/bandeja.js").then((m) => m.abrir()).catch(() => {
+    document.getElementById("bandeja-rango").textContent = "La bandeja no se pudo cargar.";
+  });
+  // The workspace modules (ficha.js, importar.js, bandeja.js) and app.js show or hide their
+  // parts on this event.
   document.dispatchEvent(new CustomEvent("sigg:sesion", { detail: s }));
 }
 
-async function bandeja() {
-  const lista = document.getElementById("bandeja-lista");
-  const r = await fetch("/api/v1/verificacion/pendientes", { headers: sesion.cabeceras() });
-  if (r.status === 401) return sesion.salir("La sesión expiró: vuelva a ingresar.");
-  const datos = await r.json();
-  document.getElementById("bandeja-cuenta").textContent = String(datos.count);
-  lista.replaceChildren(...datos.data.map(itemBandeja));
-  if (!datos.data.length) lista.append(nodo("li", "Nada pendiente.", "vacio"));
-}
-
-function itemBandeja(p) {
-  const li = nodo("li", null, "pendiente");
-  li.dataset.codigo = p.codigo;
-  const titulo = nodo("button", `${p.codigo} · ${p.nombre}`, "enlace");
-  titulo.type = "button";
-  titulo.addEventListener("click", () => mapa.setView([p.lat, p.lon], 11));
-  li.append(titulo, nodo("div", `${p.recurso === "alianzas" ? "Alianza" : "Subproyecto"} · ${p.municipio} · ${p.estado}`, "meta"));
-  if (p.observacion) li.append(nodo("div", `Observación: ${p.observacion}`, "observacion"));
-  const rol = (sesion.leer() || { usuario: {} }).usuario.rol;
-  const comentario = nodo("input");
-  comentario.placeholder = "Comentario (obligatorio para observar)";
-  comentario.maxLength = 2000;
-  const botones = nodo("div", null, "acciones");
-  for (const [accion, etiqueta] of ACCIONES_POR_ROL[rol] || []) {
-    const b = nodo("button", etiqueta, "boton");
-    b.type = "button";
-    b.dataset.accion = accion;
-    b.addEventListener("click", () => mover(p, accion, comentario.value));
-    botones.append(b);
-  }
-  if (botones.childElementCount) li.append(comentario, botones);
-  return li;
-}
-
-async function mover(p, accion, comentario) {
-  const r = await fetch(`/api/v1/${p.recurso}/${p.id}/verificacion`, {
-    method: "POST",
-    headers: { ...sesion.cabeceras(), "Content-Type": "application/json", "If-Match": `"${p.version}"` },
-    body: JSON.stringify({ accion, comentario: comentario || null }),
+/* ---------- keyboard ---------- */
+// The first stop of the tab order jumps over the header, the filters and the map to the work:
+// the tray when a session is open, the figures otherwise.
+function saltoAlTrabajo() {
+  const enlace = nodo("a", "Saltar al contenido de trabajo", "saltar");
+  enlace.href = "#lateral";
+  enlace.addEventListener("click", (e) => {
+    e.preventDefault();
+    const bandeja = document.getElementById("bandeja");
+    const destino = bandeja.hidden ? document.getElementById("lateral") : document.getElementById("bandeja-plegar");
+    if (destino.tabIndex < 0 && !destino.hasAttribute("tabindex")) destino.setAttribute("tabindex", "-1");
+    destino.focus();
+    destino.scrollIntoView({ block: "start" });
   });
-  if (r.status === 401) return sesion.salir("La sesión expiró: vuelva a ingresar.");
-  const datos = await r.json().catch(() => ({}));
-  aviso(r.ok ? "" : `No se pudo ${accion}: ${datos.detail || r.status}`);
-  await bandeja();
-  if (r.ok && typeof actualizar === "function") actualizar({ geometria: false });
+  document.body.prepend(enlace);
+}
+// Focus goes back where the dialog was opened from, or to who is now logged in when the
+// button that opened it is gone.
+function alCerrarIngreso() {
+  const s = sesion.leer();
+  const quien = document.getElementById("sesion-quien");
+  if (s) {
+    quien.setAttribute("tabindex", "-1");
+    quien.focus();
+  } else {
+    document.getElementById("boton-ingresar").focus();
+  }
 }
 
+saltoAlTrabajo();
 document.getElementById("boton-ingresar").addEventListener("click", () => document.getElementById("ingreso").showModal());
 document.getElementById("ingreso-cancelar").addEventListener("click", () => document.getElementById("ingreso").close());
+document.getElementById("ingreso").addEventListener("close", alCerrarIngreso);
 document.getElementById("ingreso-form").addEventListener("submit", ingresar);
-document.getElementById("boton-salir").addEventListener("click", () => sesion.salir(""));
+document.getElementById("boton-salir").addEventListener("click", () => {
+  sesion.salir("");
+  document.getElementById("boton-ingresar").focus();
+});

@@ -1,0 +1,209 @@
+"""Does a large import job keep the map answering for everyone else (issue 14)? One user's
+100,000-row import runs as a job of the server (POST /api/v1/importaciones/trabajos) while a
+second user keeps asking for the choropleth (/api/v1/mapa/valores, one request after another,
+as a person clicking through the map does); the same requests with the server idle, just
+before, are the baseline. Every request names another measure, level, classification or number
+of classes, and another end date (``hasta``, after every record's, so the figures are the
+program's whole): never served from the cache, always computed afresh, the hard case.
+
+    .venv/bin/python -m bench.importacion_trabajo [--filas 100000] [--simulacro]
+
+Runs on a database of its own (sigg_bench_trabajo: territory and the calibrated demo) on the
+configured server, serves SIGG with uvicorn on port 8791, and writes bench/RESULTS_trabajo.md.
+The aim: p99 of the map under one second during the import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import platform
+import secrets
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from bench.comun import base_con_territorio, borrar_base, servidor_sigg
+from bench.importacion import csv_de, puntos
+from geo.plataforma.config import Settings
+from geo.plataforma.db import make_engine
+
+BASE = "sigg_bench_trabajo"
+PUERTO = 8791
+NIVELES = ("municipio", "provincia", "departamento", "unidad_operativa")
+MEDIDAS = (
+    "familias_por_mil_rurales", "familias", "pct_mujeres", "hectareas_riego",
+    "monto_par_comprometido_bs", "monto_transferido_bs", "alianzas",
+)  # fmt: skip
+CLASIFICACIONES = ("cuantiles", "jenks", "intervalos")
+
+
+def cuentas(url: str, settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
+    """Tokens of the importer (national coordination) and of the map's user (the Chaco unit),
+    for accounts made in the benchmark database."""
+    from api.seguridad import emitir
+    from geo.acceso.cuentas import crear
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM usuario WHERE nombre_usuario LIKE 'bench.%'"))
+        importa = crear(conn, "bench.importa", "b", "nacional", None, secrets.token_urlsafe(24))
+        mira = crear(conn, "bench.mapa", "b", "unidad", "CHACO", secrets.token_urlsafe(24))
+    engine.dispose()
+    return tuple(  # type: ignore[return-value]
+        {"Authorization": f"Bearer {emitir(settings, u)[0]}"} for u in (importa, mira)
+    )
+
+
+def pedidos() -> Iterator[dict[str, Any]]:
+    combinaciones = itertools.cycle(
+        itertools.product(MEDIDAS, NIVELES, CLASIFICACIONES, range(3, 8))
+    )
+    for dia, (m, n, c, k) in enumerate(combinaciones):
+        hasta = date(2030, 1, 1) + timedelta(days=dia)
+        yield {"medida": m, "nivel": n, "clasificacion": c, "clases": k, "hasta": str(hasta)}
+
+
+def mirar(cliente: httpx.Client, cabeceras: dict[str, str], hasta: threading.Event) -> list[float]:
+    """The map's requests, one after another, until ``hasta`` is set: each one's seconds."""
+    tiempos: list[float] = []
+    for params in pedidos():
+        if hasta.is_set():
+            break
+        t0 = time.perf_counter()
+        r = cliente.get("/api/v1/mapa/valores", params=params, headers=cabeceras)
+        tiempos.append(time.perf_counter() - t0)
+        r.raise_for_status()
+    return tiempos
+
+
+def percentil(valores: list[float], p: float) -> float:
+    ordenados = sorted(valores)
+    return ordenados[min(len(ordenados) - 1, int(len(ordenados) * p / 100))]
+
+
+def en_reposo(cliente: httpx.Client, cabeceras: dict[str, str], segundos: float) -> list[float]:
+    hasta = threading.Event()
+    threading.Timer(segundos, hasta.set).start()
+    return mirar(cliente, cabeceras, hasta)
+
+
+def durante_importacion(
+    cliente: httpx.Client,
+    importa: dict[str, str],
+    mira: dict[str, str],
+    datos: bytes,
+    simulacro: bool,
+) -> tuple[list[float], dict[str, Any], float, float]:
+    """The map's requests while the job runs: their times, the finished job, the job's
+    duration (from the upload's answer to its end) and how long the upload took to answer."""
+    hasta = threading.Event()
+    tiempos: list[float] = []
+    hilo = threading.Thread(target=lambda: tiempos.extend(mirar(cliente, mira, hasta)))
+    t0 = time.perf_counter()
+    r = cliente.post(
+        "/api/v1/importaciones/trabajos",
+        files={"archivo": ("bench.csv", datos)},
+        data={"programa": "PAR2", "simulacro": str(simulacro).lower()},
+        headers=importa,
+    )
+    subida = time.perf_counter() - t0
+    r.raise_for_status()
+    hilo.start()
+    inicio = time.perf_counter()
+    while True:
+        trabajo = cliente.get(r.headers["location"], headers=importa).json()
+        if trabajo["estado"] not in ("en_cola", "en_curso"):
+            break
+        time.sleep(0.5)
+    duracion = time.perf_counter() - inicio
+    hasta.set()
+    hilo.join()
+    return tiempos, trabajo, duracion, subida
+
+
+def fila(nombre: str, t: list[float]) -> str:
+    ms = [x * 1000 for x in t]
+    lentas = sum(1 for x in t if x >= 1)
+    return (
+        f"| {nombre} | {len(t):,} | {statistics.median(ms):.0f} | {percentil(ms, 95):.0f} | "
+        f"{percentil(ms, 99):.0f} | {max(ms):.0f} | {lentas} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--filas", type=int, default=100_000)
+    parser.add_argument("--simulacro", action="store_true", help="a dry-run job instead")
+    parser.add_argument("--conservar", action="store_true", help="keep the database")
+    parser.add_argument("--reposo", type=float, default=60, help="seconds of idle baseline")
+    args = parser.parse_args()
+    settings = Settings()
+    carga = os.getloadavg()
+    url = base_con_territorio(settings, BASE)
+    engine = make_engine(url)
+    from etl.demo_carga import cargar_demo
+
+    with engine.begin() as conn:
+        cargar_demo(conn, settings.directorio_referencia())
+    with engine.begin() as conn:
+        datos = csv_de(puntos(conn, args.filas))
+    engine.dispose()
+    importa, mira = cuentas(url, settings)
+    try:
+        with (
+            servidor_sigg(url, PUERTO),
+            httpx.Client(base_url=f"http://127.0.0.1:{PUERTO}", timeout=600) as cliente,
+        ):
+            en_reposo(cliente, mira, 5)  # warm-up: the municipal layer, the first queries
+            # Idle first: the same data the import job's requests see (it commits at its end).
+            reposo = en_reposo(cliente, mira, args.reposo)
+            durante, trabajo, duracion, subida = durante_importacion(
+                cliente, importa, mira, datos, args.simulacro
+            )
+    finally:
+        if not args.conservar:
+            borrar_base(settings, BASE)
+    al_final = os.getloadavg()
+    informe = trabajo["informe"] or {}
+    cumple = percentil(durante, 99) < 1
+    tipo = "dry-run (simulacro)" if args.simulacro else "real (written, all or nothing)"
+    lineas = [
+        "# The map while a large import job runs (issue 14)",
+        "",
+        f"Written by `python -m bench.importacion_trabajo` on {time.strftime('%Y-%m-%d %H:%M')}."
+        f" Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; load average at start {carga[0]:.2f} / {carga[1]:.2f} / "
+        f"{carga[2]:.2f}, at the end {al_final[0]:.2f} / {al_final[1]:.2f} / {al_final[2]:.2f}.",
+        "",
+        f"One national user's {tipo} import job of {args.filas:,} rows "
+        f"(`POST /api/v1/importaciones/trabajos`): the upload answered in {subida:.2f} s; the job "
+        f"ended `{trabajo['estado']}` after {duracion:.1f} s "
+        f"({informe.get('insertadas', 0):,} inserted, {len(informe.get('errores', [])):,} "
+        f"errors). Meanwhile a Chaco unit user asked for `/api/v1/mapa/valores` one request "
+        "after another, each with another measure, level, classification, class count and end "
+        f"date (none served from the cache); before it, the same for {args.reposo:.0f} s with "
+        "the server idle. Other work on the machine shows in the load average above.",
+        "",
+        "| map requests | n | p50 ms | p95 ms | p99 ms | max ms | ≥ 1 s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        fila("idle", reposo),
+        fila("during the import job", durante),
+        "",
+        f"Aim: p99 under 1 s during the import: **{'met' if cumple else 'NOT met'}**.",
+    ]
+    texto = "\n".join(lineas) + "\n"
+    print(texto)
+    (Path(__file__).parent / "RESULTS_trabajo.md").write_text(texto)
+
+
+if __name__ == "__main__":
+    main()

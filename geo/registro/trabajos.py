@@ -1,0 +1,410 @@
+"""Import jobs (issue 14): an office's file imported by a worker of the server instead of by
+the request that brought it. The request stores the file and answers at once (202); the job
+reads it, validates, locates and writes it with :func:`importar_alianzas` (the same use case
+as the synchronous import and the command line), and says how far it got as it goes, so that a
+page can draw a progress bar, be closed, and find the job and its report when it comes back.
+
+How a job runs, and why:
+
+- Where: a small thread pool of the API process (``Trabajador``, started with the app,
+  ``SIGG_IMPORTACION_HILOS`` threads, one by default). No broker or second service to install
+  and watch in a field office; the work is off the event loop, and one thread per process
+  leaves the other core of a 2-core server to the people using the map. The thread asks the
+  kernel for a lower priority (nice 10), so that when both cores are busy the map's requests
+  go first. Python holds one lock for all threads (the GIL); the bench
+  (bench/importacion_trabajo.py) measures what the map's answers pay for it.
+- Connections: the job never uses a request's connection. It takes two of its own from the
+  engine: one in autocommit for its state and progress (short updates, each committed at
+  once, at most every ``INTERVALO_S``, so a page sees them while the import is open), and one
+  for the import, which writes everything in one transaction: all or nothing, as ever. The
+  job's final state is written inside that transaction, so "terminado" is committed exactly
+  with the alliances it reports.
+- Locks: the import reads with plain snapshots and writes alliances under a per-program
+  advisory lock (geo/registro/escritura.py) only in its last step: readers (the map, lists,
+  exports) never wait for it; another write of an alliance of the same program does, for that
+  step only.
+- A process that dies mid-import loses its transaction: nothing of that import is written. Its
+  job is marked "fallido" with a message saying so, when the next process starts (or when the
+  job is read): each running job holds a session advisory lock on its progress connection, so
+  a job "en curso" whose lock nobody holds has no living worker. It is not re-queued: a file
+  that brought the process down would bring it down again at every start; the person sends it
+  again. Jobs still "en cola" (never started) are re-queued at start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from geo.acceso.alcance import Alcance, exigir_personal
+from geo.formatos.celdas import fila_csv
+from geo.formatos.lectura import formato, leer_tabla
+from geo.plataforma.errors import Conflicto, NoEncontrado, SiggError
+from geo.registro.alianzas import programa
+from geo.registro.importacion import PASOS, importar_alianzas
+
+log = logging.getLogger("sigg.trabajos")
+
+PENDIENTES = ("en_cola", "en_curso")
+# Share of a job's time taken by each step (0 reads the file; 1-3 are importacion.PASOS),
+# measured on 100,000 rows (bench/RESULTS_importacion.md): the overall percentage.
+PESOS = (0.05, 0.12, 0.35, 0.48)
+FASES = ("Leyendo el archivo", "Revisando las filas", "Validando y ubicando", "Escribiendo")
+INTERVALO_S = 0.5  # the least time between two writes of a job's progress
+RECIENTES = 20  # jobs a list shows
+# The advisory lock a running job holds: (this key, job id).
+_LLAVE = "hashtext('sigg.trabajo_importacion')"
+_COLUMNAS = (
+    "id, usuario, programa, archivo, formato, bytes, simulacro, estado, paso, total, hechas, "
+    "informe, mensaje, creado_en, empezado_en, terminado_en"
+)
+INTERRUMPIDO = (
+    "el servidor se detuvo mientras importaba este archivo (un reinicio o un corte): no se "
+    "escribió nada; envíe el archivo de nuevo"
+)
+ERROR_INTERNO = (
+    "error interno del servidor durante la importación: no se escribió nada; si vuelve a "
+    "ocurrir, avise al administrador del SIGG"
+)
+
+
+@dataclass(frozen=True)
+class Trabajo:
+    id: int
+    usuario: str
+    programa: str
+    archivo: str
+    formato: str
+    bytes: int
+    simulacro: bool
+    estado: str
+    paso: int
+    total: int | None
+    hechas: int
+    informe: dict[str, Any] | None
+    mensaje: str | None
+    creado_en: datetime
+    empezado_en: datetime | None
+    terminado_en: datetime | None
+
+    @property
+    def fase(self) -> str | None:
+        """What a running job is doing, in words (simulacro: the writing is only tried)."""
+        if self.estado != "en_curso":
+            return None
+        if self.paso == 3 and self.simulacro:
+            return "Probando la escritura (simulacro: se deshace al final)"
+        return FASES[self.paso]
+
+    @property
+    def porcentaje(self) -> int:
+        """How far the whole job is, 0-100: the steps done, weighted, plus the current one."""
+        if self.estado not in PENDIENTES:
+            return 100
+        if self.estado == "en_cola" or not self.total:
+            return 0
+        actual = PESOS[self.paso] * self.hechas / self.total
+        return min(99, int(100 * (sum(PESOS[: self.paso]) + actual)))
+
+    def como_dict(self) -> dict[str, Any]:
+        return {
+            **{c: getattr(self, c) for c in self.__dataclass_fields__},
+            "fase": self.fase,
+            "porcentaje": self.porcentaje,
+        }
+
+
+# --- the requests' side: create, read, list, the error table -------------------------------
+
+
+def crear(
+    conn: Connection,
+    alcance: Alcance,
+    programa_codigo: str,
+    archivo: str,
+    datos: bytes,
+    *,
+    simulacro: bool,
+) -> int:
+    """Store an upload as a queued job of ``alcance``'s user and return its id. An unknown
+    format or program is refused now; reading the file is the job's work. One pending job per
+    user: a second is a 409 naming the first."""
+    exigir_personal(alcance)
+    tipo = formato(archivo)
+    programa(conn, programa_codigo)
+    pendiente = conn.execute(
+        text(
+            "SELECT id FROM trabajo_importacion WHERE usuario = :u "
+            "AND estado IN ('en_cola', 'en_curso')"
+        ),
+        {"u": alcance.usuario},
+    ).scalar()
+    if pendiente is not None:
+        raise Conflicto(
+            f"ya tiene una importación en curso (trabajo {pendiente}): espere a que termine",
+            trabajo=pendiente,
+        )
+    return int(
+        conn.execute(
+            text(
+                "INSERT INTO trabajo_importacion (usuario, rol, unidad_operativa_codigo, "
+                "programa, archivo, formato, bytes, contenido, simulacro) VALUES (:u, :r, :uo, "
+                ":p, :a, :f, :b, :c, :s) RETURNING id"
+            ),
+            {
+                "u": alcance.usuario,
+                "r": alcance.rol,
+                "uo": alcance.unidad,
+                "p": programa_codigo,
+                "a": archivo,
+                "f": tipo,
+                "b": len(datos),
+                "c": datos,
+                "s": simulacro,
+            },
+        ).scalar_one()
+    )
+
+
+def leer(conn: Connection, alcance: Alcance, trabajo_id: int) -> Trabajo:
+    """One job, if ``alcance`` may see it (its user; national coordination: all); else 404,
+    as for a job that does not exist. A running job without a living worker is marked failed
+    first."""
+    exigir_personal(alcance)
+    marcar_interrumpidos(conn, trabajo_id)
+    fila = conn.execute(
+        text(f"SELECT {_COLUMNAS} FROM trabajo_importacion WHERE id = :i"),  # noqa: S608
+        {"i": trabajo_id},
+    ).first()
+    if fila is None or not (alcance.nacional or fila.usuario == alcance.usuario):
+        raise NoEncontrado(f"el trabajo de importación {trabajo_id} no existe", campo="id")
+    return Trabajo(*fila)
+
+
+def listar(conn: Connection, alcance: Alcance, limite: int = RECIENTES) -> list[Trabajo]:
+    """The user's most recent jobs, newest first (national coordination: everyone's)."""
+    exigir_personal(alcance)
+    donde = "" if alcance.nacional else "WHERE usuario = :u"
+    filas = conn.execute(
+        text(
+            f"SELECT {_COLUMNAS} FROM trabajo_importacion {donde} "  # noqa: S608
+            "ORDER BY creado_en DESC, id DESC LIMIT :n"
+        ),
+        {"u": alcance.usuario, "n": limite},
+    ).all()
+    return [Trabajo(*f) for f in filas]
+
+
+def errores_csv(trabajo: Trabajo) -> bytes:
+    """The job's bad rows as a CSV for a person: fila, columna, valor, motivo (and the
+    alliance's code). As the record list's file for people (geo/publicacion/lista.py): ``;``
+    between fields, as a Spanish-language spreadsheet expects, and a UTF-8 BOM so that Excel
+    reads the accents; a value that a spreadsheet would run is neutralised."""
+    salida = io.StringIO()
+    escritor = csv.writer(salida, delimiter=";", lineterminator="\r\n")
+    escritor.writerow(["fila", "columna", "valor", "motivo", "codigo"])
+    for e in (trabajo.informe or {}).get("errores", []):
+        escritor.writerow(
+            fila_csv([e["fila"], e["columna"], e.get("valor"), e["mensaje"], e.get("codigo")])
+        )
+    return ("\ufeff" + salida.getvalue()).encode("utf-8")
+
+
+def marcar_interrumpidos(conn: Connection, trabajo_id: int | None = None) -> list[int]:
+    """Mark failed the running jobs (or the one named) whose worker is gone: nobody holds their
+    advisory lock. The lock tried here is a transaction's, released when ``conn``'s ends."""
+    return list(conn.execute(_INTERRUMPIDOS, {"m": INTERRUMPIDO, "i": trabajo_id}).scalars())
+
+
+# CASE: the lock is tried only on a running job, never on a queued one that a worker may be
+# about to take.
+_INTERRUMPIDOS = text(
+    "UPDATE trabajo_importacion SET estado = 'fallido', mensaje = :m, terminado_en = now(), "
+    "contenido = NULL WHERE estado = 'en_curso' AND (CAST(:i AS bigint) IS NULL OR id = :i) "
+    "AND CASE WHEN estado = 'en_curso' THEN "
+    "pg_try_advisory_xact_lock(hashtext('sigg.trabajo_importacion'), CAST(id AS int)) "
+    "ELSE false END RETURNING id"
+)
+
+
+# --- the worker's side ----------------------------------------------------------------------
+
+
+class Trabajador:
+    """The import jobs of this process: a pool of ``hilos`` threads, each job on connections
+    of its own from ``engine``."""
+
+    def __init__(self, engine: Engine, tolerancia_m: float, hilos: int = 1) -> None:
+        self.engine = engine
+        self.tolerancia_m = tolerancia_m
+        self._pool = ThreadPoolExecutor(
+            max_workers=hilos, thread_name_prefix="sigg-importacion", initializer=_ceder_cpu
+        )
+
+    def encolar(self, trabajo_id: int) -> None:
+        self._pool.submit(self._correr, trabajo_id)
+
+    def recuperar(self) -> None:
+        """At start: fail the jobs a dead process left running, queue the ones never started."""
+        with self.engine.begin() as conn:
+            interrumpidos = marcar_interrumpidos(conn)
+            en_cola = conn.execute(
+                text("SELECT id FROM trabajo_importacion WHERE estado = 'en_cola' ORDER BY id")
+            ).scalars()
+            pendientes = list(en_cola)
+        if interrumpidos:
+            log.warning("trabajos de importación interrumpidos: %s", interrumpidos)
+        for trabajo_id in pendientes:
+            self.encolar(trabajo_id)
+
+    def cerrar(self) -> None:
+        """Let the running job finish; the queued ones stay queued for the next start."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _correr(self, trabajo_id: int) -> None:
+        try:
+            ejecutar(self.engine, trabajo_id, self.tolerancia_m)
+        except Exception:  # a worker thread must outlive any job
+            log.exception("el trabajo de importación %s falló", trabajo_id)
+
+
+def _ceder_cpu() -> None:
+    """Lower this thread's priority (Linux: nice applies per thread): with both cores busy,
+    the requests of the people on the map go first."""
+    # Not Linux, or not allowed: the thread runs at normal priority.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
+def ejecutar(engine: Engine, trabajo_id: int, tolerancia_m: float) -> None:
+    """Run one queued job to its end, unless another worker has it or it is no longer queued."""
+    with engine.connect() as control:
+        control.execution_options(isolation_level="AUTOCOMMIT")
+        llave = {"i": trabajo_id}
+        tomado = control.execute(
+            text(f"SELECT pg_try_advisory_lock({_LLAVE}, CAST(:i AS int))"), llave
+        ).scalar()
+        if not tomado:
+            return
+        try:
+            fila = control.execute(
+                text(
+                    "UPDATE trabajo_importacion SET estado = 'en_curso', empezado_en = now() "
+                    "WHERE id = :i AND estado = 'en_cola' RETURNING usuario, rol, "
+                    "unidad_operativa_codigo, programa, archivo, simulacro, contenido"
+                ),
+                llave,
+            ).first()
+            if fila is not None:
+                _importar(engine, control, trabajo_id, fila, tolerancia_m)
+        finally:
+            control.execute(text(f"SELECT pg_advisory_unlock({_LLAVE}, CAST(:i AS int))"), llave)
+
+
+def _importar(
+    engine: Engine, control: Connection, trabajo_id: int, fila: Any, tolerancia_m: float
+) -> None:
+    avance = _Avance(control, trabajo_id)
+    try:
+        tabla = leer_tabla(fila.contenido, fila.archivo)
+        avance.empezar(len(tabla.filas))
+        with engine.connect() as conn:
+            transaccion = conn.begin()
+            informe = importar_alianzas(
+                conn,
+                programa(conn, fila.programa),
+                tabla,
+                archivo=fila.archivo,
+                tolerancia_m=tolerancia_m,
+                simulacro=fila.simulacro,
+                alcance=Alcance(fila.usuario, fila.rol, fila.unidad_operativa_codigo),
+                avance=avance.paso,
+                progreso=avance.filas,
+            )
+            estado = "con_errores" if informe.errores else "terminado"
+            if informe.errores or fila.simulacro:
+                transaccion.rollback()
+                _terminar(control, trabajo_id, estado, informe.como_dict())
+            else:
+                # In the import's own transaction: the job says "terminado" exactly when the
+                # alliances it reports are committed.
+                _terminar(conn, trabajo_id, estado, informe.como_dict())
+                transaccion.commit()
+    except SiggError as exc:  # an unreadable file, no data rows, an unknown program
+        _terminar(control, trabajo_id, "fallido", None, exc.mensaje)
+    except DBAPIError as exc:  # e.g. the guard trigger refusing a row outside the unit
+        log.warning("trabajo de importación %s: la base rechazó la escritura: %s", trabajo_id, exc)
+        motivo = getattr(getattr(exc.orig, "diag", None), "message_primary", None)
+        mensaje = f"{motivo}: no se escribió nada" if motivo else ERROR_INTERNO
+        _terminar(control, trabajo_id, "fallido", None, mensaje)
+    except Exception:
+        log.exception("trabajo de importación %s", trabajo_id)
+        _terminar(control, trabajo_id, "fallido", None, ERROR_INTERNO)
+
+
+def _terminar(
+    conn: Connection,
+    trabajo_id: int,
+    estado: str,
+    informe: dict[str, Any] | None,
+    mensaje: str | None = None,
+) -> None:
+    """The job's end: its state, report or message; the file is no longer needed."""
+    documento = None if informe is None else json.dumps(informe, ensure_ascii=False, default=str)
+    conn.execute(
+        text(
+            "UPDATE trabajo_importacion SET estado = :e, informe = CAST(:inf AS jsonb), "
+            "mensaje = :m, terminado_en = now(), contenido = NULL WHERE id = :i"
+        ),
+        {
+            "e": estado,
+            "inf": documento,
+            "m": mensaje or (ERROR_INTERNO if estado == "fallido" else None),
+            "i": trabajo_id,
+        },
+    )
+
+
+class _Avance:
+    """A job's progress, committed on its autocommit connection: at each new step, and within
+    a step at most every INTERVALO_S (and when the step's last row is done)."""
+
+    def __init__(self, control: Connection, trabajo_id: int) -> None:
+        self.control = control
+        self.trabajo_id = trabajo_id
+        self.total = 0
+        self.actual = 0
+        self.escrito_en = 0.0
+
+    def empezar(self, total: int) -> None:
+        self.total = total
+        self._escribir(0, 0)
+
+    def paso(self, nombre: str) -> None:
+        self.actual = PASOS.index(nombre) + 1
+        self._escribir(self.actual, 0)
+
+    def filas(self, hechas: int, total: int) -> None:
+        ahora = time.monotonic()
+        if hechas >= total or ahora - self.escrito_en >= INTERVALO_S:
+            self._escribir(self.actual, min(hechas, self.total))
+
+    def _escribir(self, paso: int, hechas: int) -> None:
+        self.control.execute(
+            text("UPDATE trabajo_importacion SET paso = :p, hechas = :h, total = :t WHERE id = :i"),
+            {"p": paso, "h": hechas, "t": self.total, "i": self.trabajo_id},
+        )
+        self.escrito_en = time.monotonic()

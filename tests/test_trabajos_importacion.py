@@ -1,0 +1,306 @@
+"""Import jobs (issue 14, "Import from the page"), through the API: the upload answers 202 at
+once and a worker of the server imports the file on connections of its own. A file with two bad
+rows ends "con_errores" with a report of exactly those two rows and writes nothing; a good one
+is written with its progress reaching the file's rows; a dry run writes nothing; nobody else
+reads a user's job; the error table downloads as a CSV for a spreadsheet; a job a dead process
+left running is marked failed.
+
+The worker commits (that is its point), so these tests cannot live in the rolled-back
+transaction of the other API tests: each starts from the empty registry of the test database
+and empties it again at the end."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, text
+
+from api.schemas.importaciones import ListaTrabajos, TrabajoImportacion
+from geo.acceso.alcance import Alcance
+from geo.plataforma.config import Settings
+from geo.registro import trabajos
+from tests.conftest import aplicacion_en, cabeceras
+from tests.test_openapi import diferencias
+
+PROBLEMA = "application/problem+json"
+RUTA = "/api/v1/importaciones/trabajos"
+# Yacuiba (Chaco), well inside its municipality.
+ENCABEZADO = "codigo,nombre,sector,modelo,financiamiento,familias,familias_mujeres,lat,lon"
+LAGO = "-16.0,-69.2"  # Lake Titicaca: no municipality
+TABLAS = ("alianza", "alianza_etapa", "organizacion", "auditoria", "trabajo_importacion")
+
+
+def _fila(i: int, familias: str = "12", mujeres: str = "5", punto: str = "-22.015,-63.677") -> str:
+    return f"TJ-{i:05d},Alianza de prueba {i},apicultura,1,adicional,{familias},{mujeres},{punto}"
+
+
+def _csv(filas: list[str]) -> bytes:
+    return ("\n".join([ENCABEZADO, *filas]) + "\n").encode()
+
+
+def _buenas(n: int) -> list[str]:
+    return [_fila(i) for i in range(n)]
+
+
+# Rows 4 and 7 of the file (row 1 is the header): more women's families than families, and a
+# point in the lake, with a value a spreadsheet would run as a formula.
+CON_DOS_MALAS = _csv(
+    [
+        *_buenas(2),
+        _fila(2, familias="10", mujeres="12"),
+        *[_fila(i) for i in range(3, 5)],
+        _fila(5, familias="=1+1", punto=LAGO),
+        _fila(6),
+    ]
+)
+
+
+def _cuantas(engine: Engine, tabla: str = "alianza") -> int:
+    with engine.connect() as c:
+        return int(c.execute(text(f"SELECT count(*) FROM {tabla}")).scalar_one())  # noqa: S608
+
+
+@pytest.fixture
+def limpio(engine: Engine) -> Iterator[None]:
+    """The registry and the jobs empty before (as every rolled-back test leaves them) and
+    emptied after: the jobs commit. Set up before the test's connection and torn down after it
+    closes, so the truncation waits for nobody."""
+    assert [_cuantas(engine, t) for t in TABLAS] == [0] * len(TABLAS)
+    yield
+    with engine.begin() as c:
+        c.execute(text(f"TRUNCATE {', '.join(TABLAS)} CASCADE"))
+
+
+@pytest.fixture
+def app(limpio: None, engine: Engine, conn: Connection, settings: Settings) -> Any:
+    return aplicacion_en(engine, conn, settings)
+
+
+@pytest.fixture
+def como(app: Any, settings: Settings) -> Iterator[Callable[[str, str | None], TestClient]]:
+    """``como("tecnico", "CHACO")``: a client of that user. The first one runs the app's
+    lifespan (its import worker, shut down at the end, waiting for a running job)."""
+    clientes: list[TestClient] = []
+
+    def cliente(rol: str, unidad: str | None = None) -> TestClient:
+        c = TestClient(app, headers=cabeceras(settings, rol, unidad))
+        if not clientes:
+            c.__enter__()
+        clientes.append(c)
+        return c
+
+    yield cliente
+    clientes[0].__exit__(None, None, None)
+
+
+def _enviar(c: TestClient, datos: bytes, nombre: str = "alianzas.csv", **form: str) -> Any:
+    return c.post(RUTA, files={"archivo": (nombre, datos)}, data={"programa": "PAR2", **form})
+
+
+def _esperar(c: TestClient, ruta: str, vistos: list[str] | None = None) -> dict[str, Any]:
+    """Poll the job until it ends; ``vistos`` collects the states seen on the way."""
+    fin = time.monotonic() + 120
+    while time.monotonic() < fin:
+        r = c.get(ruta)
+        assert r.status_code == 200, r.text
+        trabajo: dict[str, Any] = r.json()
+        if vistos is not None and (not vistos or vistos[-1] != trabajo["estado"]):
+            vistos.append(trabajo["estado"])
+        if trabajo["estado"] not in trabajos.PENDIENTES:
+            return trabajo
+        time.sleep(0.02)
+    raise AssertionError(f"el trabajo {ruta} no terminó en 120 s")
+
+
+def test_a_job_is_queued_at_once_and_imports_with_its_progress_reaching_every_row(
+    como, engine, monkeypatch
+):
+    avance: list[tuple[int, int, int]] = []
+    escribir = trabajos._Avance._escribir
+
+    def anotar(self: Any, paso: int, hechas: int) -> None:
+        avance.append((paso, hechas, self.total))
+        escribir(self, paso, hechas)
+
+    monkeypatch.setattr(trabajos._Avance, "_escribir", anotar)
+    monkeypatch.setattr(trabajos, "INTERVALO_S", 0)  # every report is written
+    c = como("tecnico", "CHACO")
+
+    r = _enviar(c, _csv(_buenas(2500)))
+
+    assert r.status_code == 202, r.text
+    creado = r.json()
+    assert r.headers["location"] == f"{RUTA}/{creado['id']}"
+    assert (creado["estado"], creado["usuario"], creado["simulacro"]) == (
+        "en_cola",
+        "tecnico.chaco",
+        False,
+    )
+    assert diferencias(TrabajoImportacion, creado) == []
+    vistos: list[str] = []
+    hecho = _esperar(c, r.headers["location"], vistos)
+    assert vistos[-1] == "terminado" and set(vistos) <= {"en_cola", "en_curso", "terminado"}
+    assert (hecho["paso"], hecho["hechas"], hecho["total"], hecho["porcentaje"]) == (
+        3,
+        2500,
+        2500,
+        100,
+    )
+    informe = hecho["informe"]
+    assert (informe["insertadas"], informe["escrito"], informe["errores"]) == (2500, True, [])
+    assert diferencias(TrabajoImportacion, hecho) == []
+    assert _cuantas(engine) == 2500
+    # Every step was reported, in order, each counting up to the file's rows.
+    assert [p for p, _, _ in avance] == sorted(p for p, _, _ in avance)
+    assert {p for p, _, _ in avance} == {0, 1, 2, 3}
+    for paso in (1, 2, 3):
+        cuentas = [h for p, h, _ in avance if p == paso]
+        assert cuentas == sorted(cuentas) and cuentas[-1] == 2500, (paso, cuentas)
+    assert 0 < [h for p, h, _ in avance if p == 1][1] < 2500  # a report every 1,000 rows
+    with engine.connect() as conn:
+        assert (
+            conn.execute(
+                text("SELECT contenido FROM trabajo_importacion WHERE id = :i"), {"i": creado["id"]}
+            ).scalar()
+            is None
+        )  # the file is not kept once the job is done
+
+
+def test_a_file_with_two_bad_rows_gets_exactly_those_two_rows_and_writes_nothing(como, engine):
+    c = como("tecnico", "CHACO")
+
+    hecho = _esperar(c, _enviar(c, CON_DOS_MALAS).headers["location"])
+
+    assert hecho["estado"] == "con_errores"
+    errores = hecho["informe"]["errores"]
+    assert sorted({e["fila"] for e in errores}) == [4, 7]
+    por_fila = {(e["fila"], e["columna"]): e for e in errores}
+    assert por_fila[(4, "familias_mujeres")]["valor"] == "12"
+    assert "no puede superar las familias (10)" in por_fila[(4, "familias_mujeres")]["mensaje"]
+    assert por_fila[(7, "familias")]["valor"] == "=1+1"
+    assert hecho["informe"]["escrito"] is False
+    assert (_cuantas(engine), _cuantas(engine, "organizacion"), _cuantas(engine, "auditoria")) == (
+        0,
+        0,
+        0,
+    )
+    # Fixed, the same file imports.
+    arreglado = CON_DOS_MALAS.replace(b",10,12,", b",10,4,").replace(b"=1+1", b"9")
+    arreglado = arreglado.replace(LAGO.encode(), b"-22.015,-63.677")
+    hecho = _esperar(c, _enviar(c, arreglado).headers["location"])
+    assert (hecho["estado"], hecho["informe"]["insertadas"]) == ("terminado", 7)
+    assert _cuantas(engine) == 7
+
+
+def test_the_error_table_downloads_as_a_csv_a_spreadsheet_opens_safely(como):
+    """Semicolons and a BOM, as a Spanish-language Excel reads them; no formula runs."""
+    c = como("tecnico", "CHACO")
+    ruta = _enviar(c, CON_DOS_MALAS).headers["location"]
+    errores = _esperar(c, ruta)["informe"]["errores"]
+
+    r = c.get(f"{ruta}/errores.csv")
+
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.headers["content-disposition"].startswith("attachment;")
+    assert r.content.startswith(b"\xef\xbb\xbf")  # Excel reads the accents as UTF-8
+    filas = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    assert filas[0] == ["fila", "columna", "valor", "motivo", "codigo"]
+    assert len(filas) == 1 + len(errores)
+    assert {f[0] for f in filas[1:]} == {"4", "7"}
+    [formula] = [f for f in filas[1:] if f[1] == "familias"]
+    assert formula[2] == "'=1+1"  # neutralised: the spreadsheet shows it, never runs it
+    [mujeres] = [f for f in filas[1:] if f[1] == "familias_mujeres"]
+    assert mujeres[3].startswith("familias representadas por mujeres (12)")
+
+
+def test_a_dry_run_job_reports_what_would_happen_and_writes_nothing(como, engine):
+    c = como("unidad", "CHACO")
+
+    hecho = _esperar(c, _enviar(c, _csv(_buenas(30)), simulacro="true").headers["location"])
+
+    assert (hecho["estado"], hecho["simulacro"]) == ("terminado", True)
+    informe = hecho["informe"]
+    assert (informe["insertadas"], informe["escrito"], informe["errores"]) == (30, False, [])
+    assert (_cuantas(engine), _cuantas(engine, "auditoria")) == (0, 0)
+
+
+def test_nobody_else_reads_a_users_job_but_national_coordination(como):
+    duena = como("tecnico", "CHACO")
+    ruta = _enviar(duena, _csv(_buenas(3)), simulacro="true").headers["location"]
+    _esperar(duena, ruta)
+
+    for rol, unidad in (("tecnico", "TJA"), ("unidad", "CHACO")):
+        otro = como(rol, unidad)
+        for pedido in (ruta, f"{ruta}/errores.csv"):
+            r = otro.get(pedido)
+            assert r.status_code == 404, (rol, unidad, pedido)
+            assert r.headers["content-type"] == PROBLEMA
+        assert otro.get(RUTA).json() == {"data": [], "count": 0}
+    assert como("nacional").get(ruta).status_code == 200
+    lista = duena.get(RUTA).json()
+    assert [t["archivo"] for t in lista["data"]] == ["alianzas.csv"]
+    assert (lista["data"][0]["errores"], lista["count"]) == (0, 1)
+    assert diferencias(ListaTrabajos, lista) == []
+    assert TestClient(duena.app).get(ruta).status_code == 401  # the public
+
+
+def test_one_pending_job_per_user_and_a_format_refused_at_once(como, engine):
+    c = como("tecnico", "CHACO")
+    with engine.begin() as conn:  # queued, not handed to the worker: it stays pending
+        pendiente = trabajos.crear(
+            conn,
+            Alcance("tecnico.chaco", "tecnico", "CHACO"),
+            "PAR2",
+            "a.csv",
+            b"x",
+            simulacro=True,
+        )
+
+    r = _enviar(c, _csv(_buenas(3)))
+    assert r.status_code == 409 and r.headers["content-type"] == PROBLEMA
+    assert r.json()["trabajo"] == pendiente
+    assert f"trabajo {pendiente}" in r.json()["detail"]
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM trabajo_importacion"))
+    r = _enviar(c, b"%PDF-1.4", "alianzas.pdf")
+    assert r.status_code == 422 and "formato no soportado" in r.json()["detail"]
+    r = _enviar(c, b"", "alianzas.csv", programa="NOEXISTE")
+    assert r.status_code == 404 and r.json()["campo"] == "programa"
+
+
+def test_an_unreadable_file_fails_with_the_reason(como):
+    c = como("tecnico", "CHACO")
+
+    hecho = _esperar(c, _enviar(c, ENCABEZADO.encode() + b"\n").headers["location"])
+
+    assert (hecho["estado"], hecho["informe"]) == ("fallido", None)
+    assert "no tiene filas de datos" in hecho["mensaje"]
+
+
+def test_a_job_left_running_by_a_dead_process_is_marked_failed(como, engine):
+    c = como("tecnico", "CHACO")
+    with engine.begin() as conn:
+        ids = [
+            trabajos.crear(
+                conn, Alcance(u, "tecnico", "CHACO"), "PAR2", "a.csv", b"x", simulacro=False
+            )
+            for u in ("tecnico.chaco", "otro.tecnico")
+        ]
+        # As a process that died mid-import leaves them: running, and nobody holds their lock.
+        conn.execute(text("UPDATE trabajo_importacion SET estado = 'en_curso'"))
+
+    leido = c.get(f"{RUTA}/{ids[0]}").json()  # reading it finds out
+    assert (leido["estado"], leido["mensaje"]) == ("fallido", trabajos.INTERRUMPIDO)
+    c.app.state.trabajos.recuperar()  # as a new process does when it starts
+    with engine.connect() as conn:
+        estados = conn.execute(
+            text("SELECT estado, contenido FROM trabajo_importacion ORDER BY id")
+        ).all()
+    assert estados == [("fallido", None), ("fallido", None)]
