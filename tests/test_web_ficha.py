@@ -324,3 +324,42 @@ def test_a_monitoring_visit_is_recorded_from_the_record_screen(
                      headers=cabeceras(Settings(), "nacional")).json()["data"]  # fmt: skip
     assert [(c["ciclo"], c["ingreso_bs"]) for c in ciclos] == [(0, 5000)]
     api.close()
+
+
+def test_a_unit_registers_a_subproject_linked_to_an_alliance(
+    pagina: Page, servidor: str, cuentas: None, demo_engine: Engine
+) -> None:
+    page = pagina
+    _abrir(page, servidor + "/", ESCRITORIO)
+    _ingresar(page, "ficha.unidad")
+    page.click("#boton-nuevo-subproyecto")
+    page.wait_for_selector("#form-subproyecto")
+    page.fill("#f-codigo", "FICHA-SP-1")
+    page.fill("#f-nombre", "Sistema de riego (ficha)")
+    page.fill("#f-familias", "80")
+    page.fill("#f-monto_empoderar_comprometido_bs", "250000")
+    page.fill("#f-alianzas", "CHACO-1-0005, NO-EXISTE-9")
+    page.fill("#f-coordenadas", "-22.02, -63.68")
+    page.dispatch_event("#f-coordenadas", "change")
+    page.wait_for_selector("#f-lugar strong", timeout=15000)
+    page.click("#form-subproyecto button[type=submit]")
+    page.wait_for_selector("#f-alianzas[aria-invalid=true]", timeout=10000)
+    assert "NO-EXISTE-9" in page.inner_text("#f-alianzas-error")
+    page.fill("#f-alianzas", "CHACO-1-0005")
+    page.click("#form-subproyecto button[type=submit]")
+    page.wait_for_selector("#espacio .sellos", timeout=15000)
+    texto = page.inner_text("#espacio")
+    assert "Subproyecto FICHA-SP-1 registrado" in texto
+    assert "Aporte EMPODERAR comprometido (Bs)" in texto and "250.000" in texto
+    assert "Evaluación FPS" in texto and "evaluacion_fps" not in texto
+    page.click("#espacio button:text-is('Editar')")
+    page.wait_for_selector("#form-subproyecto")
+    # a subproject moves one stage at a time
+    assert page.locator("#f-etapa option").all_inner_texts() == ["Evaluación FPS", "Licitación"]
+    assert page.input_value("#f-alianzas") == "CHACO-1-0005"
+    page.screenshot(path=str(DOCS / "issue14-subproyecto-1440.png"))
+    page.click("#form-subproyecto .pie-form .enlace")
+    with demo_engine.begin() as conn:
+        conn.execute(text("DELETE FROM subproyecto_alianza WHERE subproyecto_id IN (SELECT id "
+                          "FROM subproyecto_municipal WHERE codigo = 'FICHA-SP-1')"))  # fmt: skip
+        conn.execute(text("DELETE FROM subproyecto_municipal WHERE codigo = 'FICHA-SP-1'"))

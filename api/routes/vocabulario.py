@@ -36,8 +36,19 @@ def vocabulario() -> dict[str, Any]:
             }
             for k, v in c.ETAPAS.items()
         ],
-        "etapas_subproyecto": _opciones(c.ETAPAS_SUBPROYECTO),
+        "etapas_subproyecto": [
+            {
+                "codigo": k,
+                "nombre": v,
+                "siguientes": [
+                    h for h in c.ETAPAS_SUBPROYECTO if (k, h) in c.TRANSICIONES_SUBPROYECTO
+                ],
+                "final": k == list(c.ETAPAS_SUBPROYECTO)[-1],
+            }
+            for k, v in c.ETAPAS_SUBPROYECTO.items()
+        ],
         "estados": _opciones(c.ESTADOS),
         "precisiones": _opciones(c.PRECISIONES),
         "campos_alianza": c.CAMPOS_ALIANZA,
+        "campos_subproyecto": c.CAMPOS_SUBPROYECTO,
     }

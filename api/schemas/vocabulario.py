@@ -20,7 +20,10 @@ class Vocabulario(BaseModel):
     modelos: list[Opcion]
     financiamientos: list[Opcion]
     etapas: list[Etapa]
-    etapas_subproyecto: list[Opcion]
+    etapas_subproyecto: list[Etapa]
     estados: list[Opcion]
     precisiones: list[Opcion]
     campos_alianza: dict[str, str] = Field(description="Etiqueta de cada campo de una alianza")
+    campos_subproyecto: dict[str, str] = Field(
+        description="Etiqueta de cada campo de un subproyecto"
+    )

@@ -287,7 +287,7 @@ function formularioSeguimiento(caja, a, seguimientos) {
   });
 }
 
-function barraAcciones(v, a, version) {
+function barraAcciones(v, a, version, clase = "alianzas") {
   const barra = nodo("div", null, "acciones-ficha");
   barra.setAttribute("role", "group");
   barra.setAttribute("aria-label", "Acciones");
@@ -295,7 +295,7 @@ function barraAcciones(v, a, version) {
   if (puedeEscribir(a)) {
     const b = nodo("button", "Editar", "boton");
     b.type = "button";
-    b.addEventListener("click", () => abrirFormulario(a, version));
+    b.addEventListener("click", () => abrirFormulario(a, version, clase));
     barra.append(b);
   }
   for (const accion of accionesPosibles(a)) {
@@ -303,7 +303,7 @@ function barraAcciones(v, a, version) {
     const b = nodo("button", x.nombre, "boton boton-secundario");
     b.type = "button";
     b.dataset.accion = accion;
-    b.addEventListener("click", () => confirmarAccion(resultado, a, version, accion));
+    b.addEventListener("click", () => confirmarAccion(resultado, a, version, accion, clase));
     barra.append(b);
   }
   if (!barra.childElementCount) {
@@ -314,10 +314,11 @@ function barraAcciones(v, a, version) {
   return caja;
 }
 
-function confirmarAccion(lugar, a, version, accion) {
+function confirmarAccion(lugar, a, version, accion, clase = "alianzas") {
   const x = ACCIONES[accion];
+  const t = TIPOS[clase];
   const f = nodo("form", null, "confirmar");
-  f.append(nodo("p", `¿${x.nombre} la alianza ${a.codigo}?`));
+  f.append(nodo("p", `¿${x.nombre} ${t.este.replace(/^est[ae] /, (m) => (m === "esta " ? "la " : "el "))} ${a.codigo}?`));
   let comentario = null;
   if (x.comentario) {
     const id = `comentario-${accion}`;
@@ -339,15 +340,16 @@ function confirmarAccion(lugar, a, version, accion) {
     e.preventDefault();
     si.disabled = true;
     try {
-      await llamar("POST", `/alianzas/${a.id}/verificacion`, { cuerpo: { accion, comentario: comentario ? comentario.value : null }, version });
+      await llamar("POST", `/${clase}/${a.id}/verificacion`, { cuerpo: { accion, comentario: comentario ? comentario.value : null }, version });
       cambiado();
-      await abrirFicha("alianzas", a.id);
+      await abrirFicha(clase, a.id);
       const r = espacio.querySelector(".resultado-accion");
-      if (r) r.replaceChildren(avisar(`Alianza ${a.codigo} ${x.hecho}.`));
+      const hecho = clase === "alianzas" ? x.hecho : x.hecho.replace(/a$/, "o");
+      if (r) r.replaceChildren(avisar(`${clase === "alianzas" ? "Alianza" : "Subproyecto"} ${a.codigo} ${hecho}.`));
     } catch (err) {
       si.disabled = false;
-      lugar.append(avisar(err.status === 412 ? "Otro usuario cambió la alianza mientras la leía: se volvió a cargar." : err.message, "error"));
-      if (err.status === 412) abrirFicha("alianzas", a.id);
+      lugar.append(avisar(err.status === 412 ? "Otro usuario cambió el registro mientras lo leía: se volvió a cargar." : err.message, "error"));
+      if (err.status === 412) abrirFicha(clase, a.id);
     }
   });
   lugar.replaceChildren(f);
@@ -359,7 +361,7 @@ function valorLegible(v, campo, x) {
   if (campo === "sector") return etiquetaDe(v.sectores, x);
   if (campo === "modelo") return etiquetaDe(v.modelos, x);
   if (campo === "financiamiento") return etiquetaDe(v.financiamientos, x);
-  if (campo === "etapa") return etiquetaDe(v.etapas, x);
+  if (campo === "etapa") return etiquetaDe([...v.etapas, ...v.etapas_subproyecto], x);
   if (campo === "estado") return etiquetaDe(v.estados, x);
   if (campo === "precision_ubicacion") return etiquetaDe(v.precisiones, x);
   if (campo.startsWith("fecha")) return fecha(x);
@@ -495,21 +497,24 @@ function subidaAdjunto(recurso, registro, caja) {
   return f;
 }
 
-/* ---------------- subprojects: a read-only screen ---------------- */
+/* ---------------- the record screen of a subproject ---------------- */
 async function abrirSubproyecto(id) {
   mostrar(nodo("p", "Cargando el subproyecto…", "cargando"));
   try {
     const v = await vocab();
-    const { datos: s } = await llamar("GET", `/subproyectos/${id}`);
+    const { datos: s, version } = await llamar("GET", `/subproyectos/${id}`);
     const partes = barraTitulo(`${s.codigo} · ${s.nombre}`, [s.municipio && s.municipio.nombre, s.unidad_operativa && `Unidad ${s.unidad_operativa.nombre}`].filter(Boolean).join(" · "));
     const sello = nodo("p", null, "sellos");
     sello.append(nodo("span", etiquetaDe(v.estados, s.estado), `sello estado-${s.estado}`), nodo("span", etiquetaDe(v.etapas_subproyecto, s.etapa), "sello"));
     partes.push(sello);
+    if (s.observacion) partes.push(nodo("p", `Observación: ${s.observacion}`, "observacion"));
+    partes.push(barraAcciones(v, s, version, "subproyectos"));
     const dl = nodo("dl", null, "campos");
     for (const [k, x] of Object.entries(s)) {
       if (INTERNOS.has(k) || x === null || typeof x === "object" || ["codigo", "nombre", "estado", "etapa", "programa"].includes(k)) continue;
-      dl.append(nodo("dt", k.replace(/_bs$/, " (Bs)").replace(/_/g, " ").replace(/^./, (m) => m.toUpperCase())), nodo("dd", typeof x === "number" ? numero.format(x) : x));
+      dl.append(nodo("dt", v.campos_subproyecto[k] || v.campos_alianza[k] || k), nodo("dd", valorLegible(v, k, x)));
     }
+    dl.append(nodo("dt", "Alianzas a las que sirve"), nodo("dd", (s.alianzas || []).join(", ") || "ninguna"));
     partes.push(dl);
     const adj = nodo("section", null, "adjuntos");
     partes.push(adj);
@@ -582,10 +587,10 @@ function elegirEnMapa(alElegir) {
   if (matchMedia("(max-width: 900px)").matches) document.getElementById("vista").scrollIntoView();
 }
 
-/* ---------------- the alliance form ---------------- */
-const CLAVE_BORRADOR = (id) => `sigg.borrador.alianza.${id || "nueva"}`;
-function leerBorrador(id) {
-  try { return JSON.parse(localStorage.getItem(CLAVE_BORRADOR(id)) || "null"); } catch (_) { return null; }
+/* ---------------- the forms of a located record (alliance, subproject) ---------------- */
+const CLAVE_BORRADOR = (t, id) => `sigg.borrador.${t.singular}.${id || "nueva"}`;
+function leerBorrador(t, id) {
+  try { return JSON.parse(localStorage.getItem(CLAVE_BORRADOR(t, id)) || "null"); } catch (_) { return null; }
 }
 function campo(form, nombre, etiqueta, control, ayuda) {
   const caja = nodo("div", null, "campo-form");
@@ -615,61 +620,122 @@ function selector(opciones, vacio) {
   for (const o of opciones) s.append(new Option(o.nombre, o.codigo));
   return s;
 }
-function valoresDe(a) {  // a record as the form's values (strings)
+function comoTexto(a, claves) {  // a record as the form's values (strings)
   const x = {};
-  for (const k of ["codigo", "nombre", "comprador", "sector", "modelo", "financiamiento", "convocatoria", "etapa",
-    "fecha_etapa", "fecha_solicitud", "familias", "familias_mujeres", "hectareas_riego", ...DINERO, "lat", "lon", "precision_ubicacion"]) {
-    x[k] = a[k] === null || a[k] === undefined ? "" : String(a[k]);
-  }
-  x.organizacion = a.organizacion ? a.organizacion.nombre || "" : "";
+  for (const k of claves) x[k] = a[k] === null || a[k] === undefined ? "" : String(a[k]);
   return x;
 }
-const NUMERICOS = new Set(["modelo", "familias", "familias_mujeres", "hectareas_riego", ...DINERO, "lat", "lon", "precision_ubicacion"]);
+const DINERO_SP = ["monto_empoderar_comprometido_bs", "monto_contraparte_comprometido_bs",
+  "monto_empoderar_ejecutado_bs", "monto_contraparte_ejecutado_bs"];
+const NUMERICOS = new Set(["modelo", "familias", "familias_mujeres", "hectareas_riego", ...DINERO, ...DINERO_SP, "lat", "lon", "precision_ubicacion"]);
+const numeroEntero = { min: 0, step: 1, inputMode: "numeric" };
+const numeroDecimal = { min: 0, step: 0.01, inputMode: "decimal" };
+// The stages offered: any for a new record (historical data); for a change, the current one and
+// the moves the cycle allows from it.
+function etapasPosibles(lista, registro) {
+  if (!registro) return lista;
+  const actual = lista.find((x) => x.codigo === registro.etapa) || { siguientes: [] };
+  return lista.filter((e) => e.codigo === registro.etapa || actual.siguientes.includes(e.codigo));
+}
+// What differs between an alliance and a subproject in their forms; the rest (the point, the
+// draft, the errors, the conflict) is one code.
+const TIPOS = {
+  alianzas: {
+    singular: "alianza", este: "esta alianza", lo: "la", formId: "form-alianza", nuevo: "Nueva alianza", guardar: "Guardar alianza",
+    hecho: (c) => `Alianza ${c} registrada. Ya puede adjuntar fotos y documentos.`,
+    etiquetas: (v) => v.campos_alianza,
+    inicial: { precision_ubicacion: "1", etapa: "solicitud" },
+    valores(a) {
+      const x = comoTexto(a, ["codigo", "nombre", "comprador", "sector", "modelo", "financiamiento", "convocatoria", "etapa",
+        "fecha_etapa", "fecha_solicitud", "familias", "familias_mujeres", "hectareas_riego", ...DINERO, "lat", "lon", "precision_ubicacion"]);
+      x.organizacion = a.organizacion ? a.organizacion.nombre || "" : "";
+      return x;
+    },
+    campos(form, v, registro) {
+      const c = v.campos_alianza;
+      if (!registro) campo(form, "codigo", "Código *", entrada("text", { required: true, maxLength: 64, autocomplete: "off" }), "p. ej. CHACO-3-0012");
+      campo(form, "nombre", "Nombre de la alianza *", entrada("text", { required: true, maxLength: 500 }));
+      campo(form, "organizacion", c.organizacion, entrada("text", { maxLength: 500 }));
+      campo(form, "comprador", c.comprador, entrada("text", { maxLength: 500 }));
+      campo(form, "sector", "Sector *", selector(v.sectores, "Elija…"));
+      campo(form, "modelo", "Modelo *", selector(v.modelos.map((m) => ({ codigo: m.codigo, nombre: `${m.codigo} · ${m.nombre}` })), "Elija…"));
+      campo(form, "financiamiento", "Financiamiento *", selector(v.financiamientos, "Elija…"));
+      campo(form, "convocatoria", c.convocatoria, entrada("text", { maxLength: 32, inputMode: "numeric" }));
+      campo(form, "etapa", c.etapa, selector(etapasPosibles(v.etapas, registro)), registro ? "Solo las etapas a las que el ciclo permite pasar." : null);
+      campo(form, "fecha_etapa", c.fecha_etapa, entrada("date"));
+      campo(form, "fecha_solicitud", c.fecha_solicitud, entrada("date"));
+      campo(form, "familias", c.familias, entrada("number", numeroEntero));
+      campo(form, "familias_mujeres", c.familias_mujeres, entrada("number", numeroEntero));
+      campo(form, "hectareas_riego", c.hectareas_riego, entrada("number", numeroDecimal));
+      for (const k of DINERO) campo(form, k, c[k], entrada("number", numeroDecimal));
+    },
+    comprobar(x, registro) {
+      const faltan = [];
+      if (!registro && !x.codigo) faltan.push(["codigo", "Escriba el código de la alianza."]);
+      if (!x.nombre) faltan.push(["nombre", "Escriba el nombre."]);
+      for (const k of ["sector", "modelo", "financiamiento"]) if (!x[k]) faltan.push([k, "Elija una opción."]);
+      if (x.familias_mujeres && x.familias && Number(x.familias_mujeres) > Number(x.familias)) {
+        faltan.push(["familias_mujeres", `No puede superar las familias (${x.familias}).`]);
+      }
+      return faltan;
+    },
+  },
+  subproyectos: {
+    singular: "subproyecto", este: "este subproyecto", lo: "lo", formId: "form-subproyecto", nuevo: "Nuevo subproyecto municipal", guardar: "Guardar subproyecto",
+    hecho: (c) => `Subproyecto ${c} registrado. Ya puede adjuntar fotos y documentos.`,
+    etiquetas: (v) => v.campos_subproyecto,
+    inicial: { precision_ubicacion: "1", etapa: "evaluacion_fps" },
+    valores(a) {
+      const x = comoTexto(a, ["codigo", "nombre", "tipo_obra", "etapa", "familias", ...DINERO_SP, "lat", "lon", "precision_ubicacion"]);
+      x.alianzas = (a.alianzas || []).join(", ");
+      return x;
+    },
+    campos(form, v, registro) {
+      const c = v.campos_subproyecto;
+      if (!registro) campo(form, "codigo", "Código *", entrada("text", { required: true, maxLength: 64, autocomplete: "off" }), "p. ej. FPS-120");
+      campo(form, "nombre", "Nombre del subproyecto *", entrada("text", { required: true, maxLength: 500 }));
+      campo(form, "tipo_obra", c.tipo_obra, entrada("text", { maxLength: 200, placeholder: "riego, camino, puente…" }));
+      campo(form, "etapa", c.etapa, selector(etapasPosibles(v.etapas_subproyecto, registro)), registro ? "Solo las etapas a las que el ciclo permite pasar." : null);
+      campo(form, "familias", c.familias, entrada("number", numeroEntero));
+      for (const k of DINERO_SP) campo(form, k, c[k], entrada("number", numeroDecimal));
+      campo(form, "alianzas", "Alianzas a las que sirve (códigos, separados por comas)", entrada("text", { autocomplete: "off", placeholder: "CHACO-1-0005, CHACO-1-0009" }));
+    },
+    comprobar(x, registro) {
+      const faltan = [];
+      if (!registro && !x.codigo) faltan.push(["codigo", "Escriba el código del subproyecto."]);
+      if (!x.nombre) faltan.push(["nombre", "Escriba el nombre."]);
+      return faltan;
+    },
+  },
+};
 function aCuerpo(valores, base) {
   // Only what changed (editing) or what was filled (new): the server keeps the rest.
   const c = {};
   for (const [k, v] of Object.entries(valores)) {
     if (base && (base[k] ?? "") === v) continue;
     if (v === "" && !base) continue;
+    if (k === "alianzas") { c[k] = v.split(/[,;\s]+/).map((x) => x.trim()).filter(Boolean); continue; }
     c[k] = v === "" ? null : NUMERICOS.has(k) ? Number(v) : v;
   }
   if (("lat" in c || "lon" in c) && base) { c.lat = Number(valores.lat); c.lon = Number(valores.lon); }
   return c;
 }
 
-async function abrirFormulario(registro, version) {
+async function abrirFormulario(registro, version, clase = "alianzas") {
   const v = await vocab();
+  const t = TIPOS[clase];
   const id = registro ? registro.id : null;
-  const base = registro ? valoresDe(registro) : null;
-  const borrador = leerBorrador(id);
-  const partes = barraTitulo(registro ? `Editar ${registro.codigo}` : "Nueva alianza",
-    registro ? "Los cambios vuelven la alianza a «Registrado» para que su unidad la verifique." : "Queda «Registrada» para que su unidad la verifique.");
+  const base = registro ? t.valores(registro) : null;
+  const borrador = leerBorrador(t, id);
+  const partes = barraTitulo(registro ? `Editar ${registro.codigo}` : t.nuevo,
+    registro ? `Los cambios vuelven el registro a «Registrado» para que su unidad lo verifique.` : "Queda «Registrado» para que su unidad lo verifique.");
   const form = nodo("form", null, "formulario");
   form.noValidate = true;
-  form.id = "form-alianza";
+  form.id = t.formId;
   const recuperado = nodo("div");
   form.append(recuperado);
+  t.campos(form, v, registro);
 
-  if (!registro) campo(form, "codigo", "Código *", entrada("text", { required: true, maxLength: 64, autocomplete: "off" }), "p. ej. CHACO-3-0012");
-  campo(form, "nombre", "Nombre de la alianza *", entrada("text", { required: true, maxLength: 500 }));
-  campo(form, "organizacion", v.campos_alianza.organizacion, entrada("text", { maxLength: 500 }));
-  campo(form, "comprador", v.campos_alianza.comprador, entrada("text", { maxLength: 500 }));
-  campo(form, "sector", "Sector *", selector(v.sectores, "Elija…"));
-  campo(form, "modelo", "Modelo *", selector(v.modelos.map((m) => ({ codigo: m.codigo, nombre: `${m.codigo} · ${m.nombre}` })), "Elija…"));
-  campo(form, "financiamiento", "Financiamiento *", selector(v.financiamientos, "Elija…"));
-  campo(form, "convocatoria", v.campos_alianza.convocatoria, entrada("text", { maxLength: 32, inputMode: "numeric" }));
-  // The stage: any stage for a new record (historical data); for a change, the current one and
-  // the moves the cycle allows from it.
-  const etapas = registro
-    ? v.etapas.filter((e) => e.codigo === registro.etapa || (v.etapas.find((x) => x.codigo === registro.etapa) || { siguientes: [] }).siguientes.includes(e.codigo))
-    : v.etapas;
-  campo(form, "etapa", v.campos_alianza.etapa, selector(etapas), registro ? "Solo las etapas a las que el ciclo permite pasar." : null);
-  campo(form, "fecha_etapa", v.campos_alianza.fecha_etapa, entrada("date"));
-  campo(form, "fecha_solicitud", v.campos_alianza.fecha_solicitud, entrada("date"));
-  campo(form, "familias", v.campos_alianza.familias, entrada("number", { min: 0, step: 1, inputMode: "numeric" }));
-  campo(form, "familias_mujeres", v.campos_alianza.familias_mujeres, entrada("number", { min: 0, step: 1, inputMode: "numeric" }));
-  campo(form, "hectareas_riego", v.campos_alianza.hectareas_riego, entrada("number", { min: 0, step: 0.01, inputMode: "decimal" }));
-  for (const k of DINERO) campo(form, k, v.campos_alianza[k], entrada("number", { min: 0, step: 0.01, inputMode: "decimal" }));
 
   // The point: one block with the picker, the typed coordinates, the GPS and the locator's answer.
   const ubic = nodo("fieldset", null, "ubicacion");
@@ -688,14 +754,15 @@ async function abrirFormulario(registro, version) {
   const lat = entrada("hidden", { name: "lat", id: "f-lat" });
   const lon = entrada("hidden", { name: "lon", id: "f-lon" });
   ubic.append(lat, lon);
-  campo(ubic, "precision_ubicacion", v.campos_alianza.precision_ubicacion, selector(v.precisiones));
+  // 1 or 2 only: a point given here is never "the municipality's" (3) or "the department's" (4)
+  campo(ubic, "precision_ubicacion", v.campos_alianza.precision_ubicacion, selector(v.precisiones.filter((x) => ["1", "2"].includes(x.codigo))));
   const lugar = nodo("div", null, "lugar");
   lugar.id = "f-lugar";
   lugar.setAttribute("role", "status");
   ubic.append(lugar);
 
   const pie = nodo("div", null, "pie-form");
-  const guardar = nodo("button", registro ? "Guardar cambios" : "Guardar alianza", "boton");
+  const guardar = nodo("button", registro ? "Guardar cambios" : t.guardar, "boton");
   guardar.type = "submit";
   const descartar = nodo("button", "Descartar borrador", "enlace");
   descartar.type = "button";
@@ -707,7 +774,7 @@ async function abrirFormulario(registro, version) {
   mostrar(...partes);
 
   // values: the draft if there is one, else the record (or nothing)
-  const inicial = borrador ? borrador.valores : (base || { precision_ubicacion: "1", etapa: "solicitud" });
+  const inicial = borrador ? borrador.valores : (base || t.inicial);
   for (const [k, x] of Object.entries(inicial)) if (form.elements[k]) form.elements[k].value = x;
   if (inicial.lat && inicial.lon) coord.value = `${inicial.lat}, ${inicial.lon}`;
   let versionBase = borrador && registro ? borrador.version : version;
@@ -722,13 +789,13 @@ async function abrirFormulario(registro, version) {
     return x;
   };
   const guardarBorrador = () => {
-    localStorage.setItem(CLAVE_BORRADOR(id), JSON.stringify({ valores: valores(), base: baseActual, version: versionBase, guardado_en: new Date().toISOString() }));
+    localStorage.setItem(CLAVE_BORRADOR(t, id), JSON.stringify({ valores: valores(), base: baseActual, version: versionBase, guardado_en: new Date().toISOString() }));
   };
   form.addEventListener("input", guardarBorrador);
   form.addEventListener("change", guardarBorrador);
   descartar.addEventListener("click", () => {
-    localStorage.removeItem(CLAVE_BORRADOR(id));
-    if (registro) abrirFicha("alianzas", registro.id); else cerrar();
+    localStorage.removeItem(CLAVE_BORRADOR(t, id));
+    if (registro) abrirFicha(clase, registro.id); else cerrar();
   });
 
   let turnoUbicar = 0;
@@ -739,7 +806,7 @@ async function abrirFormulario(registro, version) {
     limpiarError(form, "coordenadas");
     if (marcador) marcador.setLatLng([la, lo]);
     else {
-      marcador = L.marker([la, lo], { draggable: true, title: "Punto de la alianza", keyboard: false }).addTo(mapa);
+      marcador = L.marker([la, lo], { draggable: true, title: `Punto del registro`, keyboard: false }).addTo(mapa);
       marcador.on("dragend", () => { const p = marcador.getLatLng(); ponerPunto(p.lat, p.lng); });
     }
     guardarBorrador();
@@ -801,14 +868,8 @@ async function abrirFormulario(registro, version) {
     limpiarErrores(form);
     const x = valores();
     // what the browser can tell at once; the server checks everything again
-    const faltan = [];
-    if (!registro && !x.codigo) faltan.push(["codigo", "Escriba el código de la alianza."]);
-    if (!x.nombre) faltan.push(["nombre", "Escriba el nombre."]);
-    for (const k of ["sector", "modelo", "financiamiento"]) if (!x[k]) faltan.push([k, "Elija una opción."]);
+    const faltan = t.comprobar(x, registro);
     if (!x.lat || !x.lon) faltan.push(["coordenadas", "Marque el punto en el mapa, escriba sus coordenadas o use el GPS."]);
-    if (x.familias_mujeres && x.familias && Number(x.familias_mujeres) > Number(x.familias)) {
-      faltan.push(["familias_mujeres", `No puede superar las familias (${x.familias}).`]);
-    }
     if (faltan.length) { for (const [k, m] of faltan) ponerError(form, k, m); enfocarError(form); return; }
     guardar.disabled = true;
     estadoForm.replaceChildren(nodo("span", "Guardando…", "meta"));
@@ -817,20 +878,20 @@ async function abrirFormulario(registro, version) {
       if (registro) {
         const cuerpo = aCuerpo(x, baseActual);
         if (!Object.keys(cuerpo).length) { estadoForm.replaceChildren(avisar("No hay cambios que guardar.", "info")); guardar.disabled = false; return; }
-        r = await llamar("PATCH", `/alianzas/${registro.id}`, { cuerpo, version: versionBase });
+        r = await llamar("PATCH", `/${clase}/${registro.id}`, { cuerpo, version: versionBase });
       } else {
         const programa = (document.getElementById("programa") || {}).value || "PAR2";
-        r = await llamar("POST", `/alianzas?programa=${encodeURIComponent(programa)}`, { cuerpo: aCuerpo(x, null) });
+        r = await llamar("POST", `/${clase}?programa=${encodeURIComponent(programa)}`, { cuerpo: aCuerpo(x, null) });
       }
-      localStorage.removeItem(CLAVE_BORRADOR(id));
+      localStorage.removeItem(CLAVE_BORRADOR(t, id));
       cambiado();
-      await abrirFicha("alianzas", r.datos.id);
+      await abrirFicha(clase, r.datos.id);
       const lugarAviso = espacio.querySelector(".resultado-accion");
-      if (lugarAviso) lugarAviso.replaceChildren(avisar(registro ? `Cambios guardados en ${r.datos.codigo}.` : `Alianza ${r.datos.codigo} registrada. Ya puede adjuntar fotos y documentos.`));
+      if (lugarAviso) lugarAviso.replaceChildren(avisar(registro ? `Cambios guardados en ${r.datos.codigo}.` : t.hecho(r.datos.codigo)));
     } catch (err) {
       guardar.disabled = false;
       guardarBorrador();  // nothing typed is lost
-      if (err.status === 412 && registro) { await mostrarConflicto(form, registro, x, baseActual, v, (nuevaBase, nuevaVersion) => { baseActual = nuevaBase; versionBase = nuevaVersion; guardarBorrador(); }); estadoForm.replaceChildren(); return; }
+      if (err.status === 412 && registro) { await mostrarConflicto(form, registro, x, baseActual, v, t, clase, (nuevaBase, nuevaVersion) => { baseActual = nuevaBase; versionBase = nuevaVersion; guardarBorrador(); }); estadoForm.replaceChildren(); return; }
       const errores = (err.problema && err.problema.errores) || [];
       for (const fe of errores) ponerError(form, fe.campo, fe.mensaje);
       estadoForm.replaceChildren(avisar(errores.length ? "Revise los campos marcados: no se guardó nada; lo escrito se conserva." : `No se guardó: ${err.message}. Lo escrito se conserva.`, "error"));
@@ -877,16 +938,16 @@ export function llevarA(elemento) {
 }
 
 /* ---------------- a conflict: someone saved meanwhile ---------------- */
-async function mostrarConflicto(form, registro, mios, base, v, alResolver) {
-  const { datos: actual, version } = await llamar("GET", `/alianzas/${registro.id}`);
-  const suyos = valoresDe(actual);
+async function mostrarConflicto(form, registro, mios, base, v, t, clase, alResolver) {
+  const { datos: actual, version } = await llamar("GET", `/${clase}/${registro.id}`);
+  const suyos = t.valores(actual);
   const lugarConflicto = form.querySelector(".conflicto") || nodo("section", null, "conflicto");
   lugarConflicto.setAttribute("role", "alert");
-  lugarConflicto.replaceChildren(nodo("h3", "Otro usuario guardó esta alianza mientras usted la editaba"));
+  lugarConflicto.replaceChildren(nodo("h3", `Otro usuario guardó ${t.este} mientras usted ${t.lo} editaba`));
   const diferentes = Object.keys(suyos).filter((k) => k in mios && (mios[k] ?? "") !== (suyos[k] ?? "") && ((base[k] ?? "") !== (suyos[k] ?? "") || (base[k] ?? "") !== (mios[k] ?? "")));
   const suyosCambiados = diferentes.filter((k) => (base[k] ?? "") !== (suyos[k] ?? ""));
   if (!actual || actual.estado === "validado") {
-    lugarConflicto.append(avisar("La alianza fue validada entretanto: no se puede cambiar. Lo escrito queda en el borrador.", "error"));
+    lugarConflicto.append(avisar(`${t.este.replace(/^./, (m) => m.toUpperCase())} fue validad${t.lo === "la" ? "a" : "o"} entretanto: no se puede cambiar. Lo escrito queda en el borrador.`, "error"));
     form.prepend(lugarConflicto);
     return;
   }
@@ -900,7 +961,7 @@ async function mostrarConflicto(form, registro, mios, base, v, alResolver) {
   const eleccionCampo = {};
   for (const k of suyosCambiados) {
     const tr = nodo("tr");
-    const nombre = v.campos_alianza[k] || k;
+    const nombre = t.etiquetas(v)[k] || k;
     const celda = (quien, valor) => {
       const td = nodo("td");
       const l = nodo("label", null, "casilla");
@@ -972,4 +1033,5 @@ mapa.on("popupopen", async (e) => {
 document.addEventListener("sigg:abrir-ficha", (e) => abrirFicha(e.detail.recurso, e.detail.id));
 document.addEventListener("sigg:sesion", (e) => { if (!e.detail) cerrar(); });
 document.getElementById("boton-nueva-alianza").addEventListener("click", () => abrirFormulario(null, null).catch((err) => mostrar(...barraTitulo("Nueva alianza"), avisar(err.message, "error"))));
+document.getElementById("boton-nuevo-subproyecto").addEventListener("click", () => abrirFormulario(null, null, "subproyectos").catch((err) => mostrar(...barraTitulo("Nuevo subproyecto"), avisar(err.message, "error"))));
 window.siggFicha = { abrirFicha, abrirFormulario, leerCoordenadas };
