@@ -225,6 +225,7 @@ def alianza_en_edicion(
     with demo_engine.begin() as conn:
         conn.execute(text("DELETE FROM seguimiento WHERE alianza_id = :i"), {"i": r.json()["id"]})
         conn.execute(text("DELETE FROM alianza WHERE id = :i"), {"i": r.json()["id"]})
+        conn.execute(text("DELETE FROM organizacion WHERE nombre = 'OPP Ficha'"))
 
 
 def test_two_people_edit_one_alliance_and_the_second_sees_the_conflict(
@@ -363,3 +364,34 @@ def test_a_unit_registers_a_subproject_linked_to_an_alliance(
         conn.execute(text("DELETE FROM subproyecto_alianza WHERE subproyecto_id IN (SELECT id "
                           "FROM subproyecto_municipal WHERE codigo = 'FICHA-SP-1')"))  # fmt: skip
         conn.execute(text("DELETE FROM subproyecto_municipal WHERE codigo = 'FICHA-SP-1'"))
+
+
+def test_the_organization_opens_from_its_alliance_and_is_corrected(
+    pagina: Page, servidor: str, alianza_en_edicion: dict[str, Any]
+) -> None:
+    page = pagina
+    api = _api(servidor)
+    jefe = cabeceras(Settings(), "unidad", "CHACO")
+    a = api.get(f"/alianzas/{alianza_en_edicion['id']}", headers=jefe)
+    r = api.patch(f"/alianzas/{alianza_en_edicion['id']}", json={"organizacion": "OPP Ficha"},
+                  headers=jefe | {"If-Match": a.headers["etag"]})  # fmt: skip
+    assert r.status_code == 200, r.text
+    oid = r.json()["organizacion"]["id"]
+    _abrir(page, servidor + "/", MOVIL)
+    _ingresar(page, "ficha.unidad")
+    _abrir_ficha(page, alianza_en_edicion["id"])
+    page.click("#espacio button:text-is('OPP Ficha')")
+    page.wait_for_selector("#form-organizacion")
+    page.select_option("#f-formalizada", "true")
+    page.fill("#f-familias_miembro", "-3")
+    page.click("#form-organizacion button[type=submit]")
+    page.wait_for_selector("#f-familias_miembro[aria-invalid=true]", timeout=10000)
+    page.fill("#f-familias_miembro", "42")
+    page.click("#form-organizacion button[type=submit]")
+    page.wait_for_selector("#espacio .nota-ok", timeout=10000)
+    assert "Con personería jurídica\nSí" in page.inner_text("#espacio dl.campos")
+    o = api.get(f"/organizaciones/{oid}", headers=jefe).json()
+    assert (o["formalizada"], o["familias_miembro"]) == (True, 42)
+    page.click("#espacio button:text-is('Volver a FICHA-2')")
+    page.wait_for_selector("#espacio .sellos", timeout=10000)
+    api.close()

@@ -160,8 +160,16 @@ function pintarFicha(v, a, version, pasos, historial, seguimientos) {
     ["lat", a.lat], ["lon", a.lon], ["precision_ubicacion", etiquetaDe(v.precisiones, a.precision_ubicacion)],
   ];
   for (const [k, valor] of filas) {
-    dl.append(nodo("dt", c[k] || k), nodo("dd", valor === null || valor === undefined || valor === "" ? "sin dato"
-      : typeof valor === "number" ? numero.format(valor) : valor));
+    const dd = nodo("dd", valor === null || valor === undefined || valor === "" ? "sin dato"
+      : typeof valor === "number" ? numero.format(valor) : valor);
+    if (k === "organizacion" && a.organizacion && usuario()) {
+      const b = nodo("button", a.organizacion.nombre, "enlace");
+      b.type = "button";
+      b.title = "Abrir la ficha de la organización";
+      b.addEventListener("click", () => abrirOrganizacion(a.organizacion.id, a));
+      dd.replaceChildren(b);
+    }
+    dl.append(nodo("dt", c[k] || k), dd);
   }
   partes.push(dl);
 
@@ -495,6 +503,74 @@ function subidaAdjunto(recurso, registro, caja) {
     for (const m of errores) caja.append(avisar(m, "error"));
   });
   return f;
+}
+
+/* ---------------- a producer organization: its screen and its form ---------------- */
+function sino(x) { return x === true ? "Sí" : x === false ? "No" : "sin dato"; }
+async function abrirOrganizacion(id, desde, mensaje) {
+  mostrar(nodo("p", "Cargando la organización…", "cargando"));
+  try {
+    const { datos: o, version } = await llamar("GET", `/organizaciones/${id}`);
+    const partes = barraTitulo(o.nombre, "Organización de productores (OPP)");
+    if (mensaje) partes.push(avisar(mensaje));
+    const dl = nodo("dl", null, "campos");
+    for (const [etiqueta, valor] of [["Nombre", o.nombre], ["Con personería jurídica", sino(o.formalizada)],
+      ["Familias miembro", o.familias_miembro === null ? "sin dato" : numero.format(o.familias_miembro)],
+      ["Alianzas", numero.format(o.n_alianzas)]]) dl.append(nodo("dt", etiqueta), nodo("dd", valor));
+    partes.push(dl);
+    const form = nodo("form", null, "formulario");
+    form.id = "form-organizacion";
+    form.noValidate = true;
+    form.append(nodo("h3", "Corregir"));
+    campo(form, "nombre", "Nombre *", entrada("text", { maxLength: 500, value: o.nombre }));
+    const formal = campo(form, "formalizada", "Con personería jurídica", selector([{ codigo: "true", nombre: "Sí" }, { codigo: "false", nombre: "No" }], "Sin dato"));
+    formal.value = o.formalizada === null ? "" : String(o.formalizada);
+    campo(form, "familias_miembro", "Familias miembro", entrada("number", { ...numeroEntero, value: o.familias_miembro ?? "" }));
+    const estado = nodo("div", null, "estado-form");
+    estado.setAttribute("aria-live", "polite");
+    const pie = nodo("div", null, "pie-form");
+    const guardar = nodo("button", "Guardar organización", "boton");
+    guardar.type = "submit";
+    pie.append(guardar);
+    if (desde) {
+      const volver = nodo("button", `Volver a ${desde.codigo}`, "enlace");
+      volver.type = "button";
+      volver.addEventListener("click", () => abrirFicha("alianzas", desde.id));
+      pie.append(volver);
+    }
+    form.append(pie, estado);
+    partes.push(form);
+    mostrar(...partes);
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      limpiarErrores(form);
+      const cambios = {};
+      const nombre = form.elements.nombre.value.trim();
+      if (nombre !== o.nombre) cambios.nombre = nombre;
+      const f = form.elements.formalizada.value;
+      const fv = f === "" ? null : f === "true";
+      if (fv !== o.formalizada) cambios.formalizada = fv;
+      const n = form.elements.familias_miembro.value.trim();
+      const nv = n === "" ? null : Number(n);
+      if (nv !== o.familias_miembro) cambios.familias_miembro = nv;
+      if (!Object.keys(cambios).length) { estado.replaceChildren(avisar("No hay cambios que guardar.", "info")); return; }
+      guardar.disabled = true;
+      try {
+        await llamar("PATCH", `/organizaciones/${o.id}`, { cuerpo: cambios, version });
+        cambiado();
+        await abrirOrganizacion(o.id, desde, "Organización guardada.");
+      } catch (err) {
+        guardar.disabled = false;
+        const errores = (err.problema && err.problema.errores) || [];
+        for (const fe of errores) ponerError(form, fe.campo, fe.mensaje);
+        estado.replaceChildren(avisar(err.status === 412 ? "Otra persona cambió la organización mientras la leía: vuelva a abrirla (no se guardó nada)."
+          : errores.length ? "Revise los campos marcados: no se guardó nada." : `No se guardó: ${err.message}`, "error"));
+        if (errores.length) enfocarError(form);
+      }
+    });
+  } catch (e) {
+    mostrar(...barraTitulo("Organización"), avisar(e.status === 404 ? "Esta organización no existe o no está a su alcance." : e.message, "error"));
+  }
 }
 
 /* ---------------- the record screen of a subproject ---------------- */
