@@ -29,7 +29,8 @@ ConnDep = Annotated[Connection, Depends(get_conn)]
 
 def get_session(request: Request) -> Iterator[Session]:
     """A session for a request that writes: the route commits when its work is done, so the
-    response tells the truth about what was saved."""
+    response tells the truth about what was saved (a write a phone may retry commits through
+    api/idempotencia.py, which keeps its answer in the same transaction)."""
     with Session(request.app.state.engine) as session:
         yield session
 

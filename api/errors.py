@@ -93,7 +93,7 @@ def install(app: FastAPI) -> None:
         respuesta = problema(_status(exc), exc.titulo, exc.mensaje, exc.codigo, **exc.extra)
         if isinstance(exc, NoAutenticado):
             respuesta.headers["WWW-Authenticate"] = "Bearer"
-        if isinstance(exc, DemasiadasSolicitudes):
+        if "reintentar_en" in exc.extra:  # 429, and a 409 for a request still running
             respuesta.headers["Retry-After"] = str(exc.extra["reintentar_en"])
         return respuesta
 
@@ -199,6 +199,9 @@ _RESTRICCIONES = {
     "uq_subproyecto_municipal_programa_codigo": "ya existe un subproyecto con ese código",
     "fk_alianza_organizacion_id_organizacion": "la organización tiene alianzas: no se puede borrar",
     "transicion_etapa": "cambio de etapa no permitido",
+    # Behind the advisory lock of geo/plataforma/idempotencia.py: a backstop, not the rule.
+    "pk_operacion_idempotente": "otra solicitud con esta Idempotency-Key terminó a la vez: "
+    "reintente y recibirá su respuesta",
 }
 
 

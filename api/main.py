@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from xstatic.pkg import leaflet as xleaflet
 from xstatic.pkg import leaflet_markercluster as xcluster
 
-from api import errors
+from api import errors, idempotencia, instalable
 from api.cache import AtajoCache, CacheRespuestas
 from api.parametros import solo_conocidos
 from api.routes import (
@@ -51,10 +51,11 @@ WEB = Path(__file__).resolve().parents[1] / "web" / "static"
 # The pages load only their own scripts and styles (Leaflet sets inline styles on its panes);
 # text entered by the public can never run as script, even if a page forgot to escape it.
 # Images may be blob: URLs: an attachment's thumbnail is fetched with the login and shown so.
+# The service worker and the web app manifest come from this server only (api/instalable.py).
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob: https:; connect-src 'self'; frame-ancestors 'none'; "
-    "base-uri 'none'; form-action 'self'"
+    "img-src 'self' data: blob: https:; connect-src 'self'; worker-src 'self'; "
+    "manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 
 # ReDoc builds its search index in a worker made from its own code (a blob: URL), and its menu
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: a cached aggregate is answered before anything else runs.
     app.add_middleware(AtajoCache)
     errors.install(app)
+    idempotencia.instalar(app)  # a retried write gets its stored answer
     # Every route refuses a query parameter it does not read (400 naming it).
     for modulo in (
         salud, sesion, territorio, verificacion, alianzas, importaciones, organizaciones,
@@ -161,6 +163,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Leaflet and its marker clusters come from their xstatic packages: no CDN, works offline.
     app.mount("/vendor/leaflet", StaticFiles(directory=xleaflet.BASE_DIR), name="leaflet")
     app.mount("/vendor/markercluster", StaticFiles(directory=xcluster.BASE_DIR), name="cluster")
+    # The service worker (root scope) and the manifest: the page installs and starts offline.
+    app.include_router(instalable.router(WEB, Path(xleaflet.BASE_DIR), Path(xcluster.BASE_DIR)))
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

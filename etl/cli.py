@@ -18,6 +18,7 @@ from rich.table import Table
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from etl.cli_formularios import app as formularios_app
 from etl.cli_programas import app as programas_app
 from etl.cli_usuarios import app as usuarios_app
 from geo.plataforma.cluster import PrivateCluster
@@ -37,6 +38,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(etl_app, name="etl")
 app.add_typer(usuarios_app, name="usuarios")
 app.add_typer(programas_app, name="programas")
+app.add_typer(formularios_app, name="formularios")
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -389,13 +391,26 @@ def etl_importar(
     informe: Annotated[
         Path | None, typer.Option(help="Escribe el informe fila a fila en un CSV")
     ] = None,
+    tipo: Annotated[
+        str,
+        typer.Option(
+            help="alianzas (registro) o seguimientos (visitas: un ciclo por fila, la alianza "
+            "por su código)"
+        ),
+    ] = "alianzas",
 ) -> None:
-    """Importa alianzas: todo o nada; el informe nombra fila, columna y motivo de cada error."""
+    """Importa alianzas o ciclos de seguimiento (CSV, XLSX, o la exportación de los formularios
+    de campo de KoboToolbox/ODK): todo o nada; el informe nombra fila, columna y motivo de cada
+    error, y los nombres de las fotos que la exportación trae (quedan en KoboToolbox)."""
     from geo.formatos.lectura import leer_tabla
     from geo.registro.alianzas import programa as buscar_programa
     from geo.registro.importacion import PASOS, importar_alianzas
+    from geo.registro.importacion_seguimiento import importar_seguimientos
 
+    if tipo not in ("alianzas", "seguimientos"):
+        raise typer.BadParameter("use alianzas o seguimientos", param_hint="--tipo")
     settings = Settings()
+    usuario = f"cli:{os.environ.get('USER', 'desconocido')}"
     try:
         if not archivo.exists():
             raise ErrorCargaTerritorio([f"el archivo {archivo} no existe"])
@@ -405,16 +420,22 @@ def etl_importar(
             _pasos(PASOS, "Hecho") as avance,
             engine.begin() as conn,
         ):
-            resultado = importar_alianzas(
-                conn,
-                buscar_programa(conn, programa or settings.programa),
-                tabla,
-                archivo=archivo.name,
-                tolerancia_m=settings.tolerancia_borde_m,
-                simulacro=simulacro,
-                usuario=f"cli:{os.environ.get('USER', 'desconocido')}",
-                avance=avance,
-            )
+            prog = buscar_programa(conn, programa or settings.programa)
+            if tipo == "seguimientos":
+                resultado = importar_seguimientos(
+                    conn, prog, tabla, archivo=archivo.name, simulacro=simulacro, usuario=usuario
+                )
+            else:
+                resultado = importar_alianzas(
+                    conn,
+                    prog,
+                    tabla,
+                    archivo=archivo.name,
+                    tolerancia_m=settings.tolerancia_borde_m,
+                    simulacro=simulacro,
+                    usuario=usuario,
+                    avance=avance,
+                )
     except SiggError as exc:
         _fail(exc)
     _imprimir_importacion(resultado, informe)
@@ -429,6 +450,13 @@ def _imprimir_importacion(resultado, destino: Path | None) -> None:  # type: ign
 
     for aviso in resultado.avisos:
         console.print(f"[yellow]Aviso:[/] {aviso}")
+    if resultado.adjuntos:
+        adjuntos = Table(title="Archivos adjuntos que nombra la exportación (en KoboToolbox)")
+        for col in ("fila", "código", "archivos"):
+            adjuntos.add_column(col)
+        for a in resultado.adjuntos[:100]:
+            adjuntos.add_row(str(a["fila"]), a["codigo"] or "", ", ".join(a["archivos"]))
+        console.print(adjuntos)
     if resultado.errores:
         tabla = Table(
             title=f"{len(resultado.errores)} errores en {resultado.archivo}: no se escribió nada"

@@ -279,7 +279,11 @@ def pagina(navegador: Browser, servidor: str, demo_engine: Engine) -> Iterator[P
     # Each browser test logs in as a person would: the login limit (10 a minute) counts every
     # earlier test's logins too, so each page starts with the counts cleared.
     _sin_limites(demo_engine)
-    contexto = navegador.new_context(viewport={"width": 1300, "height": 850})
+    # No service worker here: requests it answers would escape ``route`` (the guard below and
+    # the tests' own fakes). tests/test_web_offline.py drives the page with it.
+    contexto = navegador.new_context(
+        viewport={"width": 1300, "height": 850}, service_workers="block"
+    )
     externas: list[str] = []
 
     def solo_local(route, request) -> None:  # type: ignore[no-untyped-def]

@@ -189,7 +189,7 @@ def test_the_cycle_is_not_flat_and_labels_and_targets_say_what_they_count(pagina
     )
     assert familias.locator(".meta").inner_text() == "sin meta con este filtro de etapa"
     assert "beneficiarias" not in pagina.locator("#titulares").inner_text()
-    assert "beneficiarias" not in pagina.locator(".leyenda h4").inner_text()
+    assert "beneficiarias" not in pagina.locator(".leyenda .titulo-leyenda").inner_text()
     assert [
         _numero(t)
         for t in pagina.locator("#embudo-ciclo .etiqueta span:last-child").all_inner_texts()

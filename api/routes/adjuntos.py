@@ -17,10 +17,12 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Header, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from api.deps import ConnDep, SessionDep, SettingsDep
 from api.errors import problema
+from api.idempotencia import IdempotenciaDep
 from api.respuestas import no_modificado
 from api.schemas.adjuntos import Adjunto, ListaAdjuntos
 from api.schemas.comun import Problema
@@ -136,7 +138,8 @@ def _rutas(prefijo: str, clave: Callable[..., Clave], que: str) -> None:
             UploadFile,
             File(description="Foto JPEG, PNG o HEIC, o documento PDF; a lo sumo 20 MB"),
         ],
-    ) -> dict[str, Any]:
+        idem: IdempotenciaDep,
+    ) -> JSONResponse:
         """Adjunta un archivo (campo multipart `archivo`). El tipo se decide por el contenido,
         no por el nombre: otro tipo es 415; más de 20 MB, 413. Quien puede cambiar el registro
         puede adjuntar: su unidad (o la coordinación nacional), un técnico solo en borradores;
@@ -150,8 +153,9 @@ def _rutas(prefijo: str, clave: Callable[..., Clave], que: str) -> None:
             datos,
             tolerancia_m=settings.tolerancia_borde_m,
         )
-        db.commit()
-        return _con_urls(request.url.path, a)
+        # Serialised here, as response_model would, so that the answer can be kept for a retry.
+        adjunto = Adjunto.model_validate(_con_urls(request.url.path, a))
+        return idem.confirmar(JSONResponse(adjunto.model_dump(mode="json"), status_code=201))
 
     @router.get(
         f"{lista}/{{adjunto_id}}",

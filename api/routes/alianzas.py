@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.deps import ConnDep, SessionDep, SettingsDep
+from api.idempotencia import IdempotenciaDep
 from api.parametros import Desplazamiento, FiltrosDep, Limite, ProgramaDep
 from api.respuestas import GeoJSONDep, IfMatch, con_version, pagina
 from api.schemas.alianzas import (
@@ -114,6 +115,7 @@ def crear(
     settings: SettingsDep,
     alianza: Annotated[AlianzaEntrada, Body()],
     programa: ProgramaDep,
+    idem: IdempotenciaDep,
 ) -> JSONResponse:
     """Registra una alianza (queda "registrada", a verificar por su unidad). El municipio sale
     del punto si no se indica; la unidad operativa sale siempre del municipio, y debe ser la
@@ -125,8 +127,7 @@ def crear(
         alianza.model_dump(exclude_unset=True),
         tolerancia_m=settings.tolerancia_borde_m,
     )
-    db.commit()
-    return con_version(d, status=201)
+    return idem.confirmar(con_version(d, status=201))
 
 
 @router.patch("/{alianza_id}", responses={200: exito(Alianza, "La alianza cambiada", version=True)})
@@ -138,6 +139,7 @@ def modificar(
     cambios: Annotated[
         dict[str, Any], Body(examples=[{"etapa": "en_inversion", "monto_transferido_bs": 50000}])
     ],
+    idem: IdempotenciaDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Cambia campos de una alianza. Exige If-Match con la versión leída: si otro la cambió
@@ -151,8 +153,7 @@ def modificar(
         if_match=if_match,
         tolerancia_m=settings.tolerancia_borde_m,
     )
-    db.commit()
-    return con_version(d)
+    return idem.confirmar(con_version(d))
 
 
 @router.delete("/{alianza_id}", status_code=204)

@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from api.deps import ConnDep, SessionDep
+from api.idempotencia import IdempotenciaDep
 from api.parametros import Desplazamiento, Limite, ProgramaDep
 from api.respuestas import IfMatch, con_version
 from api.schemas.documento import exito, problemas
@@ -48,12 +49,15 @@ def listar(
     responses={201: exito(Organizacion, "La organización registrada", version=True)},
 )
 def crear(
-    quien: PersonalDep, db: SessionDep, entrada: org.OrganizacionEntrada, programa: ProgramaDep
+    quien: PersonalDep,
+    db: SessionDep,
+    entrada: org.OrganizacionEntrada,
+    programa: ProgramaDep,
+    idem: IdempotenciaDep,
 ) -> JSONResponse:
     """Registra una organización en el programa (409 si ya tiene una con ese nombre)."""
     d = org.crear_organizacion(db.connection(), quien, programa, entrada)
-    db.commit()
-    return con_version(d, status=201)
+    return idem.confirmar(con_version(d, status=201))
 
 
 @router.get(
@@ -73,12 +77,12 @@ def modificar(
     db: SessionDep,
     org_id: int,
     cambios: Annotated[dict[str, Any], Body()],
+    idem: IdempotenciaDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Cambia una organización (If-Match obligatorio)."""
     d = org.modificar_organizacion(db.connection(), quien, org_id, cambios, if_match=if_match)
-    db.commit()
-    return con_version(d)
+    return idem.confirmar(con_version(d))
 
 
 @router.delete("/api/v1/organizaciones/{org_id}", status_code=204)
@@ -102,12 +106,15 @@ def listar_seguimientos(conn: ConnDep, quien: PersonalDep, alianza_id: int) -> d
     responses={201: exito(Seguimiento, "El ciclo registrado", version=True)},
 )
 def crear_seguimiento(
-    quien: PersonalDep, db: SessionDep, alianza_id: int, entrada: org.SeguimientoEntrada
+    quien: PersonalDep,
+    db: SessionDep,
+    alianza_id: int,
+    entrada: org.SeguimientoEntrada,
+    idem: IdempotenciaDep,
 ) -> JSONResponse:
     """Registra un ciclo del seguimiento de una alianza de su unidad (409 si ya existe)."""
     fila = org.crear_seguimiento(db.connection(), quien, alianza_id, entrada)
-    db.commit()
-    return con_version(fila, status=201)
+    return idem.confirmar(con_version(fila, status=201))
 
 
 @router.patch(
@@ -120,14 +127,14 @@ def modificar_seguimiento(
     alianza_id: int,
     ciclo: int,
     cambios: Annotated[dict[str, Any], Body()],
+    idem: IdempotenciaDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Cambia el seguimiento de un ciclo (If-Match obligatorio); el ingreso se recalcula."""
     fila = org.modificar_seguimiento(
         db.connection(), quien, alianza_id, ciclo, cambios, if_match=if_match
     )
-    db.commit()
-    return con_version(fila)
+    return idem.confirmar(con_version(fila))
 
 
 @router.delete("/api/v1/alianzas/{alianza_id}/seguimientos/{ciclo}", status_code=204)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import ConnDep, SessionDep, SettingsDep
+from api.idempotencia import IdempotenciaDep
 from api.parametros import Desplazamiento, FiltrosSubproyectosDep, Limite, ProgramaDep
 from api.respuestas import GeoJSONDep, IfMatch, con_version, pagina
 from api.schemas.documento import exito, problemas
@@ -59,6 +60,7 @@ def crear(
     settings: SettingsDep,
     entrada: Annotated[SubproyectoEntrada, Body()],
     programa: ProgramaDep,
+    idem: IdempotenciaDep,
 ) -> JSONResponse:
     """Registra un subproyecto; el municipio sale del punto si no se indica."""
     d = sp.crear(
@@ -68,8 +70,7 @@ def crear(
         entrada.model_dump(exclude_unset=True),
         tolerancia_m=settings.tolerancia_borde_m,
     )
-    db.commit()
-    return con_version(d, status=201)
+    return idem.confirmar(con_version(d, status=201))
 
 
 @router.get(
@@ -90,6 +91,7 @@ def modificar(
     settings: SettingsDep,
     sp_id: int,
     cambios: Annotated[dict[str, Any], Body()],
+    idem: IdempotenciaDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Cambia un subproyecto (If-Match obligatorio); la etapa avanza de a una."""
@@ -101,8 +103,7 @@ def modificar(
         if_match=if_match,
         tolerancia_m=settings.tolerancia_borde_m,
     )
-    db.commit()
-    return con_version(d)
+    return idem.confirmar(con_version(d))
 
 
 @router.delete("/{sp_id}", status_code=204)

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
 
 from api.deps import ConnDep, SessionDep
+from api.idempotencia import IdempotenciaDep
 from api.parametros import Desplazamiento, Limite, UnidadOperativa
 from api.respuestas import IfMatch, con_version
 from api.schemas.documento import exito, problemas
@@ -52,6 +53,7 @@ def verificar(
     recurso: Literal["alianzas", "subproyectos"],
     registro_id: int,
     paso: Annotated[Paso, Body()],
+    idem: IdempotenciaDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Mueve el registro en la verificación: registrado → verificado (su unidad) → validado
@@ -59,9 +61,8 @@ def verificar(
     hasta que la coordinación nacional lo reabre. Exige If-Match."""
     conn = db.connection()
     r = mover(conn, quien, TABLAS[recurso], registro_id, paso.accion, paso.comentario, if_match)
-    db.commit()
     r["estado_nombre"] = ESTADOS[r["estado"]]
-    return con_version(r)
+    return idem.confirmar(con_version(r))
 
 
 @router.get("/{recurso}/{registro_id}/verificacion", response_model=PasosVerificacion)

@@ -41,10 +41,12 @@ _PROBLEMAS = {
     401: "Sin sesión, o token vencido o no válido",
     403: "La sesión no permite esto (rol, o registro de otra unidad)",
     404: "No existe, o quien pregunta no puede verlo",
-    409: "Conflicto con los datos: código duplicado, registro validado (bloqueado), ya hecho",
+    409: "Conflicto con los datos: código duplicado, registro validado (bloqueado), ya hecho, "
+    "u otra solicitud con la misma Idempotency-Key aún en curso",
     412: "El registro cambió desde que se leyó (If-Match no coincide)",
     413: "El cuerpo o el archivo es demasiado grande",
-    422: "Datos no válidos: cada campo con su motivo",
+    422: "Datos no válidos: cada campo con su motivo; o una Idempotency-Key ya usada con otra "
+    "solicitud",
     428: "Falta la cabecera If-Match con la versión leída",
     429: "Demasiadas solicitudes desde esta dirección (Retry-After dice cuánto esperar)",
     503: "Base de datos no disponible, o territorio no cargado",

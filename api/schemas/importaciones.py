@@ -22,6 +22,15 @@ class ErrorImportacion(BaseModel):
     codigo: str | None = Field(description="Código de la alianza de la fila, si lo tiene")
 
 
+class AdjuntosFila(BaseModel):
+    fila: int = Field(description="Fila del archivo")
+    codigo: str | None = Field(description="Código del registro de la fila, si lo tiene")
+    archivos: list[str] = Field(
+        description="Nombres de los archivos que la fila nombra (las fotos de una exportación "
+        "de KoboToolbox/ODK); no se importan: quedan en ese servidor"
+    )
+
+
 class InformeImportacion(BaseModel):
     """What an import did or, as a dry run (simulacro) or with errors, would do. With errors
     nothing is written."""
@@ -36,6 +45,9 @@ class InformeImportacion(BaseModel):
     escrito: bool = Field(description="Si se guardó algo")
     errores: list[ErrorImportacion] = Field(description="Cada fila, columna y motivo")
     avisos: list[str] = Field(description="p. ej. columnas que nada lee")
+    adjuntos: list[AdjuntosFila] = Field(
+        description="Las filas que nombran archivos adjuntos, con sus nombres"
+    )
 
 
 EstadoTrabajo = Literal["en_cola", "en_curso", "terminado", "con_errores", "fallido"]

@@ -145,3 +145,18 @@ class Bloqueado(Conflicto):
 class DemasiadasSolicitudes(SiggError):
     codigo = "demasiadas-solicitudes"
     titulo = "Demasiadas solicitudes"
+
+
+class OperacionEnCurso(Conflicto):
+    """A request with the same Idempotency-Key is still being processed (409): retried in a
+    moment, it gets that request's answer."""
+
+    codigo = "idempotencia-en-curso"
+    titulo = "Operación en curso"
+
+
+class ClaveReutilizada(EntradaInvalida):
+    """An Idempotency-Key already used for another request (422): a key names one operation."""
+
+    codigo = "idempotencia-clave-reutilizada"
+    titulo = "Idempotency-Key ya usada"

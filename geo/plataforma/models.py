@@ -36,7 +36,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -743,6 +743,29 @@ class TrabajoImportacion(Base):
     creado_en: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     empezado_en: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     terminado_en: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OperacionIdempotente(Base):
+    """The answer a write sent with ``Idempotency-Key`` got, stored in the write's own
+    transaction (migration 0011, geo/plataforma/idempotencia.py): a retry with the same key and
+    request gets it again instead of writing twice. ``cuerpo`` is ``json`` (not ``jsonb``) so
+    that its keys keep their order and the replay is the first answer byte for byte."""
+
+    __tablename__ = "operacion_idempotente"
+    __table_args__ = (
+        CheckConstraint("clave ~ '^[A-Za-z0-9._:-]{1,100}$'", name="clave"),
+        CheckConstraint("status BETWEEN 200 AND 299", name="exito"),
+    )
+
+    usuario: Mapped[str] = mapped_column(Text, primary_key=True)
+    clave: Mapped[str] = mapped_column(String(100), primary_key=True)
+    metodo: Mapped[str] = mapped_column(String(8))
+    ruta: Mapped[str] = mapped_column(Text)
+    huella: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(SmallInteger)
+    cuerpo: Mapped[Any | None] = mapped_column(JSON(none_as_null=True))
+    cabeceras: Mapped[dict[str, str]] = mapped_column(JSONB, server_default=text("'{}'"))
+    creado_en: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 def tabla(modelo: type[Base]) -> Table:

@@ -5,7 +5,12 @@ without data rows is refused, never reported as written. Re-importing the same f
 nothing (upsert by program + code, only where a value differs): offices re-send their master
 spreadsheet every month, so an unchanged row is "sin cambios" whatever its verification state,
 and only a real change to a validated (or, for a técnico, verified) alliance is refused, naming
-each field it would change."""
+each field it would change.
+
+An export of the field form (geo/registro/formularios_campo.py) reads as KoboToolbox or ODK
+Central give it: headers as the questions' names or labels, under their groups or not (see
+geo/formatos/kobo.py), choices as codes or labels. Its photos are not imported (they stay on
+the Kobo server): the report lists each row's file names."""
 
 from __future__ import annotations
 
@@ -17,13 +22,27 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from geo.acceso.alcance import Alcance, fijar
-from geo.formatos.lectura import Tabla, coordenadas, parse_decimal, parse_fecha
+from geo.formatos import kobo
+from geo.formatos.lectura import (
+    Tabla,
+    coordenadas,
+    normalizar_encabezado,
+    parse_decimal,
+    parse_fecha,
+)
 from geo.plataforma.errors import EntradaInvalida
-from geo.registro.alianzas import AlianzaValida, ErrorFila, Programa, validar
+from geo.registro.alianzas import AlianzaValida, ErrorFila, Fila, Programa, validar
 from geo.registro.escritura import Cambio, comparar, escribir
+from geo.registro.formularios_campo import (
+    ETIQUETA_FOTO,
+    FOTO,
+    GRUPOS,
+    PREGUNTAS_ALIANZA,
+)
+from geo.vocabulario.catalogos import CAMPOS_ALIANZA, MODELOS, resolver
 
 # Field -> the header names (normalised) an office may use for it.
-ALIAS: dict[str, tuple[str, ...]] = {
+_ALIAS: dict[str, tuple[str, ...]] = {
     "codigo": ("codigo", "codigo_alianza", "cod_alianza", "id_alianza"),
     "nombre": ("nombre", "nombre_alianza", "alianza", "nombre_de_la_alianza"),
     "organizacion": ("organizacion", "opp", "organizacion_de_productores", "nombre_opp"),
@@ -60,6 +79,16 @@ ALIAS: dict[str, tuple[str, ...]] = {
         "codigo_ine",
     ),
 }
+# ... and the labels of the field form's questions, which head an export "with labels".
+ALIAS = {
+    campo: tuple(dict.fromkeys((*nombres, normalizar_encabezado(CAMPOS_ALIANZA[campo]))))
+    if campo in PREGUNTAS_ALIANZA
+    else nombres
+    for campo, nombres in _ALIAS.items()
+}
+# The form's photo, by its name and by its label.
+FOTOS = (FOTO, normalizar_encabezado(ETIQUETA_FOTO))
+MODELOS_TEXTO = {str(codigo): nombre for codigo, nombre in MODELOS.items()}
 ENTEROS = ("familias", "familias_mujeres", "modelo")
 DECIMALES = ("hectareas_riego", *(c for c in ALIAS if c.startswith("monto_")))
 FECHAS = ("fecha_etapa", "fecha_solicitud")
@@ -106,6 +135,18 @@ class Informe:
     escrito: bool = False
     errores: list[dict[str, Any]] = field(default_factory=list)
     avisos: list[str] = field(default_factory=list)
+    # Per row with files (a Kobo export's photos): {"fila", "codigo", "archivos": [names]}.
+    adjuntos: list[dict[str, Any]] = field(default_factory=list)
+
+    def anotar_adjuntos(self) -> None:
+        """Say that the files a Kobo export names were not brought in, and why."""
+        if self.adjuntos:
+            n = sum(len(a["archivos"]) for a in self.adjuntos)
+            self.avisos.append(
+                f"{len(self.adjuntos)} filas nombran {n} archivos adjuntos (fotos): quedan en "
+                "el servidor de KoboToolbox, que la importación no consulta; descárguelos de "
+                "allí y súbalos en la ficha de cada registro"
+            )
 
     def como_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -119,7 +160,11 @@ def mapa_columnas(columnas: list[str]) -> tuple[dict[str, str], list[str]]:
         if hallada:
             mapa[campo] = hallada
     usadas = set(mapa.values()) | set(COORDENADAS)
-    sobrantes = [c for c in columnas if c not in usadas and not c.startswith("_")]
+    sobrantes = [
+        c
+        for c in columnas
+        if c not in usadas and not c.startswith("_") and not kobo.es_de_kobo(c, FOTOS)
+    ]
     return mapa, sobrantes
 
 
@@ -146,6 +191,8 @@ def convertir(
 
 
 def _valor(campo: str, texto: str) -> Any:
+    if campo == "modelo" and (codigo := resolver(texto, MODELOS_TEXTO)) is not None:
+        return int(codigo)  # by its label, as a Kobo export "with labels" gives it
     if campo in FECHAS:
         return parse_fecha(texto)
     if campo in ENTEROS or campo in DECIMALES:
@@ -175,28 +222,14 @@ def importar_alianzas(
     ``progreso`` the rows done within it; without ``progreso`` rows are located and written in
     one statement each, with it in blocks (the same result, in the same one transaction)."""
     if not tabla.filas:
-        raise ArchivoSinFilas(
-            f"el archivo no tiene filas de datos debajo del encabezado (fila {tabla.encabezado})"
-            ": no se importó nada"
-        )
+        raise ArchivoSinFilas(sin_filas(tabla))
     paso = avance or (lambda _m: None)
     informe = Informe(
         archivo=archivo, programa=prog.codigo, simulacro=simulacro, filas=len(tabla.filas)
     )
     paso(PASOS[0])
-    mapa, sobrantes = mapa_columnas(tabla.columnas)
-    if sobrantes:
-        informe.avisos.append(f"columnas no usadas: {', '.join(sobrantes)}")
-    filas, errores = [], []
-    for n, f in enumerate(tabla.filas, start=1):
-        datos, errs = convertir(f.valores, mapa)
-        errores += [ErrorFila(f.numero, c, m, datos.get("codigo")) for c, m in errs.items()]
-        if not errs:
-            filas.append((f.numero, datos))
-        if progreso and n % CADA == 0:
-            progreso(n, informe.filas)
-    if progreso:
-        progreso(informe.filas, informe.filas)
+    tabla = kobo.sin_grupos(tabla, GRUPOS)
+    mapa, filas, errores = _leer(tabla, informe, progreso)
     contar = _en_filas(progreso, informe.filas)
     paso(PASOS[1])
     lote = validar(conn, prog, filas, tolerancia_m, progreso=contar)
@@ -207,7 +240,7 @@ def importar_alianzas(
         errores += rechazadas(conn, prog, alcance, lote.validas, cambios)
         celdas = {f.numero: f.valores for f in tabla.filas} if errores else {}
         informe.errores = [
-            _error(e, mapa, celdas.get(e.fila or 0, {}))
+            fila_del_informe(e, mapa, celdas.get(e.fila or 0, {}))
             for e in sorted(errores, key=lambda e: (e.fila or 0, e.campo))
         ]
         if informe.errores:
@@ -221,6 +254,40 @@ def importar_alianzas(
     informe.sin_cambios = escritura.sin_cambios
     informe.escrito = not simulacro
     return informe
+
+
+def sin_filas(tabla: Tabla) -> str:
+    return (
+        f"el archivo no tiene filas de datos debajo del encabezado (fila {tabla.encabezado})"
+        ": no se importó nada"
+    )
+
+
+def _leer(
+    tabla: Tabla, informe: Informe, progreso: Progreso | None
+) -> tuple[dict[str, str], list[Fila], list[ErrorFila]]:
+    """The file's rows as alliance fields (those that read well), the errors of those that do
+    not; the files each row names are noted in ``informe``."""
+    mapa, sobrantes = mapa_columnas(tabla.columnas)
+    if sobrantes:
+        informe.avisos.append(f"columnas no usadas: {', '.join(sobrantes)}")
+    filas: list[Fila] = []
+    errores: list[ErrorFila] = []
+    for n, f in enumerate(tabla.filas, start=1):
+        datos, errs = convertir(f.valores, mapa)
+        errores += [ErrorFila(f.numero, c, m, datos.get("codigo")) for c, m in errs.items()]
+        if not errs:
+            filas.append((f.numero, datos))
+        if nombres := kobo.archivos(f.valores, FOTOS):
+            informe.adjuntos.append(
+                {"fila": f.numero, "codigo": datos.get("codigo"), "archivos": nombres}
+            )
+        if progreso and n % CADA == 0:
+            progreso(n, informe.filas)
+    if progreso:
+        progreso(informe.filas, informe.filas)
+    informe.anotar_adjuntos()
+    return mapa, filas, errores
 
 
 def _en_filas(progreso: Progreso | None, filas: int) -> Progreso | None:
@@ -300,7 +367,10 @@ def _o_vacio(valor: str | None) -> str:
     return "(vacío)" if valor is None else valor
 
 
-def _error(e: ErrorFila, mapa: dict[str, str], valores: dict[str, str | None]) -> dict[str, Any]:
+def fila_del_informe(
+    e: ErrorFila, mapa: dict[str, str], valores: dict[str, str | None]
+) -> dict[str, Any]:
+    """An error as the report shows it: the row, the file's column, what the row holds there."""
     columna = mapa.get(e.campo, e.campo)
     return {
         "fila": e.fila,
@@ -316,8 +386,8 @@ def _valor_en(valores: dict[str, str | None], columna: str) -> str | None:
     Kobo ``_geolocation``, an ODK geopoint or a lat/lon pair), so the person sees the point."""
     if columna not in ("lon", "lat"):
         return valores.get(columna)
-    kobo = ("_geolocation", "_latitude", "_longitude")
+    de_kobo = ("_geolocation", "_latitude", "_longitude")
     puntos = [
-        f"{c}: {v}" for c, v in valores.items() if v and (c in COORDENADAS or c.endswith(kobo))
+        f"{c}: {v}" for c, v in valores.items() if v and (c in COORDENADAS or c.endswith(de_kobo))
     ]
     return "; ".join(puntos) or valores.get(columna)

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from geo.acceso.alcance import (
@@ -24,7 +24,7 @@ from geo.plataforma.models import Alianza, Organizacion, Programa, Seguimiento, 
 from geo.plataforma.versiones import bloquear
 from geo.registro.alianzas import programa
 from geo.registro.consultas import una
-from geo.registro.esquemas import errores_de
+from geo.registro.esquemas import errores_de, fecha_plausible
 
 O = tabla(Organizacion)  # noqa: E741
 S = tabla(Seguimiento)
@@ -55,6 +55,11 @@ class SeguimientoEntrada(Entrada):
     ingreso_bs: Decimal | None = None
     relacion_comercial_mantenida: bool | None = None
     medidas_ambientales: bool | None = None
+
+    @field_validator("fecha")
+    @classmethod
+    def _fecha(cls, v: date | None) -> date | None:
+        return fecha_plausible(v)
 
 
 def _plano(fila: Any) -> dict[str, Any]:
@@ -148,7 +153,7 @@ def seguimientos(
     return [_plano(f) for f in filas]
 
 
-def _con_ingreso(e: SeguimientoEntrada) -> dict[str, Any]:
+def con_ingreso(e: SeguimientoEntrada) -> dict[str, Any]:
     """Income is sales minus costs when not given."""
     datos = e.model_dump()
     if e.ingreso_bs is None and e.ventas_bs is not None and e.costos_bs is not None:
@@ -162,7 +167,7 @@ def crear_seguimiento(
     """Record one productive cycle of an alliance of the user's unit (409 for a cycle it
     already has) and return it."""
     _de_su_unidad(conn, alcance, alianza_id)
-    fila = conn.execute(insert(S).values(alianza_id=alianza_id, **_con_ingreso(e)).returning(S))
+    fila = conn.execute(insert(S).values(alianza_id=alianza_id, **con_ingreso(e)).returning(S))
     return _plano(fila.one())
 
 
@@ -184,7 +189,7 @@ def modificar_seguimiento(
     datos = _validar(
         SeguimientoEntrada, {k: actual[k] for k in SeguimientoEntrada.model_fields} | cambios
     )
-    fila = conn.execute(update(S).where(S.c.id == sid).values(**_con_ingreso(datos)).returning(S))
+    fila = conn.execute(update(S).where(S.c.id == sid).values(**con_ingreso(datos)).returning(S))
     return _plano(fila.one())
 
 

@@ -120,8 +120,11 @@ class Trabajo:
         return min(99, int(100 * (sum(PESOS[: self.paso]) + actual)))
 
     def como_dict(self) -> dict[str, Any]:
+        # A report stored before reports named attachments reads as one that names none.
+        informe = None if self.informe is None else {"adjuntos": [], **self.informe}
         return {
             **{c: getattr(self, c) for c in self.__dataclass_fields__},
+            "informe": informe,
             "fase": self.fase,
             "porcentaje": self.porcentaje,
         }

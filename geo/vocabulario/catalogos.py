@@ -172,6 +172,22 @@ CAMPOS_ALIANZA = {
 }
 
 
+# What people read for each field of a monitoring visit (one productive cycle of an alliance).
+CAMPOS_SEGUIMIENTO = {
+    "codigo_alianza": "Código de la alianza",
+    "ciclo": "Ciclo productivo",
+    "fecha": "Fecha de la visita",
+    "volumen_vendido": "Volumen vendido",
+    "unidad_volumen": "Unidad del volumen (kg, litros, cabezas…)",
+    "precio_bs": "Precio por unidad (Bs)",
+    "ventas_bs": "Ventas (Bs)",
+    "costos_bs": "Costos (Bs)",
+    "ingreso_bs": "Ingreso (Bs; vacío: ventas menos costos)",
+    "relacion_comercial_mantenida": "¿Se mantiene la relación comercial con el comprador?",
+    "medidas_ambientales": "¿Aplica las medidas ambientales?",
+}
+
+
 def siguientes(etapa: str) -> list[str]:
     """The stages an alliance at ``etapa`` may move to (the cycle's next step or abandonment)."""
     return [h for h in ETAPAS if (etapa, h) in TRANSICIONES]

@@ -59,9 +59,16 @@ function el(tag, texto, clase) {
   if (clase) e.className = clase;
   return e;
 }
-function aviso(mensaje) {
+// A message over the page; with ``reintentar``, a button that tries again.
+function aviso(mensaje, reintentar) {
   const a = document.getElementById("aviso");
   a.textContent = mensaje || "";
+  if (mensaje && reintentar) {
+    const b = el("button", "Reintentar", "boton");
+    b.type = "button";
+    b.addEventListener("click", () => { aviso(""); reintentar(); });
+    a.append(" ", b);
+  }
   a.hidden = !mensaje;
 }
 async function pedir(ruta) {
@@ -197,7 +204,21 @@ function recolorear() {
 function pintarLeyenda() {
   const caja = leyenda.getContainer();
   caja.replaceChildren();
-  caja.append(el("h4", honesta(valoresActuales.etiqueta)));
+  // The legend folds to its title (a button): on a phone it starts folded, so that it does not
+  // cover the map; the choice is remembered.
+  const plegada = localStorage.getItem("sigg.leyenda") === "plegada"
+    || (localStorage.getItem("sigg.leyenda") === null && matchMedia("(max-width: 900px)").matches);
+  caja.classList.toggle("plegada", plegada);
+  const titulo = el("button", honesta(valoresActuales.etiqueta), "titulo-leyenda");
+  titulo.type = "button";
+  titulo.setAttribute("aria-expanded", String(!plegada));
+  titulo.addEventListener("click", () => {
+    const ahora = !caja.classList.toggle("plegada");
+    titulo.setAttribute("aria-expanded", String(ahora));
+    localStorage.setItem("sigg.leyenda", ahora ? "abierta" : "plegada");
+  });
+  L.DomEvent.disableClickPropagation(caja);
+  caja.append(titulo);
   if (personal() && !soloValidados()) caja.append(el("p", textoSinValidar(), "sin-validar"));
   for (const c of valoresActuales.clases) {
     const fila = el("div", null, "fila");
@@ -216,11 +237,19 @@ function pintarLeyenda() {
 function actualizar(opciones) {
   return redibujar(opciones).catch(fallo);
 }
+function rutaValores() {
+  return "/mapa/valores?" + parametros({
+    nivel: estado.nivel, medida: estado.medida, clasificacion: estado.clasificacion, clases: estado.clases });
+}
+// The first view's values, asked at the start together with the shapes (see iniciar).
+let valoresAdelantados = null;
 async function redibujar({ geometria } = { geometria: true }) {
   escribirHash();
   const nivelAnterior = capa && capa.nivel;
-  valoresActuales = await pedir("/mapa/valores?" + parametros({
-    nivel: estado.nivel, medida: estado.medida, clasificacion: estado.clasificacion, clases: estado.clases }));
+  const ruta = rutaValores();
+  const adelantados = valoresAdelantados && valoresAdelantados.ruta === ruta ? valoresAdelantados.promesa : null;
+  valoresAdelantados = null;
+  valoresActuales = await (adelantados || pedir(ruta));
   document.getElementById("sintetico").hidden = !valoresActuales.datos_sinteticos;
   if (geometria || !capa || nivelAnterior !== estado.nivel) { dibujar(); capa.nivel = estado.nivel; } else recolorear();
   pintarLeyenda();
@@ -535,8 +564,8 @@ async function opciones() {
   for (const m of muns.data) nombresMunicipio[m.codigo] = m.nombre;
   if (medidas.teselas) L.tileLayer(medidas.teselas, { maxZoom: 14 }).addTo(mapa);
 }
-async function fondo() {
-  const lagos = await pedir("/mapa/lagos");
+async function fondo(pLagos) {
+  const lagos = await pLagos;
   L.geoJSON(lagos, { style: { color: "#6baed6", weight: 0.5, fillColor: "#c6dbef", fillOpacity: 0.9 }, interactive: false }).addTo(mapa);
   L.geoJSON(formas("departamento"), { style: { color: "#222", weight: 1.5, fill: false }, interactive: false, pane: "contornos" }).addTo(mapa);
 }
@@ -694,20 +723,36 @@ window.addEventListener("hashchange", () => {
 async function iniciar() {
   leerHash();
   mostrarSesion();
+  // On a slow link every round trip costs seconds: what the first view needs (the options, the
+  // shapes, the lakes and the first values) is asked at once, not one after another. The
+  // controls wait for the shapes, and the map says it is loading.
+  const contenedor = document.getElementById("mapa");
+  contenedor.classList.add("cargando");
+  const campos = document.querySelectorAll("#filtros fieldset");
+  campos.forEach((f) => { f.disabled = true; });
+  const pCapa = fetch(API + "/mapa/capa").then((r) => {
+    if (!r.ok) throw new Error(`capa: ${r.status}`);
+    return r.json();
+  });
+  const pLagos = pedir("/mapa/lagos");
+  valoresAdelantados = { ruta: rutaValores(), promesa: pedir(rutaValores()) };
+  for (const p of [pCapa, pLagos, valoresAdelantados.promesa]) p.catch(() => { /* said below */ });
   try {
     await opciones();
     nombrarSesion();  // sesion.js: the unit's name, now that the units are known
     aFormulario();
     enlazar();
     iniciarBusqueda().catch(() => { document.getElementById("buscar-estado").textContent = "La búsqueda no se pudo cargar."; });
-    const r = await fetch(API + "/mapa/capa");
-    if (!r.ok) throw new Error(`capa: ${r.status}`);
-    topo = await r.json();
-    await fondo();
+    topo = await pCapa;
+    await fondo(pLagos);
     migas();
     await actualizar();
+    campos.forEach((f) => { f.disabled = false; });
   } catch (e) {
-    if (document.getElementById("aviso").hidden) aviso(`No se pudo cargar el mapa: ${e.message}`);
+    valoresAdelantados = null;
+    aviso(`No se pudo cargar el mapa: ${e.message}`, () => location.reload());
+  } finally {
+    contenedor.classList.remove("cargando");
   }
 }
 iniciar();

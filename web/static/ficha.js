@@ -26,8 +26,17 @@ const INTERNOS = new Set(["id", "version", "creado_en", "actualizado_en", "alert
   "cartografia", "geom", "programa_id", "unidad_operativa_codigo", "creado_por", "actualizado_por"]);
 
 let vocabulario = null;
+// The vocabulary is kept in this browser too: the forms open with no network.
 async function vocab() {
-  if (!vocabulario) vocabulario = (await llamar("GET", "/vocabulario")).datos;
+  if (vocabulario) return vocabulario;
+  try {
+    vocabulario = (await llamar("GET", "/vocabulario")).datos;
+    localStorage.setItem("sigg.vocabulario", JSON.stringify(vocabulario));
+  } catch (e) {
+    const guardado = localStorage.getItem("sigg.vocabulario");
+    if (!guardado) throw e;
+    vocabulario = JSON.parse(guardado);
+  }
   return vocabulario;
 }
 function etiquetaDe(lista, codigo) {
@@ -125,6 +134,16 @@ async function abrirFicha(recurso, id) {
     ]);
     pintarFicha(v, a, version, pasos, historial, seguimientos);
   } catch (e) {
+    if (e.status === 0) {
+      const { registroGuardado } = await import("/static/cola.js");
+      const a = await registroGuardado(id).catch(() => null);
+      if (a) {
+        pintarFicha(await vocab(), a, a.version, null, null, { data: [] });
+        espacio.querySelector(".resultado-accion").replaceChildren(
+          avisar(`Sin conexión: datos guardados en este teléfono el ${momento(a._guardado_en)}.`, "info"));
+        return;
+      }
+    }
     mostrar(...barraTitulo("Alianza"), avisar(e.status === 404 ? "Esta alianza no existe o no está a su alcance." : e.message, "error"));
   }
 }
@@ -231,7 +250,7 @@ function pintarSeguimientos(caja, a, seguimientos) {
   if (!seguimientos.data.length) caja.append(nodo("p", "Sin ciclos de seguimiento. El ciclo 0 es la línea de base (sin proyecto).", "vacio"));
   for (const s of seguimientos.data) {
     const d = nodo("div", null, "seguimiento");
-    d.append(nodo("strong", `Ciclo ${s.ciclo}${s.ciclo === 0 ? " (línea de base)" : ""} · ${fecha(s.fecha)}`), nodo("div", textoSeguimiento(s), "meta"));
+    d.append(nodo("strong", `Ciclo ${s.ciclo}${s.ciclo === 0 ? " (línea de base)" : ""} · ${fecha(s.fecha)}${s._sin_enviar ? " · sin enviar" : ""}`), nodo("div", textoSeguimiento(s), "meta"));
     caja.append(d);
   }
   if (!puedeSeguir(a)) return;
@@ -279,7 +298,14 @@ function formularioSeguimiento(caja, a, seguimientos) {
     }
     guardar.disabled = true;
     try {
-      await llamar("POST", `/alianzas/${a.id}/seguimientos`, { cuerpo });
+      const r = await llamar("POST", `/alianzas/${a.id}/seguimientos`, { cuerpo,
+        encolable: { descripcion: `Visita de seguimiento (ciclo ${cuerpo.ciclo}) de ${a.codigo}`, recurso: "seguimientos" } });
+      if (r.encolado) {
+        const local = { data: [...seguimientos.data, { ...cuerpo, _sin_enviar: true }] };
+        pintarSeguimientos(caja, a, local);
+        caja.append(avisar(`Visita (ciclo ${cuerpo.ciclo}) guardada en este teléfono: se enviará cuando vuelva la conexión.`, "info"));
+        return;
+      }
       const { datos } = await llamar("GET", `/alianzas/${a.id}/seguimientos`);
       pintarSeguimientos(caja, a, datos);
       caja.append(avisar(`Ciclo ${cuerpo.ciclo} registrado.`));
@@ -490,19 +516,61 @@ function subidaAdjunto(recurso, registro, caja) {
   f.append(l, entrada, estado);
   entrada.addEventListener("change", async () => {
     const errores = [];
+    const guardados = [];
     let hechos = 0;
     for (const archivo of entrada.files) {
       estado.textContent = `Subiendo ${archivo.name}…`;
       const datos = new FormData();
       datos.append("archivo", archivo, archivo.name);
-      try { await llamar("POST", `/${recurso}/${registro.id}/adjuntos`, { cuerpo: datos }); hechos += 1; }
-      catch (e) { errores.push(`${archivo.name}: ${e.message}`); }
+      try {
+        const r = await llamar("POST", `/${recurso}/${registro.id}/adjuntos`, { cuerpo: datos,
+          encolable: { archivo, descripcion: `Archivo ${archivo.name} de ${registro.codigo || "un registro sin enviar"}`, recurso: "adjuntos" } });
+        if (r.encolado) guardados.push(archivo.name); else hechos += 1;
+      } catch (e) { errores.push(`${archivo.name}: ${e.message}`); }
+    }
+    if (guardados.length) {
+      estado.textContent = "";
+      caja.append(avisar(`${guardados.join(", ")}: guardado en este teléfono; se enviará cuando vuelva la conexión.`, "info"));
+      return;
     }
     await cargarAdjuntos(caja, recurso, registro, true);
     if (hechos) caja.append(avisar(`${hechos} ${hechos === 1 ? "archivo adjuntado" : "archivos adjuntados"}.`));
     for (const m of errores) caja.append(avisar(m, "error"));
   });
   return f;
+}
+
+/* ---------------- a record saved on this phone, not sent yet ---------------- */
+export async function fichaLocal(op, { base, provisional } = {}) {
+  const v = await vocab();
+  const clase = op.recurso === "subproyectos" ? "subproyectos" : "alianzas";
+  const t = TIPOS[clase];
+  const d = { ...(base || {}), ...(op.cuerpo || {}) };
+  const partes = barraTitulo(`${d.codigo || ""} · ${d.nombre || ""}`, provisional || "");
+  const sello = nodo("p", null, "sellos");
+  sello.append(nodo("span", "Sin enviar", "sello estado-registrado"));
+  partes.push(sello);
+  partes.push(avisar(op.local ? `${t.este.replace(/^./, (m) => m.toUpperCase())} quedó guardad${t.lo === "la" ? "a" : "o"} en este teléfono: se enviará cuando vuelva la conexión.`
+    : "Los cambios quedaron guardados en este teléfono: se enviarán cuando vuelva la conexión.", "info"));
+  const dl = nodo("dl", null, "campos");
+  for (const [k, x] of Object.entries(op.cuerpo || {})) {
+    if (x === null || x === "" || typeof x === "object") continue;
+    dl.append(nodo("dt", t.etiquetas(v)[k] || v.campos_alianza[k] || k), nodo("dd", valorLegible(v, k, x)));
+  }
+  partes.push(dl);
+  const u = usuario();
+  const registro = { id: op.local || (base && base.id), codigo: d.codigo, unidad_operativa: base ? base.unidad_operativa : { codigo: u && u.unidad_operativa } };
+  if (clase === "alianzas" && registro.id) {
+    const caja = nodo("section", null, "seguimientos");
+    caja.id = "ficha-seguimientos";
+    pintarSeguimientos(caja, registro, { data: [] });
+    partes.push(caja);
+  }
+  const adj = nodo("section", null, "adjuntos");
+  adj.id = "ficha-adjuntos";
+  adj.append(nodo("h3", "Adjuntos"), subidaAdjunto(clase, registro, adj));
+  partes.push(adj);
+  mostrar(...partes);
 }
 
 /* ---------------- a producer organization: its screen and its form ---------------- */
@@ -630,6 +698,31 @@ function precisionPorExactitud(metros) {
   if (metros <= 100) return 1;
   if (metros <= 25000) return 2;
   return 3;
+}
+
+/* ---------------- a municipality proposed with no network ---------------- */
+// Even-odd ray casting over the municipal shapes the page already holds (app.js `formas`):
+// enough to propose a municipality offline; the server's locator decides on sync.
+function dentroDeAnillo(x, y, anillo) {
+  let dentro = false;
+  for (let i = 0, j = anillo.length - 1; i < anillo.length; j = i++) {
+    const [xi, yi] = anillo[i];
+    const [xj, yj] = anillo[j];
+    if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) dentro = !dentro;
+  }
+  return dentro;
+}
+function municipioLocal(lat, lon) {
+  if (typeof formas !== "function") return null;
+  let fc;
+  try { fc = formas("municipio"); } catch (_) { return null; }
+  for (const f of fc.features) {
+    const g = f.geometry;
+    const poligonos = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
+    const cae = poligonos.some((p) => dentroDeAnillo(lon, lat, p[0]) && !p.slice(1).some((h) => dentroDeAnillo(lon, lat, h)));
+    if (cae) return { codigo: f.id, nombre: f.properties.nombre };
+  }
+  return null;
 }
 
 /* ---------------- the point picker over the main map ---------------- */
@@ -901,7 +994,17 @@ async function abrirFormulario(registro, version, clase = "alianzas") {
     } catch (e) {
       if (mio !== turnoUbicar) return;
       delete lugar.dataset.municipio;
+      delete lugar.dataset.provisional;
       lugar.replaceChildren();
+      if (e.status === 0) {  // no network: the shapes this browser holds propose one
+        const m = municipioLocal(la, lo);
+        if (m) {
+          lugar.dataset.provisional = "1";
+          lugar.append(nodo("strong", `${m.nombre} (provisional)`),
+            nodo("div", "Sin conexión: el municipio sale de los límites guardados en este teléfono; el servidor lo confirma al enviar.", "meta"));
+          return;
+        }
+      }
       ponerError(form, "coordenadas", e.message);
       const s = e.problema && e.problema.sugerencia;
       if (s) {
@@ -954,12 +1057,18 @@ async function abrirFormulario(registro, version, clase = "alianzas") {
       if (registro) {
         const cuerpo = aCuerpo(x, baseActual);
         if (!Object.keys(cuerpo).length) { estadoForm.replaceChildren(avisar("No hay cambios que guardar.", "info")); guardar.disabled = false; return; }
-        r = await llamar("PATCH", `/${clase}/${registro.id}`, { cuerpo, version: versionBase });
+        r = await llamar("PATCH", `/${clase}/${registro.id}`, { cuerpo, version: versionBase,
+          encolable: { descripcion: `Cambios en ${registro.codigo}`, recurso: clase } });
       } else {
         const programa = (document.getElementById("programa") || {}).value || "PAR2";
-        r = await llamar("POST", `/${clase}?programa=${encodeURIComponent(programa)}`, { cuerpo: aCuerpo(x, null) });
+        r = await llamar("POST", `/${clase}?programa=${encodeURIComponent(programa)}`, { cuerpo: aCuerpo(x, null),
+          encolable: { descripcion: `${t.nuevo}: ${x.codigo} · ${x.nombre}`, recurso: clase, crea: true } });
       }
       localStorage.removeItem(CLAVE_BORRADOR(t, id));
+      if (r.encolado) {
+        const provisional = lugar.dataset.provisional ? lugar.textContent : null;
+        return fichaLocal(r.op, { base: registro, provisional });
+      }
       cambiado();
       await abrirFicha(clase, r.datos.id);
       const lugarAviso = espacio.querySelector(".resultado-accion");
@@ -1111,3 +1220,4 @@ document.addEventListener("sigg:sesion", (e) => { if (!e.detail) cerrar(); });
 document.getElementById("boton-nueva-alianza").addEventListener("click", () => abrirFormulario(null, null).catch((err) => mostrar(...barraTitulo("Nueva alianza"), avisar(err.message, "error"))));
 document.getElementById("boton-nuevo-subproyecto").addEventListener("click", () => abrirFormulario(null, null, "subproyectos").catch((err) => mostrar(...barraTitulo("Nuevo subproyecto"), avisar(err.message, "error"))));
 window.siggFicha = { abrirFicha, abrirFormulario, leerCoordenadas };
+vocab().catch(() => { /* kept from an earlier visit, or asked again when a form opens */ });
