@@ -73,10 +73,14 @@ function aviso(mensaje, reintentar) {
 }
 async function pedir(ruta) {
   let r;
+  // Requests run in parallel: a success clears only the message its own path set, never
+  // another request's failure.
+  const camino = ruta.split("?")[0];
   try {
     r = await fetch(API + ruta, { headers: sesion.cabeceras() });
   } catch (e) {
     aviso("No se pudo contactar la API del SIGG. Revise la conexión con el servidor.");
+    avisoDe = camino;
     throw e;
   }
   if (r.status === 401 && sesion.leer()) {
@@ -87,11 +91,13 @@ async function pedir(ruta) {
     let detalle = r.statusText;
     try { detalle = (await r.json()).detail || detalle; } catch (_) { /* not JSON */ }
     aviso(`La API respondió ${r.status}: ${detalle}`);
+    avisoDe = camino;
     throw new Error(detalle);
   }
-  aviso("");
+  if (avisoDe === camino) { aviso(""); avisoDe = null; }
   return r.json();
 }
+let avisoDe = null;  // the path whose failure the message says
 function personal() {
   return Boolean(sesion.leer());
 }
