@@ -126,20 +126,33 @@ def bloquear_para_escribir(
     fila = registro(conn, tabla_, registro_id)
     if fila is None or not puede_ver(alcance, fila):
         raise NoEncontrado(f"{nombre} {registro_id} no existe", campo="id")
-    comprobar_unidad(alcance, fila["unidad"], f"la {nombre} {fila['codigo']}")
-    if fila["estado"] == "validado":
-        raise Bloqueado(
-            f"la {nombre} {fila['codigo']} está validada: la coordinación nacional debe "
-            "reabrirla antes de cambiarla"
-        )
-    if alcance.rol == "tecnico" and fila["estado"] not in ("registrado", "observado"):
-        raise Prohibido(
-            f"la {nombre} {fila['codigo']} ya fue verificada por su unidad: un técnico "
-            "cambia solo registros en borrador (registrados u observados)"
-        )
+    que = f"la {nombre} {fila['codigo']}"
+    comprobar_unidad(alcance, fila["unidad"], que)
+    comprobar_borrador(alcance, fila["estado"], que)
     bloquear(conn, tabla_, registro_id, if_match)
     fijar(conn, alcance)
     return fila
+
+
+def comprobar_borrador(
+    alcance: Alcance,
+    estado: str,
+    que: str,
+    cambio: str = "cambiarla",
+    tecnico_cambia: str = "cambia solo registros en borrador",
+) -> None:
+    """The verification's write rule, for a record and for what hangs on it (attachments): a
+    validated record is locked (409) until national coordination reopens it; a técnico changes
+    drafts only (403)."""
+    if estado == "validado":
+        raise Bloqueado(
+            f"{que} está validada: la coordinación nacional debe reabrirla antes de {cambio}"
+        )
+    if alcance.rol == "tecnico" and estado not in ("registrado", "observado"):
+        raise Prohibido(
+            f"{que} ya fue verificada por su unidad: un técnico {tecnico_cambia} "
+            "(registrados u observados)"
+        )
 
 
 def comprobar_unidad(alcance: Alcance, unidad: str | None, que: str) -> None:

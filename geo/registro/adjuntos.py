@@ -32,10 +32,17 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geo.acceso.alcance import VERIFICADAS, Alcance, comprobar_unidad, exigir_personal, fijar
+from geo.acceso.alcance import (
+    VERIFICADAS,
+    Alcance,
+    comprobar_borrador,
+    comprobar_unidad,
+    exigir_personal,
+    fijar,
+)
 from geo.acceso.alcance import puede_ver as puede_ver_registro
 from geo.formatos.imagenes import EXTENSIONES, JPEG, PDF, examinar, version_publica
-from geo.plataforma.errors import Bloqueado, Conflicto, EntradaInvalida, NoEncontrado, Prohibido
+from geo.plataforma.errors import Conflicto, EntradaInvalida, NoEncontrado
 from geo.territorio.ubicacion import ubicar
 
 # recurso -> the owner's table (trusted names: they are written into SQL) and how to name it.
@@ -267,16 +274,13 @@ def _para_escribir(conn: Connection, alcance: Alcance, clave: Clave) -> dict[str
     que = f"{DUENOS[clave.recurso][1]} {dueno['codigo']}"
     comprobar_unidad(alcance, dueno["unidad"], que)
     if clave.recurso in VERIFICADAS:
-        if dueno["estado"] == "validado":
-            raise Bloqueado(
-                f"{que} está validada: la coordinación nacional debe reabrirla antes de "
-                "cambiar sus adjuntos"
-            )
-        if alcance.rol == "tecnico" and dueno["estado"] not in ("registrado", "observado"):
-            raise Prohibido(
-                f"{que} ya fue verificada por su unidad: un técnico cambia los adjuntos solo "
-                "de registros en borrador (registrados u observados)"
-            )
+        comprobar_borrador(
+            alcance,
+            dueno["estado"],
+            que,
+            cambio="cambiar sus adjuntos",
+            tecnico_cambia="cambia los adjuntos solo de registros en borrador",
+        )
     if clave.recurso == "reclamo" and dueno["estado"] == "respondido":
         raise Conflicto(f"{que} ya fue respondido: sus adjuntos no cambian")
     fijar(conn, alcance)
