@@ -11,7 +11,7 @@
    - A login that expired while offline: the queue waits, the login dialog asks for the password,
      and sending resumes after it. The queue belongs to the user who filled it. */
 
-import { createStore, del, get, set, values } from "/static/vendor/idb-keyval/index.js";
+import { createStore, del, get, set, setMany, values } from "/static/vendor/idb-keyval/index.js";
 
 const almacen = createStore("sigg-cola", "operaciones");
 const ids = createStore("sigg-ids", "locales");  // local id -> server id, once created
@@ -164,7 +164,9 @@ export async function reintentarSobre(op, version) {
 const registros = createStore("sigg-registros", "alianzas");
 export async function guardarRegistros(lista) {
   const cuando = new Date().toISOString();
-  for (const a of lista) await set(`${usuarioActual()}:${a.id}`, { ...a, _guardado_en: cuando }, registros);
+  const quien = usuarioActual();
+  // one IndexedDB transaction for the whole unit, not one per alliance
+  await setMany(lista.map((a) => [`${quien}:${a.id}`, { ...a, _guardado_en: cuando }]), registros);
 }
 export async function registroGuardado(id) { return get(`${usuarioActual()}:${id}`, registros); }
 
