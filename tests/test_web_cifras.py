@@ -70,6 +70,21 @@ def _ingresar(page: Page, usuario: str) -> None:
     page.wait_for_function("() => !document.querySelector('#boton-salir').hidden", timeout=15000)
 
 
+def _en_el_telefono(page: Page, tamano: dict[str, int], que: str) -> None:
+    """What a person does first on a phone: open the filters drawer or raise the bottom sheet."""
+    if tamano is not MOVIL:
+        return
+    if que == "filtros":
+        page.click("#boton-filtros")
+        page.wait_for_selector("#controles.abierto")
+    elif que == "mapa":
+        page.click("#filtros-listo")
+        page.wait_for_selector("#controles:not(.abierto)", state="attached")
+    else:
+        page.click("#hoja-asa")
+        page.wait_for_selector("#lateral.alta")
+
+
 def _cifras_listas(page: Page, validados: bool) -> None:
     page.wait_for_function(
         "(v) => (document.querySelector('#tablero').dataset.consulta || '')"
@@ -94,8 +109,11 @@ def _titulares(page: Page) -> dict[str, float]:
 
 
 def _bajar_csv(page: Page) -> tuple[str, str]:
+    tamano = MOVIL if page.viewport_size == MOVIL else ESCRITORIO
+    _en_el_telefono(page, tamano, "filtros")  # on a phone the downloads are in the drawer
     with page.expect_download(timeout=20000) as descarga:
         page.locator("#bajar-csv").click()
+    _en_el_telefono(page, tamano, "mapa")
     d = descarga.value
     return d.suggested_filename, Path(d.path()).read_bytes().decode("utf-8-sig")
 
@@ -122,7 +140,10 @@ def test_validated_only_equals_the_public_view_and_all_my_records_equals_the_sta
     pagina, servidor, atrasos, tamano
 ):
     fallidas = _abrir(pagina, servidor + "/", tamano)
-    assert pagina.locator("#vista-publica").is_visible()
+    if tamano is MOVIL:  # the header has no room: the sheet's handle says it
+        assert pagina.inner_text("#hoja-asa") == "Cifras · solo registros validados"
+    else:
+        assert pagina.locator("#vista-publica").is_visible()
     assert pagina.locator("#cifras-registros").is_hidden()  # the public has no switch
     publico = _titulares(pagina)
     nombre, csv_publico = _bajar_csv(pagina)
@@ -140,7 +161,9 @@ def test_validated_only_equals_the_public_view_and_all_my_records_equals_the_sta
         pagina.mouse.move(0, 0)
         pagina.screenshot(path=str(DOCS / "cifras-solo-validados-1440.png"))
 
+    _en_el_telefono(pagina, tamano, "filtros")
     pagina.locator("#cifras-registros label[for=registros-todos]").click()
+    _en_el_telefono(pagina, tamano, "mapa")
     _cifras_listas(pagina, validados=False)
     assert "registros=todos" in pagina.url  # the choice is kept in the link
     assert pagina.locator("#cifras-sin-validar").is_visible()
@@ -262,6 +285,7 @@ def test_national_validates_with_a_confirmation_is_told_and_can_undo(
     _ingresar(pagina, NACIONAL)
     _cifras_listas(pagina, validados=True)
     antes = _titulares(pagina)["familias"]
+    _en_el_telefono(pagina, tamano, "hoja")
     _buscar_en_bandeja(pagina, codigo)
     item = _item(pagina, codigo)
     aid = pagina.evaluate(
@@ -404,8 +428,11 @@ def test_screenshots_of_each_staff_tray(pagina, servidor, atrasos, quien, tamano
     _ingresar(pagina, USUARIOS[quien])
     pagina.wait_for_selector("#bandeja-lista li", timeout=15000)
     _cifras_listas(pagina, validados=True)
+    _en_el_telefono(pagina, tamano, "filtros")
     pagina.locator("#registros-todos").check()
+    _en_el_telefono(pagina, tamano, "mapa")
     _cifras_listas(pagina, validados=False)
+    _en_el_telefono(pagina, tamano, "hoja")
     ancho = pagina.evaluate("document.documentElement.scrollWidth")
     assert ancho <= tamano["width"]  # nothing overflows sideways
     texto = pagina.locator("#bandeja").inner_text()
