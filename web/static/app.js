@@ -6,7 +6,7 @@ const API = "/api/v1";
 const NIVELES = ["departamento", "unidad_operativa", "provincia", "municipio"];
 const CLAVE_TOPO = { municipio: "codigo", provincia: "prov", departamento: "dep", unidad_operativa: "uo" };
 const FILTROS = ["programa", "unidad_operativa", "departamento", "municipio", "etapa_alcanzada",
-  "sector", "modelo", "financiamiento", "convocatoria", "desde", "hasta"];
+  "sector", "modelo", "financiamiento", "convocatoria", "desde", "hasta", "corte"];
 // Subprojects have no sector, model, call, dates or alliance cycle: the API refuses those names.
 const SOLO_ALIANZAS = ["etapa_alcanzada", "sector", "modelo", "financiamiento", "convocatoria", "desde", "hasta"];
 const numero = new Intl.NumberFormat("es-BO", { maximumFractionDigits: 2 });
@@ -20,6 +20,9 @@ const estado = {
   // Beneficiaries are the families of alliances that signed their agreement.
   etapa_alcanzada: "convenio_firmado", sector: "", modelo: "", financiamiento: "", convocatoria: "", desde: "",
   hasta: "", sel: "", pila: "",
+  // The time axis: the program as it stood at the end of "corte" (empty: today); with "comparar"
+  // the map shows the change from that date to "corte".
+  corte: "", comparar: "",
   // Staff only: "" counts validated records only (as the public sees them), "todos" also the
   // records still in verification that the user may read.
   registros: "",
@@ -138,7 +141,7 @@ function etiquetasMedidas() {
   for (const o of document.querySelectorAll("#medida option")) o.textContent = honesta(o.dataset.etiqueta || o.textContent);
 }
 function aFormulario() {
-  for (const k of ["nivel", "medida", "clasificacion", "clases", ...FILTROS]) {
+  for (const k of ["nivel", "medida", "clasificacion", "clases", "comparar", ...FILTROS]) {
     const c = document.getElementById(k);
     if (c) c.value = estado[k];
   }
@@ -177,7 +180,10 @@ function estilo(codigo) {
 }
 function textoValor(u) {
   if (!u) return "";
-  return u.valor === null ? `sin dato (${u.sin_dato || "desconocido"})` : numero.format(u.valor);
+  if (u.valor === null) return `sin dato (${u.sin_dato || "desconocido"})`;
+  const unidad = valoresActuales.unidad ? ` ${valoresActuales.unidad}` : "";
+  const signo = valoresActuales.comparacion && u.valor > 0 ? "+" : "";
+  return `${signo}${numero.format(u.valor)}${unidad}`;
 }
 function dibujar() {
   const fc = formas(estado.nivel);
@@ -226,11 +232,15 @@ function pintarLeyenda() {
   L.DomEvent.disableClickPropagation(caja);
   caja.append(titulo);
   if (personal() && !soloValidados()) caja.append(el("p", textoSinValidar(), "sin-validar"));
+  if (valoresActuales.unidad && !valoresActuales.comparacion) caja.append(el("p", `En ${valoresActuales.unidad}`, "unidad-leyenda"));
+  if (estado.corte && !valoresActuales.comparacion) caja.append(el("p", `Situación al ${fechaEs(estado.corte)}`, "corte-leyenda"));
   for (const c of valoresActuales.clases) {
     const fila = el("div", null, "fila");
     const muestra = el("span", null, "muestra");
     muestra.style.background = c.color;
-    fila.append(muestra, el("span", `${numero.format(c.desde)} – ${numero.format(c.hasta)} (${c.n})`));
+    // the server's label (zero its own class, no degenerate range), else the range
+    const rango = c.etiqueta || `${numero.format(c.desde)} – ${numero.format(c.hasta)}`;
+    fila.append(muestra, el("span", `${rango} (${c.n})`));
     caja.append(fila);
   }
   const fila = el("div", null, "fila");
@@ -243,9 +253,82 @@ function pintarLeyenda() {
 function actualizar(opciones) {
   return redibujar(opciones).catch(fallo);
 }
-function rutaValores() {
-  return "/mapa/valores?" + parametros({
+function rutaValores(otro) {
+  const p = parametros({
     nivel: estado.nivel, medida: estado.medida, clasificacion: estado.clasificacion, clases: estado.clases });
+  if (otro && otro.corte) p.set("corte", otro.corte);
+  return "/mapa/valores?" + p;
+}
+/* ---------- time: the change between two dates ---------- */
+const fechaCorta = new Intl.DateTimeFormat("es-BO", { day: "2-digit", month: "2-digit", year: "numeric", timeZone: "UTC" });
+function fechaEs(iso) {
+  return iso ? fechaCorta.format(new Date(`${iso}T00:00:00Z`)) : "hoy";
+}
+// Diverging classes around "sin cambio" (its own class), decrease in reds and increase in blues,
+// each side cut at its own median; a unit without a value at either date is "sin dato", never 0.
+const DIVERGENTE = { baja: ["#b2182b", "#ef8a62"], igual: "#f7f7f7", sube: ["#67a9cf", "#2166ac"] };
+function minuscula(texto) {
+  return texto.charAt(0).toLowerCase() + texto.slice(1);
+}
+function cambio(antes, ahora) {
+  const unidades = {};
+  const bajas = [];
+  const subas = [];
+  for (const [codigo, u] of Object.entries(ahora.unidades)) {
+    const a = antes.unidades[codigo];
+    const valor = u.valor === null || !a || a.valor === null ? null : Math.round((u.valor - a.valor) * 100) / 100;
+    unidades[codigo] = { nombre: u.nombre, valor, clase: null, sin_dato: valor === null ? "sin valor en una de las fechas" : null };
+    if (valor < 0) bajas.push(valor); else if (valor > 0) subas.push(valor);
+  }
+  const mediana = (xs) => { const o = [...xs].sort((x, y) => x - y); return o.length ? o[Math.floor(o.length / 2)] : 0; };
+  const mb = mediana(bajas);
+  const ms = mediana(subas);
+  const unidad = ahora.unidad ? ` ${ahora.unidad}` : "";
+  const f = (v) => numero.format(v);
+  const candidatas = [
+    { tipo: "baja", color: DIVERGENTE.baja[0], etiqueta: `bajó más de ${f(-mb)}${unidad}`, cumple: (v) => v < mb },
+    { tipo: "baja", color: DIVERGENTE.baja[1], etiqueta: `bajó hasta ${f(-mb)}${unidad}`, cumple: (v) => v < 0 && v >= mb },
+    { tipo: "igual", color: DIVERGENTE.igual, etiqueta: "sin cambio", cumple: (v) => v === 0 },
+    { tipo: "sube", color: DIVERGENTE.sube[0], etiqueta: `subió hasta ${f(ms)}${unidad}`, cumple: (v) => v > 0 && v <= ms },
+    { tipo: "sube", color: DIVERGENTE.sube[1], etiqueta: `subió más de ${f(ms)}${unidad}`, cumple: (v) => v > ms },
+  ];
+  const clases = [];
+  for (const c of candidatas) {
+    const n = Object.values(unidades).filter((u) => u.valor !== null && c.cumple(u.valor)).length;
+    if (!n) continue;  // no empty or degenerate class
+    for (const u of Object.values(unidades)) if (u.valor !== null && c.cumple(u.valor)) u.clase = clases.length;
+    clases.push({ color: c.color, etiqueta: c.etiqueta, n });
+  }
+  return { ...ahora, clases, unidades, comparacion: true,
+    etiqueta: `Cambio en ${minuscula(honesta(ahora.etiqueta))}: ${fechaEs(estado.comparar)} → ${fechaEs(estado.corte)}`,
+    sin_dato: { ...ahora.sin_dato, n: Object.values(unidades).filter((u) => u.valor === null).length } };
+}
+// Play through the years: the cut-off moves to the end of each year, one map after another.
+let recorrido = null;
+async function recorrerAnios() {
+  const boton = document.getElementById("boton-recorrer");
+  if (recorrido) { recorrido.parar = true; return; }
+  recorrido = { parar: false };
+  const inicial = estado.corte;
+  boton.setAttribute("aria-pressed", "true");
+  boton.textContent = "■ Detener";
+  try {
+    const series = await pedir("/series?" + new URLSearchParams({ ...Object.fromEntries(parametros()), medida: "alianzas", periodo: "anio", nivel: "nacional" }));
+    for (const p of series.periodos) {
+      if (recorrido.parar) break;
+      estado.corte = p.fin === new Date().toISOString().slice(0, 10) ? "" : p.fin;
+      document.getElementById("corte").value = estado.corte;
+      await actualizar({ geometria: false });
+      await new Promise((r) => setTimeout(r, 1200));
+    }
+  } catch (e) {
+    aviso(`No se pudo recorrer los años: ${e.message}`);
+    estado.corte = inicial;
+  } finally {
+    recorrido = null;
+    boton.setAttribute("aria-pressed", "false");
+    boton.textContent = "▶ Recorrer los años";
+  }
 }
 // The first view's values, asked at the start together with the shapes (see iniciar).
 let valoresAdelantados = null;
@@ -255,7 +338,9 @@ async function redibujar({ geometria } = { geometria: true }) {
   const ruta = rutaValores();
   const adelantados = valoresAdelantados && valoresAdelantados.ruta === ruta ? valoresAdelantados.promesa : null;
   valoresAdelantados = null;
-  valoresActuales = await (adelantados || pedir(ruta));
+  const leidos = await (adelantados || pedir(ruta));
+  // (a local value: another redraw may run meanwhile and set valoresActuales)
+  valoresActuales = estado.comparar ? cambio(await pedir(rutaValores({ corte: estado.comparar })), leidos) : leidos;
   document.getElementById("sintetico").hidden = !valoresActuales.datos_sinteticos;
   if (geometria || !capa || nivelAnterior !== estado.nivel) { dibujar(); capa.nivel = estado.nivel; } else recolorear();
   pintarLeyenda();
@@ -350,13 +435,32 @@ async function panel(sel, nombre) {
     ["Comprometido (Bs)", v.monto_par_comprometido_bs], ["Transferido (Bs)", v.monto_transferido_bs],
     ["Descargado (Bs)", v.monto_descargado_bs], ["Subproyectos", v.subproyectos], ["Cobertura (%)", v.cobertura_pct]];
   for (const [nombre, valor] of filas) dl.append(el("dt", nombre), el("dd", valor === null ? "sin dato" : numero.format(valor)));
+  const [nivel] = sel.split(":");
+  const ver = el("button", `Ver sus ${numero.format(v.alianzas || 0)} alianzas`, "boton boton-secundario ver-registros");
+  ver.type = "button";
+  ver.disabled = !v.alianzas;
+  ver.addEventListener("click", () => abrirLista({ [nivel]: codigo }, nombre || codigo));
+  dl.append(el("dt", ""), el("dd", ""));
+  dl.lastChild.append(ver);
+}
+/* Every number opens its records: the list of the alliances behind a figure, with the page's
+   filters and the figure's own (lista.js listens). */
+function abrirLista(filtros, titulo) {
+  document.dispatchEvent(new CustomEvent("sigg:abrir-lista", { detail: { filtros, titulo } }));
 }
 
 /* ---------- dashboard ---------- */
-function barra(contenedor, etiqueta, valor, maximo) {
+function barra(contenedor, etiqueta, valor, maximo, filtros) {
   const b = el("div", null, "barra");
   const e = el("div", null, "etiqueta");
-  e.append(el("span", etiqueta), el("span", numero.format(valor)));
+  let cifra = el("span", numero.format(valor));
+  if (filtros) {  // the count opens its alliances
+    cifra = el("button", numero.format(valor), "enlace-cifra");
+    cifra.type = "button";
+    cifra.title = `Ver las ${numero.format(valor)} alianzas`;
+    cifra.addEventListener("click", () => abrirLista(filtros, etiqueta));
+  }
+  e.append(el("span", etiqueta), cifra);
   const r = el("div", null, "relleno");
   r.style.width = `${maximo ? Math.max(1, (100 * valor) / maximo) : 0}%`;
   b.append(e, r);
@@ -402,7 +506,11 @@ function motivoSinMeta() {
 function titular(medida, nombre, valor, meta, unidad) {
   const t = el("div", null, "titular");
   t.dataset.medida = medida;
-  const cifra = el("span", valor === null ? "sin dato" : numero.format(valor), "cifra");
+  // the figure opens the alliances it counts
+  const cifra = el("button", valor === null ? "sin dato" : numero.format(valor), "cifra enlace-cifra");
+  cifra.type = "button";
+  cifra.title = "Ver las alianzas detrás de esta cifra";
+  cifra.addEventListener("click", () => abrirLista({}, nombre));
   t.append(el("span", nombre, "nombre"), cifra);
   if (meta !== undefined) {
     const sinMeta = motivoSinMeta();
@@ -453,8 +561,58 @@ async function tablero() {
     plan_viable: "Plan viable", aprobado: "Aprobadas", convenio_firmado: "Con convenio", en_inversion: "En inversión",
     en_operacion: "En operación", concluida: "Concluidas" };
   const c = sinEtapa.data[0].valores;
-  for (const [etapa, n] of Object.entries(c.alianzas_alcanzaron)) barra(embudo, etiquetas[etapa] || etapa, n, c.alianzas);
+  for (const [etapa, n] of Object.entries(c.alianzas_alcanzaron)) {
+    barra(embudo, etiquetas[etapa] || etapa, n, c.alianzas, etapa === "solicitud" ? { etapa_alcanzada: "" } : { etapa_alcanzada: etapa });
+  }
   document.getElementById("tablero").dataset.consulta = consulta.toString();  // what the figures answer
+  tendencias(mio).catch(() => {
+    document.getElementById("tendencias").replaceChildren(el("p", "La tendencia no se pudo cargar.", "aclaracion"));
+  });
+}
+/* Trend charts: each headline figure at the end of every year (GET /series, cumulative), the
+   bar of the cut-off year marked; a bar opens that year's figure as the map's cut-off. */
+const SVG = "http://www.w3.org/2000/svg";
+async function tendencias(turno) {
+  const base = parametros({ periodo: "anio", nivel: "nacional", acumulado: "true" });
+  base.delete("corte");
+  const medidas = [["familias", familiasSegunEtapa()], ["hectareas_riego", "Hectáreas con riego"], ["alianzas", "Alianzas"]];
+  const series = await Promise.all(medidas.map(([m]) => { const p = new URLSearchParams(base); p.set("medida", m); return pedir("/series?" + p); }));
+  if (turno !== turnoTablero) return;
+  const caja = document.getElementById("tendencias");
+  caja.replaceChildren();
+  medidas.forEach(([medida, nombre], i) => {
+    const s = series[i];
+    const valores = s.data[0] ? s.data[0].valores : [];
+    const tope = Math.max(1, ...valores.filter((v) => v !== null));
+    const fig = el("figure", null, "tendencia");
+    fig.dataset.medida = medida;
+    fig.append(el("figcaption", nombre));
+    const svg = document.createElementNS(SVG, "svg");
+    const ancho = 100 / Math.max(1, valores.length);
+    svg.setAttribute("viewBox", "0 0 100 40");
+    svg.setAttribute("preserveAspectRatio", "none");
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", `${nombre} por año: ` + s.periodos.map((p, j) => `${p.periodo}: ${valores[j] === null ? "sin dato" : numero.format(valores[j])}`).join("; "));
+    s.periodos.forEach((p, j) => {
+      const v = valores[j] || 0;
+      const r = document.createElementNS(SVG, "rect");
+      const alto = (38 * v) / tope;
+      r.setAttribute("x", String(j * ancho + ancho * 0.15));
+      r.setAttribute("width", String(ancho * 0.7));
+      r.setAttribute("y", String(40 - alto));
+      r.setAttribute("height", String(Math.max(0.5, alto)));
+      r.setAttribute("class", estado.corte && p.fin === estado.corte ? "barra-anio marcada" : "barra-anio");
+      const t = document.createElementNS(SVG, "title");
+      t.textContent = `${p.periodo}: ${valores[j] === null ? "sin dato" : numero.format(valores[j])}`;
+      r.append(t);
+      svg.append(r);
+    });
+    const ejes = el("div", null, "anios");
+    if (s.periodos.length) ejes.append(el("span", s.periodos[0].periodo), el("span", s.periodos[s.periodos.length - 1].periodo));
+    const ultimo = valores.length ? valores[valores.length - 1] : null;
+    fig.append(svg, ejes, el("span", ultimo === null ? "" : `hoy ${numero.format(ultimo)}`, "meta"));
+    caja.append(fig);
+  });
 }
 
 /* ---------- points ---------- */
@@ -489,7 +647,7 @@ async function puntos(tipo, visible) {
   if (!visible) { quitarPuntos(tipo); return; }
   let fc;
   try {
-    fc = await pedir(rutaPuntos(tipo));
+    [fc] = await Promise.all([pedir(rutaPuntos(tipo)), cargarAgrupador()]);
   } catch (e) {
     if (mio === turnoPuntos[tipo]) pedidoPuntos[tipo] = "";  // ask again on the next change
     throw e;
@@ -556,9 +714,8 @@ async function bajarConSesion(enlace) {
 
 /* ---------- start ---------- */
 async function opciones() {
-  const [medidas, unidades, deps, muns] = await Promise.all([
-    pedir("/mapa/medidas"), pedir("/territorio/unidades-operativas"),
-    pedir("/territorio/departamentos"), pedir("/territorio/municipios")]);
+  const [medidas, unidades, deps] = await Promise.all([
+    pedir("/mapa/medidas"), pedir("/territorio/unidades-operativas"), pedir("/territorio/departamentos")]);
   const selMedida = document.getElementById("medida");
   for (const [codigo, etiqueta] of Object.entries(medidas.medidas)) {
     const o = new Option(etiqueta, codigo);
@@ -567,13 +724,49 @@ async function opciones() {
   }
   for (const u of unidades.data) document.getElementById("unidad_operativa").append(new Option(u.nombre, u.codigo));
   for (const d of deps.data) document.getElementById("departamento").append(new Option(d.nombre, d.codigo));
-  for (const m of muns.data) nombresMunicipio[m.codigo] = m.nombre;
   if (medidas.teselas) L.tileLayer(medidas.teselas, { maxZoom: 14 }).addTo(mapa);
 }
 async function fondo(pLagos) {
   const lagos = await pLagos;
   L.geoJSON(lagos, { style: { color: "#6baed6", weight: 0.5, fillColor: "#c6dbef", fillOpacity: 0.9 }, interactive: false }).addTo(mapa);
   L.geoJSON(formas("departamento"), { style: { color: "#222", weight: 1.5, fill: false }, interactive: false, pane: "contornos" }).addTo(mapa);
+}
+// The municipalities' names come with their shapes (no list of its own to wait for).
+function nombrarMunicipios() {
+  for (const g of topo.objects.municipios.geometries) nombresMunicipio[g.properties.codigo] ||= g.properties.nombre;
+}
+/* What the first map does not need comes after it, so that on a slow link it never competes
+   with the shapes for the line: the staff modules, the service worker. Until they are here
+   the staff toolbar waits (body[data-modulos]). */
+const MODULOS = ["/static/ficha.js", "/static/importar.js", "/static/lista.js", "/static/programas.js",
+  "/static/pendientes.js", "/static/instalar.js", "/static/informes.js"];
+let resto = null;
+function cargarElResto() {
+  // one module that fails to load leaves the others working, and says so
+  resto ||= Promise.allSettled(MODULOS.map((m) => import(m))).then((r) => {
+    document.body.dataset.modulos = "listos";
+    const mal = r.findIndex((x) => x.status === "rejected");
+    if (mal >= 0) throw new Error(`${MODULOS[mal]}: ${r[mal].reason && r[mal].reason.message}`);
+  });
+  return resto;
+}
+// The point clusters (Leaflet.markercluster) load the first time points are asked for.
+let agrupador = null;
+function cargarAgrupador() {
+  agrupador ||= new Promise((resolver, rechazar) => {
+    for (const hoja of ["MarkerCluster.css", "MarkerCluster.Default.css"]) {
+      const l = document.createElement("link");
+      l.rel = "stylesheet";
+      l.href = `/vendor/markercluster/${hoja}`;
+      document.head.append(l);
+    }
+    const s = document.createElement("script");
+    s.src = "/vendor/markercluster/leaflet.markercluster.js";
+    s.onload = resolver;
+    s.onerror = () => { agrupador = null; rechazar(new Error("no se pudo cargar el agrupador de puntos")); };
+    document.head.append(s);
+  });
+  return agrupador;
 }
 function enlazar() {
   const form = document.getElementById("filtros");
@@ -589,6 +782,7 @@ function enlazar() {
       return actualizar({ geometria: false });
     }
     if (id === "ver-alianzas") return puntos("alianzas", e.target.checked);
+    if (id === "comparar") { estado.comparar = e.target.value; return actualizar({ geometria: false }); }
     if (id === "ver-subproyectos") return puntos("subproyectos", e.target.checked);
     if (!(id in estado)) return;
     estado[id] = e.target.value;
@@ -597,6 +791,7 @@ function enlazar() {
     actualizar({ geometria: !soloColor });
   });
   form.addEventListener("submit", (e) => e.preventDefault());
+  document.getElementById("boton-recorrer").addEventListener("click", () => recorrerAnios());
   for (const formato of ["geojson", "csv", "html"]) {
     document.getElementById(`bajar-${formato}`).addEventListener("click", (e) => {
       if (!personal()) return;  // the public's plain link
@@ -726,6 +921,17 @@ window.addEventListener("hashchange", () => {
   migas();
   actualizar();
 });
+// The public's last values, kept by the service worker (sw.js, the shared "sigg-datos" cache);
+// never a login's (those caches belong to their session).
+async function valoresGuardados(ruta) {
+  if (sesion.leer() || !("caches" in window)) return null;
+  try {
+    const r = await caches.match(API + ruta, { cacheName: "sigg-datos" });
+    return r ? await r.json() : null;
+  } catch (_) {
+    return null;
+  }
+}
 async function iniciar() {
   leerHash();
   mostrarSesion();
@@ -736,29 +942,52 @@ async function iniciar() {
   contenedor.classList.add("cargando");
   const campos = document.querySelectorAll("#filtros fieldset");
   campos.forEach((f) => { f.disabled = true; });
-  const pCapa = fetch(API + "/mapa/capa").then((r) => {
-    if (!r.ok) throw new Error(`capa: ${r.status}`);
+  // the same requests as the page's <link rel=preload>: answered by them
+  const conocido = (ruta) => fetch(API + ruta).then((r) => {
+    if (!r.ok) throw new Error(`${ruta}: ${r.status}`);
     return r.json();
   });
-  const pLagos = pedir("/mapa/lagos");
+  const pCapa = conocido("/mapa/capa");
+  const pLagos = conocido("/mapa/lagos");
   valoresAdelantados = { ruta: rutaValores(), promesa: pedir(rutaValores()) };
-  for (const p of [pCapa, pLagos, valoresAdelantados.promesa]) p.catch(() => { /* said below */ });
-  try {
-    await opciones();
+  const pGuardados = valoresGuardados(valoresAdelantados.ruta);
+  // The map is drawn as soon as its shapes and values are here; the controls' options arrive
+  // meanwhile and the controls open when both are ready.
+  const pOpciones = opciones().then(() => {
     nombrarSesion();  // sesion.js: the unit's name, now that the units are known
     aFormulario();
+  });
+  for (const p of [pCapa, pLagos, valoresAdelantados.promesa, pOpciones]) p.catch(() => { /* said below */ });
+  try {
     enlazar();
     iniciarBusqueda().catch(() => { document.getElementById("buscar-estado").textContent = "La búsqueda no se pudo cargar."; });
     topo = await pCapa;
+    nombrarMunicipios();
+    aFormulario();
     await fondo(pLagos);
     migas();
-    await actualizar();
+    const guardados = await pGuardados;
+    if (guardados && valoresAdelantados) {
+      // A warm start: the values this browser last read are drawn at once, marked as being
+      // brought up to date, and replaced as soon as the server answers.
+      const red = valoresAdelantados;
+      valoresAdelantados = { ruta: red.ruta, promesa: Promise.resolve(guardados) };
+      await actualizar();
+      contenedor.classList.remove("cargando");
+      contenedor.classList.add("actualizando");
+      valoresAdelantados = red;
+      await actualizar({ geometria: false });
+    } else {
+      await actualizar();
+    }
+    await pOpciones;
     campos.forEach((f) => { f.disabled = false; });
   } catch (e) {
     valoresAdelantados = null;
     aviso(`No se pudo cargar el mapa: ${e.message}`, () => location.reload());
   } finally {
-    contenedor.classList.remove("cargando");
+    contenedor.classList.remove("cargando", "actualizando");
+    cargarElResto().catch((e) => aviso(`No se pudo cargar una parte de la aplicación: ${e.message}`, () => location.reload()));
   }
 }
 iniciar();

@@ -38,10 +38,16 @@ estado.lista = hash.get("lista") === "1" ? "1" : "";
 estado.lista_orden = hash.get("lista_orden") || "";
 estado.lista_desde = hash.get("lista_desde") || "";
 
+// A figure opened from elsewhere (a map unit, a dashboard figure, an official table's cell, an
+// indicator: the "sigg:abrir-lista" event) adds its own filters to the map's until removed.
+let deLaCifra = null;  // { filtros: {name: value}, titulo }
 function filtros() {
   // the map's filters; the list has no level, measure or classes
   const p = parametros();
   for (const k of ["nivel", "medida", "clasificacion", "clases"]) p.delete(k);
+  // a figure's filter replaces the map's; an empty one removes it (the cycle's first bar counts
+  // every request, whatever the map's stage filter)
+  if (deLaCifra) for (const [k, v] of Object.entries(deLaCifra.filtros)) if (v === "" || v == null) p.delete(k); else p.set(k, String(v));
   return p;
 }
 function orden() { return estado.lista_orden || "codigo"; }
@@ -90,6 +96,15 @@ function cabecera(datos) {
     bajar.append(b);
   }
   cab.append(h, cuenta, bajar);
+  if (deLaCifra) {
+    const cifra = nodo("p", null, "lista-cifra");
+    cifra.append(nodo("span", "Registros detrás de: "), nodo("strong", deLaCifra.titulo || "la cifra elegida"));
+    const quitar = nodo("button", "Quitar", "enlace");
+    quitar.type = "button";
+    quitar.addEventListener("click", () => { deLaCifra = null; cargar(); });
+    cifra.append(" ", quitar);
+    cab.append(cifra);
+  }
   return cab;
 }
 function rango(datos) {
@@ -214,7 +229,7 @@ async function descargar(formato, b) {
 
 function abrirCerrar(abrirla) {
   estado.lista = abrirla ? "1" : "";
-  if (!abrirla) { estado.lista_desde = ""; estado.lista_orden = ""; }
+  if (!abrirla) { estado.lista_desde = ""; estado.lista_orden = ""; deLaCifra = null; }
   caja.hidden = !abrirla;
   boton.setAttribute("aria-expanded", String(abrirla));
   boton.textContent = abrirla ? "Ocultar lista" : "Lista de alianzas";
@@ -227,4 +242,11 @@ boton.addEventListener("click", () => abrirCerrar(estado.lista !== "1"));
 // In step with the map: each time the map is drawn anew (filters, session, switch), the list too.
 new MutationObserver(() => cargar()).observe(document.getElementById("mapa"), { attributes: true, attributeFilter: ["data-listo"] });
 document.addEventListener("sigg:registro-cambiado", () => cargar());
+document.addEventListener("sigg:abrir-lista", (e) => {
+  deLaCifra = { filtros: { ...(e.detail && e.detail.filtros) }, titulo: e.detail && e.detail.titulo };
+  estado.lista_desde = "";
+  if (estado.lista === "1") cargar(); else abrirCerrar(true);
+  caja.scrollIntoView({ block: "nearest" });
+  document.getElementById("lista-titulo")?.focus?.();
+});
 if (estado.lista === "1") abrirCerrar(true);
