@@ -8,8 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     SIGG_BOUNDARIES_DIR=/data/bolivia
 
-# pg_dump/pg_restore of the server's major version for `sigg db respaldar|restaurar`.
+# pg_dump/pg_restore of the server's major version for `sigg db respaldar|restaurar`; Pango
+# and a font for the PDF documents (WeasyPrint).
 RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client-15 \
+        libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

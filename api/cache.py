@@ -32,7 +32,12 @@ from geo.acceso.alcance import PUBLICO, Alcance
 
 VIDA_GENERACION = 0.05  # seconds
 ESPERA_MAXIMA = 0.5  # seconds: how long others are served while one request reads it
-CACHEABLES = ("/api/v1/estadisticas", "/api/v1/mapa/valores", "/api/v1/indicadores")
+CACHEABLES = (
+    "/api/v1/estadisticas",
+    "/api/v1/mapa/valores",
+    "/api/v1/indicadores",
+    "/api/v1/series",
+)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, Response
 
 # Scripts and styles of the other pages (the complaint form, the API documentation) and the
 # service worker itself are not part of the map page's shell.
-OTRAS_PAGINAS = {"sw.js", "docs.js", "reclamo.js", "reclamo.css"}
+OTRAS_PAGINAS = {"sw.js", "docs.js", "reclamo.js", "reclamo.css", "ogc_mapa.js"}
 LEAFLET = ("leaflet.js", "leaflet.css")
 CLUSTER = ("leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css")
 

@@ -28,7 +28,9 @@ from api.routes import (
     estadisticas,
     exportar,
     importaciones,
+    informes,
     mapa,
+    movimientos,
     ogc,
     organizaciones,
     programas,
@@ -154,7 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for modulo in (
         salud, sesion, territorio, verificacion, alianzas, importaciones, organizaciones,
         subproyectos, estadisticas, mapa, ogc, exportar, reclamos, buscar, vocabulario, programas,
-        adjuntos,
+        adjuntos, movimientos, informes,
     ):  # fmt: skip
         app.include_router(modulo.router, dependencies=[Depends(solo_conocidos)])
     # The problem+json and GeoJSON bodies the routes declare, in the OpenAPI components.

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from api.deps import SettingsDep
 from api.seguridad import AlcanceDep
 from geo.plataforma.entrada import exigir_parametro
-from geo.plataforma.errors import ParametroInvalido
+from geo.plataforma.errors import EntradaInvalida, ParametroInvalido
 from geo.publicacion.colecciones import Coleccion, coleccion, leer_bbox, leer_datetime
 from geo.publicacion.ogc import Seleccion
 from geo.registro.consultas import Filtros
@@ -76,6 +76,24 @@ def _territorio(
 TerritorioDep = Annotated[Territorio, Depends(_territorio)]
 
 
+def _corte(
+    request: Request,
+    corte: Annotated[date | None, Query(description=FILTROS["corte"])] = None,
+) -> date | None:
+    """The cut-off date: a day that has ended or is today; the future is not known yet. A
+    refusal is a 422 as any malformed value, and a 400 on the OGC service, which requires it."""
+    if corte is not None and corte > date.today():
+        error = ParametroInvalido if request.url.path.startswith("/ogc") else EntradaInvalida
+        raise error(
+            f"corte {corte.isoformat()} es una fecha futura: use hoy o un día pasado",
+            campo="corte",
+        )
+    return corte
+
+
+CorteDep = Annotated[date | None, Depends(_corte)]
+
+
 def _filtros(
     programa: ProgramaDep,
     quien: AlcanceDep,
@@ -95,11 +113,13 @@ def _filtros(
     desde: Annotated[date | None, Query(description=FILTROS["desde"])] = None,
     hasta: Annotated[date | None, Query(description=FILTROS["hasta"])] = None,
     validados: Annotated[bool, Query(description=FILTROS["validados"])] = False,
+    corte: CorteDep = None,
 ) -> Filtros:
     return Filtros(
         alcance=quien,
         solo_validados=validados,
         programa=programa,
+        corte=corte,
         **territorio._asdict(),
         sector=sector,
         modelo=modelo,
@@ -181,6 +201,7 @@ def _filtros_subproyectos(
     territorio: TerritorioDep,
     etapa: Annotated[list[str] | None, Query(description=FILTROS["etapa"])] = None,
     validados: Annotated[bool, Query(description=FILTROS["validados"])] = False,
+    corte: CorteDep = None,
 ) -> Filtros:
     """The vocabulary's names that apply to municipal subprojects (no sector, model, call or
     dates: a subproject has none)."""
@@ -188,6 +209,7 @@ def _filtros_subproyectos(
         alcance=quien,
         solo_validados=validados,
         programa=programa,
+        corte=corte,
         **territorio._asdict(),
         etapa=etapa,
     )

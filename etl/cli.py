@@ -377,6 +377,11 @@ def _imprimir_reporte(reporte) -> None:  # type: ignore[no-untyped-def]
         console.print(f"[yellow]Geometría reparada[/] {r['codigo']} {r['nombre']}: {r['motivo']}")
     if reporte.codigos_completados:
         console.print(f"Códigos completados con ceros: {len(reporte.codigos_completados)}")
+    if reporte.nombres_corregidos:
+        console.print(
+            f"Nombres corregidos (data/municipios/nombres_corregidos.csv): "
+            f"{len(reporte.nombres_corregidos)}"
+        )
     for aviso in reporte.avisos:
         console.print(f"[yellow]Aviso:[/] {aviso}")
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 import csv
 import random
 from collections import Counter, defaultdict
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -21,6 +23,15 @@ from etl.demo import (
     objetivos,
     planes_de_unidad,
     repartir,
+)
+from etl.demo_tiempo import (
+    LIBRO,
+    calibrar_2022,
+    fechar_2022,
+    fechar_visitas_2022,
+    libro,
+    marco_2022,
+    objetivo_monitoreo,
 )
 from geo.acceso.alcance import Alcance, fijar
 from geo.plataforma.errors import SiggError
@@ -66,13 +77,17 @@ def cargar_demo(
     paso(PASOS[1])
     planes = [p for o in objetivos_ for p in planes_de_unidad(o, rnd)]
     asignar_atributos(planes, objetivos_, rnd)
+    # Its own generator: the draws of everything else stay what they were.
+    calibra = random.Random(semilla + 16)
+    tardios = calibrar_2022(planes, marco_2022(referencia), calibra)
     paso(PASOS[2])
     _ubicar(conn, prog, planes, semilla, rnd)
     _escribir(conn, prog, planes, rnd)
     paso(PASOS[3])
-    _recorrer_ciclo(conn, prog, planes, rnd)
+    fechados = _recorrer_ciclo(conn, prog, planes, rnd, tardios, calibra)
+    libro(conn, prog, planes, fechados, calibra)
     paso(PASOS[4])
-    n_seg = _seguimiento(conn, prog, rnd)
+    n_seg = _seguimiento(conn, prog, rnd, fechados, (objetivo_monitoreo(referencia), calibra))
     paso(PASOS[5])
     n_sp = _subproyectos(conn, prog, referencia, rnd)
     paso(PASOS[6])
@@ -171,7 +186,8 @@ def _escribir(conn: Connection, prog: Programa, planes: list[Plan], rnd: random.
             "etapa": "solicitud",
             "fecha_etapa": p.fecha_solicitud,
             "fecha_solicitud": p.fecha_solicitud,
-            **{k: v for k, v in p.datos.items()},
+            # The money goes through the ledger, dated (_libro), not as totals.
+            **{k: v for k, v in p.datos.items() if k not in LIBRO},
         }
         if con_convenio:
             datos["organizacion"] = f"OPP {p.codigo}"
@@ -191,11 +207,19 @@ def _escribir(conn: Connection, prog: Programa, planes: list[Plan], rnd: random.
 
 
 def _recorrer_ciclo(
-    conn: Connection, prog: Programa, planes: list[Plan], rnd: random.Random
-) -> None:
+    conn: Connection,
+    prog: Programa,
+    planes: list[Plan],
+    rnd: random.Random,
+    tardios: set[str],
+    calibra: random.Random,
+) -> dict[str, dict[str, date]]:
     """Each step is one UPDATE for every alliance that takes it: the stage trigger checks the
-    move and writes the history with its date."""
-    caminos = [(p.codigo, p.camino, fechas(p, rnd)) for p in planes]
+    move and writes the history with its date. Answers each alliance's date of each stage."""
+    caminos = [
+        (p.codigo, p.camino, fechar_2022(p, fechas(p, rnd), p.codigo in tardios, calibra))
+        for p in planes
+    ]
     for k in range(1, max(len(c) for _, c, _ in caminos)):
         paso = [(codigo, camino[k], fs[k]) for codigo, camino, fs in caminos if len(camino) > k]
         conn.execute(
@@ -212,25 +236,38 @@ def _recorrer_ciclo(
                 "p": prog.id,
             },
         )
+    return {codigo: dict(zip(camino, fs, strict=True)) for codigo, camino, fs in caminos}
 
 
-def _seguimiento(conn: Connection, prog: Programa, rnd: random.Random) -> int:
+def _seguimiento(
+    conn: Connection,
+    prog: Programa,
+    rnd: random.Random,
+    fechados: dict[str, dict[str, date]],
+    calibrar: tuple[dict[str, float], random.Random],
+) -> int:
     """Baseline and two cycles for alliances in operation or concluded: sales up about 45%,
-    the buyer kept by about 83%, environmental measures by about 85%."""
-    alianzas = (
-        conn.execute(
-            text(
-                "SELECT id FROM alianza WHERE programa_id = :p "
-                "AND etapa IN ('en_operacion', 'concluida') "
-                "ORDER BY id"
-            ),
-            {"p": prog.id},
+    the buyer kept by about 83%, environmental measures by about 85%. The baseline is dated at
+    the agreement, the cycles six and eighteen months into operation; some visits due in 2022
+    come in 2023 instead, so that the monitoring indicators at the end of 2022 are the
+    published ones (``elegir_2022``)."""
+    alianzas = conn.execute(
+        text(
+            "SELECT id, codigo, modelo FROM alianza WHERE programa_id = :p "
+            "AND etapa IN ('en_operacion', 'concluida') "
+            "ORDER BY id"
+        ),
+        {"p": prog.id},
+    ).all()
+    filas: list[dict[str, Any]] = []
+    modelos = {aid: modelo for aid, _, modelo in alianzas}
+    for aid, codigo, _ in alianzas:
+        f = fechados[codigo]
+        visitas = (
+            f["convenio_firmado"],
+            f["en_operacion"] + timedelta(days=180),
+            f["en_operacion"] + timedelta(days=545),
         )
-        .scalars()
-        .all()
-    )
-    filas = []
-    for aid in alianzas:
         base = Decimal(rnd.randint(20, 200) * 1000)
         crece = Decimal(str(round(rnd.uniform(1.1, 1.8), 3)))
         mantiene = rnd.random() < 0.83
@@ -249,13 +286,15 @@ def _seguimiento(conn: Connection, prog: Programa, rnd: random.Random) -> int:
                     "i": ventas - costos,
                     "r": None if ciclo == 0 else mantiene,
                     "m": None if ciclo == 0 else ambiental,
+                    "f": visitas[ciclo],
                 }
             )
+    fechar_visitas_2022(filas, modelos, *calibrar)
     conn.execute(
         text(
-            "INSERT INTO seguimiento (alianza_id, ciclo, ventas_bs, costos_bs, ingreso_bs, "
+            "INSERT INTO seguimiento (alianza_id, ciclo, fecha, ventas_bs, costos_bs, ingreso_bs, "
             "relacion_comercial_mantenida, medidas_ambientales) "
-            "VALUES (:a, :c, :v, :k, :i, :r, :m)"
+            "VALUES (:a, :c, :f, :v, :k, :i, :r, :m)"
         ),
         filas,
     )

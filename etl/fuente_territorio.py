@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +121,8 @@ class ReglasTerritorio:
     unidades: list[dict[str, str]]
     asignaciones: dict[str, str]  # cod_ine -> unit code, for municipalities off their dept's unit
     conteos: dict[str, dict[str, tuple[int, int]]]  # version -> dept -> (municipios, provincias)
+    # INE code (6 digits: municipality, 4: province) -> (name in the INE file, corrected name).
+    nombres: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @classmethod
     def desde_directorio(cls, directorio: Path) -> ReglasTerritorio:
@@ -136,7 +139,35 @@ class ReglasTerritorio:
                 int(fila["municipios"]),
                 int(fila["provincias"]),
             )
-        return cls(unidades, {f["cod_ine"]: f["unidad_operativa"] for f in filas}, conteos)
+        return cls(
+            unidades,
+            {f["cod_ine"]: f["unidad_operativa"] for f in filas},
+            conteos,
+            _leer_nombres(directorio / "nombres_corregidos.csv"),
+        )
+
+
+def _leer_nombres(path: Path) -> dict[str, tuple[str, str]]:
+    """The name corrections (optional file): each code once, each row with both names."""
+    if not path.exists():
+        return {}
+    filas = _leer_csv(path)
+    errores = [
+        f"{path.name}, fila {i}: código '{f['codigo']}' no es de municipio (6 dígitos) ni de "
+        "provincia (4)"
+        for i, f in enumerate(filas, start=2)
+        if not re.fullmatch(r"\d{4}|\d{6}", f["codigo"])
+    ]
+    errores += [
+        f"{path.name}, fila {i}: falta nombre_ine o nombre_corregido"
+        for i, f in enumerate(filas, start=2)
+        if not (f["nombre_ine"] and f["nombre_corregido"])
+    ]
+    repetidos = [c for c, n in Counter(f["codigo"] for f in filas).items() if n > 1]
+    errores += [f"{path.name}: {c} aparece más de una vez" for c in repetidos]
+    if errores:
+        raise ErrorCargaTerritorio(errores)
+    return {f["codigo"]: (f["nombre_ine"], f["nombre_corregido"]) for f in filas}
 
 
 def _leer_csv(path: Path) -> list[dict[str, str]]:
@@ -159,6 +190,7 @@ class ReporteCarga:
     reproyectado_desde: str | None = None
     reparadas: list[dict[str, str]] = field(default_factory=list)
     codigos_completados: list[str] = field(default_factory=list)
+    nombres_corregidos: list[str] = field(default_factory=list)
     avisos: list[str] = field(default_factory=list)
 
     def como_dict(self) -> dict[str, Any]:
@@ -248,7 +280,41 @@ def preparar_municipios(
     errores += _asignar_unidades(out, reglas)
     if errores:
         raise ErrorCargaTerritorio(errores)
+    _corregir_nombres(out, reglas.nombres, reporte)
     return out
+
+
+def _corregir_nombres(
+    df: gpd.GeoDataFrame, nombres: dict[str, tuple[str, str]], reporte: ReporteCarga
+) -> None:
+    """Apply data/municipios/nombres_corregidos.csv, keeping the file's own name beside it.
+
+    A correction applies only where the file still carries the name it was written for: a file
+    that already spells the name otherwise (a new INE release, an office's own file) is left as
+    it is and the stale row is reported, never silently overwritten."""
+
+    def corregir(codigos: pd.Series, fuente: pd.Series) -> list[str]:
+        return [
+            nombres[c][1] if c in nombres and nombres[c][0] == n else n
+            for c, n in zip(codigos, fuente, strict=True)
+        ]
+
+    df["nombre_fuente"] = df["nombre"]
+    df["provincia_nombre_fuente"] = df["provincia_nombre"]
+    df["nombre"] = corregir(df["codigo"], df["nombre_fuente"])
+    df["provincia_nombre"] = corregir(df["provincia_codigo"], df["provincia_nombre_fuente"])
+    en_archivo = dict(zip(df["codigo"], df["nombre_fuente"], strict=True)) | dict(
+        zip(df["provincia_codigo"], df["provincia_nombre_fuente"], strict=True)
+    )
+    reporte.nombres_corregidos = sorted(
+        c for c, (ine, _) in nombres.items() if en_archivo.get(c) == ine
+    )
+    reporte.avisos += [
+        f"nombres_corregidos.csv: {c} se llama '{en_archivo[c]}' en el archivo, no "
+        f"'{ine}': corrección no aplicada"
+        for c, (ine, _) in sorted(nombres.items())
+        if c in en_archivo and en_archivo[c] != ine
+    ]
 
 
 def _fila(

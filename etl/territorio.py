@@ -24,6 +24,7 @@ from etl.fuente_territorio import (
     preparar_cuerpos_agua,
     preparar_municipios,
 )
+from geo.territorio.formas import AREA_MINIMA_KM2
 
 PASOS = (
     "Leyendo el archivo de municipios",
@@ -50,8 +51,10 @@ _CLAVES_DIFERIDAS = ", ".join(
 _STAGING_COLS = (
     "codigo",
     "nombre",
+    "nombre_fuente",
     "provincia_codigo",
     "provincia_nombre",
+    "provincia_nombre_fuente",
     "departamento_codigo",
     "departamento_nombre",
     "unidad_operativa_codigo",
@@ -109,8 +112,8 @@ def _escribir(
         conn,
         "provincia",
         "provincia_codigo",
-        "min(s.provincia_nombre), min(m.departamento_codigo)",
-        ("nombre", "departamento_codigo"),
+        "min(s.provincia_nombre), min(s.provincia_nombre_fuente), min(m.departamento_codigo)",
+        ("nombre", "nombre_fuente", "departamento_codigo"),
         v,
     )
     paso(PASOS[4])
@@ -146,8 +149,9 @@ def _copiar_staging(
     conn.execute(text("DROP TABLE IF EXISTS _carga_municipio, _carga_unidad"))
     conn.execute(
         text(
-            "CREATE TEMP TABLE _carga_municipio (codigo text, nombre text, provincia_codigo text, "
-            "provincia_nombre text, departamento_codigo text, departamento_nombre text, "
+            "CREATE TEMP TABLE _carga_municipio (codigo text, nombre text, nombre_fuente text, "
+            "provincia_codigo text, provincia_nombre text, provincia_nombre_fuente text, "
+            "departamento_codigo text, departamento_nombre text, "
             "unidad_operativa_codigo text, codigo_2012 text, pob_2012 int, urbana_2012 int, "
             "rural_2012 int, pob_2024 int, geom geometry(MultiPolygon, 4326)) ON COMMIT DROP; "
             "CREATE TEMP TABLE _carga_unidad (codigo text, nombre text, tipo text, "
@@ -177,6 +181,7 @@ def _copiar_staging(
 def _upsert_municipios(conn: Connection, v: dict[str, str]) -> int:
     cols = (
         "nombre",
+        "nombre_fuente",
         "provincia_codigo",
         "departamento_codigo",
         "unidad_operativa_codigo",
@@ -190,7 +195,7 @@ def _upsert_municipios(conn: Connection, v: dict[str, str]) -> int:
     n = conn.execute(
         text(
             f"INSERT INTO municipio (cartografia, codigo, {', '.join(cols)}) "  # noqa: S608
-            "SELECT :v, codigo, nombre, provincia_codigo, departamento_codigo, "
+            "SELECT :v, codigo, nombre, nombre_fuente, provincia_codigo, departamento_codigo, "
             "unidad_operativa_codigo, codigo_2012, pob_2012, urbana_2012, rural_2012, pob_2024, "
             "geom, ST_PointOnSurface(geom), ST_Area(geom::geography) / 1e6 FROM _carga_municipio "
             f"ON CONFLICT (cartografia, codigo) DO UPDATE SET {sets}"
@@ -252,7 +257,29 @@ def _disolver(
         ),
         v,
     )
+    _sin_motas(conn, tabla, v)
     return int(n)
+
+
+def _sin_motas(conn: Connection, tabla: str, v: dict[str, str]) -> None:
+    """Fill the holes and drop the parts under AREA_MINIMA_KM2 that the union leaves: the INE
+    layer's sliver gaps between neighbours and its islets (geo/territorio/formas.py). A unit's
+    largest part is always kept; its municipalities keep their full geometry."""
+    conn.execute(
+        text(
+            f"UPDATE {tabla} t SET geom = s.geom FROM ("  # noqa: S608
+            "  SELECT codigo, ST_Multi(ST_Collect(ST_MakePolygon(ST_ExteriorRing(parte), ARRAY("
+            "    SELECT ST_ExteriorRing(h.geom) FROM ST_DumpRings(parte) h"
+            "    WHERE h.path[1] > 0 AND ST_Area(h.geom::geography) >= :minima"
+            "  )))) AS geom FROM ("
+            "    SELECT codigo, d.geom AS parte, row_number() OVER ("
+            "      PARTITION BY codigo ORDER BY ST_Area(d.geom::geography) DESC) AS orden"
+            f"    FROM {tabla}, ST_Dump(geom) d WHERE cartografia = :v"
+            "  ) p WHERE orden = 1 OR ST_Area(parte::geography) >= :minima GROUP BY codigo"
+            ") s WHERE t.cartografia = :v AND t.codigo = s.codigo"
+        ),
+        v | {"minima": AREA_MINIMA_KM2 * 1e6},
+    )
 
 
 def _escribir_lagos(conn: Connection, lagos: gpd.GeoDataFrame | None, v: dict[str, str]) -> int:

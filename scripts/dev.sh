@@ -21,6 +21,10 @@ if [ -z "${SIGG_DATABASE_URL:-}" ]; then
   need_apt postgresql-15
   need_apt postgresql-15-postgis-3
 fi
+# WeasyPrint lays out the PDF documents with Pango, in DejaVu Sans.
+need_apt libpango-1.0-0
+need_apt libpangoft2-1.0-0
+need_apt fonts-dejavu-core
 # The browser tests drive Debian's Chromium (never a downloaded one).
 if [ "$mode" = test ]; then need_apt chromium; fi
 python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \

@@ -185,9 +185,9 @@ def test_a_photo_taken_in_another_municipality_is_flagged_not_refused(chaco, yac
     r = subir(chaco, yacuiba, jpeg(FOTO_LA_PAZ))
     assert r.status_code == 201, r.text
     a = r.json()
-    assert a["exif_municipio"] == {"codigo": "020101", "nombre": "Nuestra Señora De La Paz"}
+    assert a["exif_municipio"] == {"codigo": "020101", "nombre": "Nuestra Señora de La Paz"}
     assert a["fuera_de_municipio"] is True
-    assert a["aviso"] == "Foto tomada fuera de Yacuiba (en Nuestra Señora De La Paz)"
+    assert a["aviso"] == "Foto tomada fuera de Yacuiba (en Nuestra Señora de La Paz)"
 
 
 def test_a_photo_with_a_position_outside_bolivia_is_flagged_without_a_municipality(chaco, yacuiba):

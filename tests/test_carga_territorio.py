@@ -271,7 +271,7 @@ def test_office_shapefile_in_utm_with_its_own_field_names_loads_through_a_mappin
             "WHERE cartografia = 'oficina' AND codigo = '020101'"
         )
     ).one()
-    assert fila == ("Nuestra Señora De La Paz", "LPZ", 2012 and fila[2], None, True)
+    assert fila == ("Nuestra Señora de La Paz", "LPZ", 2012 and fila[2], None, True)
     assert fila[2] == int(gdf.loc[gdf["cod_ine"] == "020101", "pob_2012"].iloc[0])
     # A field that is not mapped is unknown at every level, not zero.
     assert (

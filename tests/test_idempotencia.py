@@ -276,6 +276,8 @@ IDEMPOTENTES = {
     ("post", "/api/v1/subproyectos/{sp_id}/adjuntos"),
     ("post", "/api/v1/reclamos/{reclamo_id}/adjuntos"),
     ("post", "/api/v1/alianzas/{alianza_id}/seguimientos/{ciclo}/adjuntos"),
+    ("post", "/api/v1/alianzas/{registro_id}/movimientos"),
+    ("post", "/api/v1/subproyectos/{registro_id}/movimientos"),
 }
 
 

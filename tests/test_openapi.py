@@ -38,6 +38,11 @@ SIN_CUERPO_JSON = {
     ("get", "/api/v1/alianzas/descarga"): "la lista como archivo para personas (CSV o XLSX)",
     ("get", "/api/v1/importaciones/trabajos/{trabajo_id}/errores.csv"): "la tabla de errores "
     "de un trabajo de importación, como CSV para una planilla",
+    ("get", "/api/v1/informes/tablas/{nombre}"): "una tabla oficial como documento (XLSX, "
+    "CSV o PDF)",
+    ("get", "/api/v1/informes/marco-de-resultados"): "el marco de resultados como documento",
+    ("get", "/api/v1/informes/ficha"): "el informe de una página, PDF",
+    ("get", "/api/v1/teselas/{tipo}/{z}/{x}/{y}.pbf"): "una tesela vectorial (MVT, binaria)",
 }
 # Attachments: the same file, thumbnail and delete routes under each record that takes files.
 SIN_CUERPO_JSON |= {

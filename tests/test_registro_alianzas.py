@@ -59,7 +59,7 @@ def test_point_in_another_municipality_is_refused_naming_both(client):
     r = crear(client, lon=PLAZA_MURILLO[0], lat=PLAZA_MURILLO[1], municipio_codigo="020105")
     assert r.status_code == 422
     mensaje = errores(r)["municipio_codigo"]
-    assert "Nuestra Señora De La Paz (020101)" in mensaje and "El Alto (020105)" in mensaje
+    assert "Nuestra Señora de La Paz (020101)" in mensaje and "El Alto (020105)" in mensaje
 
 
 def test_point_just_across_the_border_is_accepted_and_flagged(client, conn):

@@ -193,7 +193,7 @@ def test_the_cycle_is_not_flat_and_labels_and_targets_say_what_they_count(pagina
     _abrir(pagina, servidor + "/", ESCRITORIO)
     ciclo = [
         _numero(t)
-        for t in pagina.locator("#embudo-ciclo .etiqueta span:last-child").all_inner_texts()
+        for t in pagina.locator("#embudo-ciclo .etiqueta > :last-child").all_inner_texts()
     ]
     assert ciclo[0] > ciclo[2] > ciclo[5] > ciclo[-1]  # solicitudes > plan > convenio > concluidas
     assert ciclo == sorted(ciclo, reverse=True)
@@ -215,7 +215,7 @@ def test_the_cycle_is_not_flat_and_labels_and_targets_say_what_they_count(pagina
     assert "beneficiarias" not in pagina.locator(".leyenda .titulo-leyenda").inner_text()
     assert [
         _numero(t)
-        for t in pagina.locator("#embudo-ciclo .etiqueta span:last-child").all_inner_texts()
+        for t in pagina.locator("#embudo-ciclo .etiqueta > :last-child").all_inner_texts()
     ] == ciclo
 
     pagina.select_option("#etapa_alcanzada", "convenio_firmado")

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from api.cache import cacheada
 from api.deps import ConnDep, SessionDep, SettingsDep
-from api.parametros import FiltrosDep, ProgramaDep
+from api.parametros import CorteDep, FiltrosDep, ProgramaDep
 from api.schemas.analisis import Estadisticas, IndicadorPorUnidad, ListaIndicadores, Reporte
 from api.schemas.documento import archivos, con_cache, problemas
 from api.seguridad import AlcanceDep, PersonalDep
@@ -16,10 +17,48 @@ from geo.acceso.alcance import PUBLICO
 from geo.analisis.agregacion import MEDIDAS, NivelAgregacion, estadisticas, preparar
 from geo.analisis.indicadores import indicadores, por_unidad, registrar_valor
 from geo.analisis.reportes import como_csv, como_xlsx, reporte
+from geo.analisis.series import PERIODOS, marco_por_periodo, serie
 from geo.plataforma.entrada import Entrada
 from geo.registro.alianzas import programa as buscar_programa
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Periodo(BaseModel):
+    periodo: str = Field(examples=["2022-S2"])
+    fin: date = Field(description="Último día del periodo (hoy o el corte si no terminó)")
+
+
+class SerieUnidad(BaseModel):
+    codigo: str
+    nombre: str
+    valores: list[Any] = Field(description="Un valor por periodo, en el orden de ``periodos``")
+
+
+class Serie(BaseModel):
+    nivel: str
+    medida: str
+    periodo: str
+    acumulado: bool
+    programa: str
+    datos_sinteticos: bool
+    periodos: list[Periodo]
+    data: list[SerieUnidad]
+
+
+class MarcoEnPeriodo(BaseModel):
+    periodo: str = Field(examples=["2022-S2"])
+    fin: date = Field(description="Último día del periodo (hoy o el corte si no terminó)")
+    valores: dict[str, float | int | None] = Field(description="Valor de cada indicador")
+    motivos: dict[str, str | None] = Field(description="Por qué no tiene dato, si no lo tiene")
+
+
+class MarcoPorPeriodo(BaseModel):
+    programa: str
+    periodo: str
+    count: int
+    data: list[MarcoEnPeriodo]
+
 
 router = APIRouter(
     prefix="/api/v1",
@@ -56,6 +95,7 @@ def agregados(
             "nivel": nivel,
             "cartografia": consulta.cartografia,
             "programa": f.programa,
+            "corte": f.corte,
             "tipo_cambio": consulta.tipo_cambio,
             "datos_sinteticos": sintetico,
             "count": len(data),
@@ -66,25 +106,83 @@ def agregados(
 
 
 @router.get("/indicadores", responses=con_cache(ListaIndicadores, "El marco de resultados"))
-def marco(request: Request, conn: ConnDep, quien: AlcanceDep, programa: ProgramaDep) -> Response:
+def marco(
+    request: Request, conn: ConnDep, quien: AlcanceDep, programa: ProgramaDep, corte: CorteDep
+) -> Response:
     """El marco de resultados: valor, meta, % de la meta, o "sin dato" con su motivo. El público
-    lo ve calculado sobre los registros validados."""
+    lo ve calculado sobre los registros validados. Con ``corte``, como estaba al final de ese
+    día (los valores registrados: el último periodo terminado para entonces)."""
     prog = buscar_programa(conn, programa)
 
     def calcular() -> dict[str, Any]:
-        data = indicadores(conn, prog.id, quien)
-        return {"programa": programa, "count": len(data), "data": data}
+        data = indicadores(conn, prog.id, quien, corte)
+        return {"programa": programa, "corte": corte, "count": len(data), "data": data}
 
     return cacheada(request, conn, quien, calcular)
 
 
+@router.get("/series", responses=con_cache(Serie, "La medida en cada periodo"))
+def series(
+    request: Request,
+    conn: ConnDep,
+    settings: SettingsDep,
+    f: FiltrosDep,
+    medida: Annotated[str, Query(description=f"Una medida: {', '.join(MEDIDAS)}")],
+    periodo: Annotated[
+        str,
+        Query(pattern=f"^({'|'.join(PERIODOS)})$", description="anio, semestre, trimestre o mes"),
+    ] = "anio",
+    nivel: NivelAgregacion = NivelAgregacion.nacional,
+    acumulado: Annotated[
+        bool, Query(description="true: el valor al final de cada periodo; false: el cambio en él")
+    ] = True,
+) -> Response:
+    """Una medida por periodo (año, semestre, trimestre o mes), en cada unidad del nivel, con
+    los mismos filtros que las estadísticas: el valor al final de cada periodo (etapas según su
+    historial, montos según el libro), desde el primer dato del programa hasta hoy o ``corte``.
+    El último periodo, si no terminó, va hasta esa fecha."""
+
+    def calcular() -> dict[str, Any]:
+        consulta, sintetico = preparar(conn, f, nivel, settings.tipo_cambio)
+        datos = serie(conn, consulta, medida, periodo, acumulado)
+        return {
+            "nivel": nivel,
+            "medida": medida,
+            "periodo": periodo,
+            "acumulado": acumulado,
+            "programa": f.programa,
+            "datos_sinteticos": sintetico,
+            **datos,
+        }
+
+    return cacheada(request, conn, f.alcance or PUBLICO, calcular)
+
+
+@router.get("/indicadores/por-periodo", response_model=MarcoPorPeriodo)
+def marco_periodos(
+    conn: ConnDep,
+    quien: AlcanceDep,
+    programa: ProgramaDep,
+    corte: CorteDep,
+    periodo: Annotated[
+        str, Query(pattern="^(anio|semestre)$", description="anio o semestre")
+    ] = "anio",
+) -> dict[str, Any]:
+    """El marco de resultados al final de cada año o semestre (sus periodos de informe), desde
+    el primer dato del programa hasta hoy o ``corte``: el valor de cada indicador, y el motivo
+    de los que no tienen dato."""
+    prog = buscar_programa(conn, programa)
+    data = marco_por_periodo(conn, prog.id, programa, quien, periodo, corte or date.today())
+    return {"programa": programa, "periodo": periodo, "count": len(data), "data": data}
+
+
 @router.get("/indicadores/{codigo}/por-unidad", response_model=IndicadorPorUnidad)
 def indicador_por_unidad(
-    conn: ConnDep, quien: AlcanceDep, codigo: str, programa: ProgramaDep
+    conn: ConnDep, quien: AlcanceDep, codigo: str, programa: ProgramaDep, corte: CorteDep
 ) -> dict[str, Any]:
-    """Un indicador calculable, por unidad operativa."""
+    """Un indicador calculable, por unidad operativa (con ``corte``, a esa fecha)."""
     prog = buscar_programa(conn, programa)
-    data = por_unidad(conn, prog.id, codigo, quien)
+    data = por_unidad(conn, prog.id, codigo, quien, corte)
     return {"programa": programa, "codigo": codigo, "data": data}
 
 
@@ -154,6 +252,7 @@ def un_reporte(
         "reporte": r.nombre,
         "titulo": r.titulo,
         "programa": f.programa,
+        "corte": f.corte,
         "datos_sinteticos": sintetico,
         "notas": r.notas,
         "columnas": r.columnas,

@@ -26,7 +26,7 @@ from geo.analisis.mapa import (
     valores,
 )
 from geo.formatos.celdas import fila_csv
-from geo.formatos.mapa_html import mapa_html
+from geo.publicacion import mapa_archivos
 
 router = APIRouter(prefix="/api/v1/mapa", tags=["mapa"], responses=problemas(400, 401, 404, 422))
 
@@ -128,7 +128,12 @@ def puntos(
     "/descarga",
     response_class=Response,
     responses={
-        200: archivos("El mapa en pantalla: GeoJSON, CSV o HTML", GEOJSON, "text/csv", "text/html")
+        200: archivos(
+            "El mapa en pantalla: GeoJSON, CSV, CSV para Excel en español o HTML",
+            GEOJSON,
+            "text/csv",
+            "text/html",
+        )
     },
 )
 def descarga(
@@ -139,10 +144,11 @@ def descarga(
     medida: Medida = "familias_por_mil_rurales",
     clasificacion: Clasificacion = "cuantiles",
     clases: Clases = 5,
-    formato: Annotated[str, Query(pattern="^(geojson|csv|html)$")] = "geojson",
+    formato: Annotated[str, Query(pattern="^(geojson|csv|csv-excel|html)$")] = "geojson",
 ) -> Response:
-    """Exactamente lo que está en pantalla: GeoJSON, CSV o el mapa en un HTML que abre sin
-    internet."""
+    """Exactamente lo que está en pantalla: GeoJSON, CSV (para programas), CSV para Excel en
+    español (`csv-excel`: `;`, coma decimal, códigos INE como texto) o el mapa en un HTML que
+    abre sin internet, con título, filtros y fecha."""
     consulta, sintetico = preparar(conn, f, nivel, settings.tipo_cambio)
     datos = valores(conn, consulta, medida, clasificacion, clases)
     nombre = f"sigg_{nivel.value}_{medida}"
@@ -156,10 +162,16 @@ def descarga(
         return _adjunto(
             ("\ufeff" + salida.getvalue()).encode(), "text/csv; charset=utf-8", f"{nombre}.csv"
         )
+    if formato == "csv-excel":
+        return _adjunto(
+            mapa_archivos.csv_excel(datos), "text/csv; charset=utf-8", f"{nombre}_excel.csv"
+        )
     fc = como_geojson(capa_web(conn, consulta.cartografia), nivel.value, datos)
     if formato == "html":
         return _adjunto(
-            mapa_html(fc, datos, f"SIGG: {datos['etiqueta']}", nota).encode(),
+            mapa_archivos.html(
+                conn, consulta, fc, datos | {"nivel": nivel.value, "datos_sinteticos": sintetico}
+            ).encode(),
             "text/html; charset=utf-8",
             f"{nombre}.html",
         )

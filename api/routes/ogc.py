@@ -4,7 +4,6 @@ at /ogc, for QGIS, ArcGIS and GDAL."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from html import escape
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -27,9 +26,9 @@ from api.schemas.ogc import (
 from api.seguridad import AlcanceDep
 from geo.acceso.alcance import Alcance
 from geo.plataforma.errors import ParametroInvalido
+from geo.publicacion import ogc_html
 from geo.publicacion.colecciones import COLECCIONES, Coleccion, coleccion
 from geo.publicacion.ogc import Seleccion, extension, pagina, una
-from geo.vocabulario.catalogos import ESTADOS, ETAPAS, ETAPAS_SUBPROYECTO, SECTORES
 from geo.vocabulario.parametros import SINONIMOS_OGC
 
 router = APIRouter(
@@ -92,68 +91,23 @@ def _enlace(href: str, rel: str, tipo: str, titulo: str) -> dict[str, str]:
     return {"href": href, "rel": rel, "type": tipo, "title": titulo}
 
 
-_ESTILO = (
-    "body{font:15px/1.4 system-ui,sans-serif;margin:1rem;color:#1f2937}"
-    ".tabla{overflow-x:auto}table{border-collapse:collapse}"
-    "th,td{padding:.25rem .6rem;border-bottom:1px solid #e5e7eb;text-align:left}"
-    "td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f4f6}"
-)
+def _migas(request: Request, *pasos: tuple[str, str | None]) -> list[dict[str, str | None]]:
+    """The breadcrumbs of an HTML page: the service's landing, then ``pasos`` (title, path;
+    None for the page itself)."""
+    inicio = ("SIGG OGC API", _url(request, "/", f="html"))
+    return [
+        {"titulo": t, "href": h}
+        for t, h in (inicio, *((t, r and _url(request, r, f="html")) for t, r in pasos))
+    ]
 
 
-def _pagina_html(titulo: str, cuerpo: str) -> HTMLResponse:
-    return HTMLResponse(
-        "<!doctype html><html lang='es'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{escape(titulo)}</title><style>{_ESTILO}</style></head>"
-        f"<body><h1>{escape(titulo)}</h1>{cuerpo}</body></html>"
-    )
+def _fondo(request: Request, s: Seleccion) -> str:
+    """The municipal borders drawn under a page's map (the map page's cached TopoJSON)."""
+    return f"{str(request.base_url).rstrip('/')}/api/v1/mapa/capa?cartografia={s.cartografia}"
 
 
-# What a person reads in the HTML table, with its label (the JSON keeps every attribute).
-COLUMNAS_HTML = {
-    "codigo": "Código", "nombre": "Nombre", "municipio_nombre": "Municipio", "etapa": "Etapa",
-    "sector": "Sector", "familias": "Familias", "monto_transferido_bs": "Transferido (Bs)",
-    "estado": "Verificación", "pob_2012": "Población 2012", "alianzas": "Alianzas",
-    "familias_por_mil_rurales": "Familias por 1.000 rurales",
-}  # fmt: skip
-
-
-# Codes a person reads by their label (the JSON keeps the codes).
-ETIQUETAS: dict[str, dict[str, str]] = {
-    "sector": SECTORES,
-    "etapa": ETAPAS | ETAPAS_SUBPROYECTO,
-    "estado": ESTADOS,
-}
-
-
-def _texto(valor: Any) -> tuple[str, bool]:
-    """A value as a person in Bolivia reads it (1.234,56; 31/12/2020; nothing for null), and
-    whether it is a number."""
-    if valor is None:
-        return "", False
-    if isinstance(valor, bool):
-        return ("sí" if valor else "no"), False
-    if isinstance(valor, int | float):
-        texto = (
-            f"{valor:,.2f}"
-            if isinstance(valor, float) and not valor.is_integer()
-            else f"{int(valor):,}"
-        )
-        return texto.translate(str.maketrans(",.", ".,")), True
-    texto = str(valor)
-    if len(texto) == 10 and texto[4] == texto[7] == "-" and texto[:4].isdigit():
-        return f"{texto[8:10]}/{texto[5:7]}/{texto[:4]}", False
-    return texto, False
-
-
-def _lista(enlaces: list[dict[str, str]]) -> str:
-    return (
-        "<ul>"
-        + "".join(
-            f"<li><a href='{escape(e['href'])}'>{escape(e['title'])}</a></li>" for e in enlaces
-        )
-        + "</ul>"
-    )
+def _lista(enlaces: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [{"href": e["href"], "titulo": e["title"]} for e in enlaces]
 
 
 @router.get("", include_in_schema=False, response_model=Inicio, responses=CON_HTML)
@@ -180,8 +134,13 @@ def inicio(request: Request, formato: Formato = None) -> Any:
         "links": enlaces,
     }
     if _html(request, formato):
-        return _pagina_html(
-            str(cuerpo["title"]), f"<p>{escape(str(cuerpo['description']))}</p>" + _lista(enlaces)
+        return HTMLResponse(
+            ogc_html.pagina(
+                str(cuerpo["title"]),
+                [{"titulo": "SIGG OGC API", "href": None}],
+                str(cuerpo["description"]),
+                _lista(enlaces),
+            )
         )
     return cuerpo
 
@@ -189,8 +148,12 @@ def inicio(request: Request, formato: Formato = None) -> Any:
 @router.get("/conformance", response_model=Conformidad, responses=CON_HTML)
 def conformidad(request: Request, formato: Formato = None) -> Any:
     if _html(request, formato):
-        return _pagina_html(
-            "Conformidad", "<ul>" + "".join(f"<li>{escape(c)}</li>" for c in CONFORMIDAD) + "</ul>"
+        return HTMLResponse(
+            ogc_html.pagina(
+                "Conformidad",
+                _migas(request, ("Conformidad", None)),
+                lista=[{"titulo": c} for c in CONFORMIDAD],
+            )
         )
     return {"conformsTo": CONFORMIDAD}
 
@@ -262,17 +225,15 @@ def _descripcion(request: Request, conn: Any, s: Seleccion, c: Coleccion) -> dic
 def colecciones(request: Request, conn: ConnDep, s: BaseDep) -> Any:
     datos = [_descripcion(request, conn, s, c.para(s.alcance)) for c in COLECCIONES.values()]
     if _pide_html(request):
-        return _pagina_html(
-            "Colecciones",
-            _lista(
-                [
-                    {
-                        "href": _url(request, f"/collections/{d['id']}/items", f="html"),
-                        "title": f"{d['title']} ({d['id']})",
-                    }
-                    for d in datos
-                ]
-            ),
+        lista = [
+            {
+                "href": _url(request, f"/collections/{d['id']}", f="html"),
+                "titulo": f"{d['title']} ({d['id']})",
+            }
+            for d in datos
+        ]
+        return HTMLResponse(
+            ogc_html.pagina("Colecciones", _migas(request, ("Colecciones", None)), lista=lista)
         )
     return {
         "links": [
@@ -291,9 +252,10 @@ def colecciones(request: Request, conn: ConnDep, s: BaseDep) -> Any:
 def una_coleccion(request: Request, conn: ConnDep, s: BaseDep, cid: str) -> Any:
     d = _descripcion(request, conn, s, _coleccion(cid, s.alcance))
     if _pide_html(request):
-        return _pagina_html(
-            str(d["title"]), f"<p>{escape(str(d['description']))}</p>" + _lista(d["links"])
-        )
+        migas = _migas(request, ("Colecciones", "/collections"), (str(d["title"]), None))
+        filtrables_html = _url(request, f"/collections/{cid}/queryables", f="html")
+        lista = [*_lista(d["links"]), {"href": filtrables_html, "titulo": "Atributos filtrables"}]
+        return HTMLResponse(ogc_html.pagina(str(d["title"]), migas, str(d["description"]), lista))
     return d
 
 
@@ -301,14 +263,24 @@ def una_coleccion(request: Request, conn: ConnDep, s: BaseDep, cid: str) -> Any:
     "/collections/{cid}/queryables",
     response_class=Response,
     responses={
-        200: solo(Filtrables, "application/schema+json", "Los atributos filtrables (JSON Schema)")
+        200: solo(
+            Filtrables,
+            "application/schema+json",
+            "Los atributos filtrables (JSON Schema), o en HTML con f=html",
+            **pagina_html(),
+        )
     },
 )
-def filtrables(
-    request: Request, quien: AlcanceDep, cid: str, formato: Formato = None
-) -> JSONResponse:
+def filtrables(request: Request, quien: AlcanceDep, cid: str, formato: Formato = None) -> Response:
     c = _coleccion(cid, quien)
-    _html(request, formato)
+    if _html(request, formato):
+        migas = _migas(
+            request,
+            ("Colecciones", "/collections"),
+            (c.titulo, f"/collections/{cid}"),
+            ("Atributos filtrables", None),
+        )
+        return HTMLResponse(ogc_html.filtrables(c, migas))
     propiedades = {
         a.nombre: {
             "type": a.tipo,
@@ -377,7 +349,22 @@ def elementos(
         anterior = _url(request, ruta, *otros, offset=max(0, offset - limit))
         enlaces.append(_enlace(anterior, "prev", GEOJSON, "Anterior"))
     if html:
-        return _tabla_html(c, features, total, enlaces)
+        migas = _migas(
+            request,
+            ("Colecciones", "/collections"),
+            (c.titulo, f"/collections/{cid}"),
+            ("Elementos", None),
+        )
+        paginas = [
+            {"href": e["href"], "titulo": e["title"]}
+            for e in enlaces
+            if e["rel"] in ("prev", "next")
+        ]
+        return HTMLResponse(
+            ogc_html.elementos(
+                c, features, total, offset, migas, paginas, enlaces, _fondo(request, s)
+            )
+        )
     return JSONResponse(
         {
             "type": "FeatureCollection",
@@ -388,31 +375,6 @@ def elementos(
             "links": enlaces,
         },
         media_type=GEOJSON,
-    )
-
-
-def _tabla_html(
-    c: Coleccion, features: list[dict[str, Any]], total: int, enlaces: list[dict[str, str]]
-) -> HTMLResponse:
-    hay = set().union(*(f["properties"] for f in features)) if features else set()
-    columnas = [k for k in COLUMNAS_HTML if k in hay]
-    filas = ""
-    for f in features:
-        fid = escape(str(f["id"]))
-        celdas = f"<td><a href='items/{fid}?f=html'>{fid}</a></td>"
-        for k in columnas:
-            valor = f["properties"].get(k)
-            texto, numero = _texto(ETIQUETAS.get(k, {}).get(valor, valor))
-            celdas += (
-                f"<td class='n'>{escape(texto)}</td>" if numero else f"<td>{escape(texto)}</td>"
-            )
-        filas += f"<tr>{celdas}</tr>"
-    cabecera = "<th>id</th>" + "".join(f"<th>{escape(COLUMNAS_HTML[k])}</th>" for k in columnas)
-    mostrados, de = _texto(len(features))[0], _texto(total)[0]
-    return _pagina_html(
-        c.titulo,
-        f"<p>{mostrados} de {de} elementos</p>"
-        f"<div class='tabla'><table><tr>{cabecera}</tr>{filas}</table></div>" + _lista(enlaces),
     )
 
 
@@ -430,13 +392,12 @@ def elemento(request: Request, conn: ConnDep, s: BaseDep, cid: str, fid: str) ->
         _enlace(_url(request, f"/collections/{cid}"), "collection", "application/json", c.titulo),
     ]
     if html:
-        return _pagina_html(
-            str(f["properties"].get("nombre", fid)),
-            "<dl>"
-            + "".join(
-                f"<dt>{escape(k)}</dt><dd>{escape(_texto(v)[0])}</dd>"
-                for k, v in f["properties"].items()
-            )
-            + "</dl>",
+        migas = _migas(
+            request,
+            ("Colecciones", "/collections"),
+            (c.titulo, f"/collections/{cid}"),
+            ("Elementos", f"/collections/{cid}/items"),
+            (str(f["properties"].get("nombre") or fid), None),
         )
+        return HTMLResponse(ogc_html.elemento(c, f, migas, f["links"], _fondo(request, s)))
     return JSONResponse(f, media_type=GEOJSON)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -25,6 +26,7 @@ class Estadisticas(Lista[UnidadEstadistica]):
     nivel: NivelAgregacion
     cartografia: str = Field(description="Versión de la cartografía del programa")
     programa: str = Field(description="Código del programa")
+    corte: date | None = Field(None, description="Fecha de corte pedida (null: hoy)")
     tipo_cambio: float = Field(description="Bolivianos por dólar usados en los montos en US$")
     datos_sinteticos: bool = Field(description="Datos de demostración, no reales")
 
@@ -53,6 +55,7 @@ class Indicador(BaseModel):
 
 class ListaIndicadores(Lista[Indicador]):
     programa: str = Field(description="Código del programa")
+    corte: date | None = Field(None, description="Fecha de corte pedida (null: hoy)")
 
 
 class IndicadorEnUnidad(BaseModel):
@@ -71,6 +74,7 @@ class Reporte(BaseModel):
     reporte: str = Field(description="Nombre del reporte, p. ej. solicitudes-por-unidad")
     titulo: str
     programa: str = Field(description="Código del programa")
+    corte: date | None = Field(None, description="Fecha de corte pedida (null: hoy)")
     datos_sinteticos: bool = Field(description="Datos de demostración, no reales")
     notas: list[str]
     columnas: list[str] = Field(description="Las columnas de filas, en orden")

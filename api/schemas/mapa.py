@@ -18,15 +18,21 @@ class Medidas(BaseModel):
 
 
 class Clase(BaseModel):
-    desde: float
-    hasta: float
+    desde: float = Field(description="Límite inferior (el superior de la clase anterior)")
+    hasta: float = Field(description="Límite superior, incluido")
     color: str = Field(description="Color de la clase (#rrggbb, ColorBrewer YlGnBu)")
     n: int = Field(description="Unidades en la clase")
+    etiqueta: str = Field(
+        description="La clase para la leyenda, con separadores bolivianos: «1.250 – 3.464,5»; "
+        "un solo número cuando la clase tiene un solo valor («0»)"
+    )
+    cero: bool = Field(description="La clase propia de las unidades con valor cero")
 
 
 class SinDatoMapa(BaseModel):
     color: str = Field(description="Color de las unidades sin dato")
     n: int = Field(description="Unidades sin dato")
+    etiqueta: str = Field(description="«Sin dato», para la leyenda")
 
 
 class ValorEnUnidad(BaseModel):
@@ -41,6 +47,10 @@ class ValoresMapa(BaseModel):
     datos_sinteticos: bool = Field(description="Datos de demostración, no reales")
     medida: str
     etiqueta: str = Field(description="La medida, para leer")
+    unidad: str = Field(
+        description="En qué se cuenta el valor, para la leyenda y los tooltips: «familias», "
+        "«Bs», «ha», «%»"
+    )
     clasificacion: str
     clases: list[Clase]
     sin_dato: SinDatoMapa

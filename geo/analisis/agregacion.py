@@ -28,7 +28,7 @@ from geo.plataforma.models import (
     UnidadOperativa,
     tabla,
 )
-from geo.registro.consultas import Filtros, en_su_municipio, filtrar
+from geo.registro.consultas import Filtros, al_corte, en_su_municipio, filtrar
 from geo.vocabulario.catalogos import ETAPAS, ETAPAS_CICLO, ORDEN_ETAPA
 
 A, M, PR, O = tabla(Alianza), tabla(Municipio), tabla(Programa), tabla(Organizacion)  # noqa: E741
@@ -153,7 +153,7 @@ def _subproyectos(f: Filtros) -> Any:
     limite = condicion_lectura(SP, f.alcance, f.solo_validados)
     if limite is not None:
         q = q.where(limite)
-    return q.subquery("sm")
+    return al_corte(q, f.corte).subquery("sm")
 
 
 def _territorio(q: Select[Any], f: Filtros) -> Select[Any]:

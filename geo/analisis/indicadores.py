@@ -14,6 +14,8 @@ same whoever asks (only counts leave the table)."""
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -67,19 +69,61 @@ _SUBPROYECTOS = {
     "2.3": "count(*) FILTER (WHERE sp.etapa = 'recepcion_definitiva')",
 }
 # 3.2.1 per unit and nationally (see above), with the complaints received: when the value is
-# missing, they say whether there are none or all are still in their term.
+# missing, they say whether there are none or all are still in their term. ``:hoy`` is today,
+# or the cut-off date: complaints received after it do not count yet, nor answers given after it.
 _RECLAMOS = """
 SELECT m.unidad_operativa_codigo AS uo,
-       100.0 * count(*) FILTER (WHERE r.estado = 'respondido'
+       100.0 * count(*) FILTER (WHERE r.respondido <= :hoy
                                 AND r.respondido - r.recibido <= :plazo)
-       / nullif(count(*) FILTER (WHERE r.estado = 'respondido'
-                                 OR current_date - r.recibido > :plazo), 0) AS "3.2.1",
+       / nullif(count(*) FILTER (WHERE r.respondido <= :hoy
+                                 OR :hoy - r.recibido > :plazo), 0) AS "3.2.1",
        count(*) AS recibidos
 FROM reclamo r
 JOIN municipio m ON m.cartografia = r.cartografia AND m.codigo = r.municipio_codigo
-WHERE r.programa_id = :p
+WHERE r.programa_id = :p AND r.recibido <= :hoy
 GROUP BY GROUPING SETS ((m.unidad_operativa_codigo), ())
 """
+# At a cut-off date (migration 0012): the records as they stood at the end of that day, and the
+# monitoring visits made by then (a visit without a date is not counted: when it was is unknown).
+_AL_CORTE = (
+    "alianza AS (SELECT * FROM sigg_alianzas_al(:corte)), "
+    "subproyecto_municipal AS (SELECT * FROM sigg_subproyectos_al(:corte)), "
+    "seguimiento AS (SELECT * FROM seguimiento WHERE fecha <= :corte), "
+)
+
+
+def _con_corte(sql: str, corte: date | None) -> str:
+    """``sql`` (one statement, with or without WITH) over the records at ``corte``."""
+    if corte is None:
+        return sql
+    cuerpo = sql.strip()
+    if cuerpo.upper().startswith("WITH "):
+        return "WITH " + _AL_CORTE + cuerpo[5:]
+    return "WITH " + _AL_CORTE.rstrip(", ") + " " + cuerpo
+
+
+# The end of an entered value's period: "2022", "2022-S1", "2022-T3", "2022-05". Other labels
+# ("final", "línea de base") have no date and are not shown at a cut-off.
+_PERIODO = re.compile(r"^(\d{4})(?:-(S[12]|T[1-4]|\d{2}))?$")
+
+
+def fin_de_periodo(periodo: str) -> date | None:
+    m = _PERIODO.match(periodo.strip().upper())
+    if m is None:
+        return None
+    anio, parte = int(m.group(1)), m.group(2)
+    if parte is None:
+        meses = 12
+    elif parte[0] in "ST":
+        meses = (6 if parte[0] == "S" else 3) * int(parte[1])
+    else:
+        meses = int(parte)
+    if not 1 <= meses <= 12:
+        return None
+    siguiente = date(anio + 1, 1, 1) if meses == 12 else date(anio, meses + 1, 1)
+    return date.fromordinal(siguiente.toordinal() - 1)
+
+
 # Every computation an indicator of a results framework may name (indicador.calculo), with
 # what it computes in words.
 CALCULOS = {
@@ -101,6 +145,10 @@ assert set(CALCULOS) == {*_ALIANZAS, *_SUBPROYECTOS, "3.2.1"}
 
 MOTIVO_SIN_REGISTROS = "sin registros que permitan calcularlo"
 MOTIVO_SIN_RECLAMOS = "sin reclamos recibidos"
+MOTIVO_SUBPROYECTOS_CORTE = (
+    "los subproyectos no guardan historial de etapas ni fecha de inicio: no se pueden "
+    "reconstruir a una fecha de corte"
+)
 
 
 def _motivo_reclamos(recibidos: int) -> str:
@@ -111,35 +159,40 @@ def _motivo_reclamos(recibidos: int) -> str:
 
 
 def _por_unidad(
-    conn: Connection, programa_id: int, alcance: Alcance | None = None
+    conn: Connection,
+    programa_id: int,
+    alcance: Alcance | None = None,
+    corte: date | None = None,
 ) -> dict[str | None, dict[str, Any]]:
     """Every computable indicator per unit (key) and nationally (key None), in three queries,
     over the records ``alcance`` may read (all of them for a trusted caller; complaints are
-    counted whoever asks)."""
+    counted whoever asks), as they stood at the end of ``corte`` (None: now)."""
     salida: dict[str | None, dict[str, Any]] = {}
     cond_a, params = condicion_lectura_sql("a", alcance)
     cond_sp, _ = condicion_lectura_sql("sp", alcance)
-    params |= {"p": programa_id}
+    params |= {"p": programa_id} | ({"corte": corte} if corte else {})
     base = _BASE.replace("{alcance_a}", cond_a or "true")
     cols = ", ".join(f'{expr} AS "{k}"' for k, expr in _ALIANZAS.items())
-    for fila in conn.execute(
-        text(f"{base} SELECT uo, {cols} FROM b GROUP BY GROUPING SETS ((uo), ())"),  # noqa: S608
-        params,
-    ).mappings():
+    sql = f"{base} SELECT uo, {cols} FROM b GROUP BY GROUPING SETS ((uo), ())"  # noqa: S608
+    for fila in conn.execute(text(_con_corte(sql, corte)), params).mappings():
         salida.setdefault(fila["uo"], {}).update({k: fila[k] for k in _ALIANZAS})
     cols = ", ".join(f'{expr} AS "{k}"' for k, expr in _SUBPROYECTOS.items())
-    for fila in conn.execute(
-        text(
-            f"SELECT m.unidad_operativa_codigo AS uo, {cols} FROM subproyecto_municipal sp "  # noqa: S608
-            "JOIN municipio m ON m.cartografia = sp.cartografia AND m.codigo = sp.municipio_codigo "
-            f"WHERE sp.programa_id = :p AND {cond_sp or 'true'} "
-            "GROUP BY GROUPING SETS ((m.unidad_operativa_codigo), ())"
-        ),
-        params,
-    ).mappings():
+    sql = (
+        f"SELECT m.unidad_operativa_codigo AS uo, {cols} FROM subproyecto_municipal sp "  # noqa: S608
+        "JOIN municipio m ON m.cartografia = sp.cartografia AND m.codigo = sp.municipio_codigo "
+        f"WHERE sp.programa_id = :p AND {cond_sp or 'true'} "
+        "GROUP BY GROUPING SETS ((m.unidad_operativa_codigo), ())"
+    )
+    for fila in conn.execute(text(_con_corte(sql, corte)), params).mappings():
         salida.setdefault(fila["uo"], {}).update({k: fila[k] for k in _SUBPROYECTOS})
+    if corte is not None and corte < date.today():
+        for valores in salida.values():
+            valores |= dict.fromkeys(_SUBPROYECTOS)
+            valores["subproyectos:motivo"] = MOTIVO_SUBPROYECTOS_CORTE
+    hoy = {"hoy": corte} if corte else {}
     for fila in conn.execute(
-        text(_RECLAMOS), {"p": programa_id, "plazo": PLAZO_RECLAMO}
+        text(_RECLAMOS if corte else _RECLAMOS.replace(":hoy", "current_date")),
+        {"p": programa_id, "plazo": PLAZO_RECLAMO} | hoy,
     ).mappings():
         salida.setdefault(fila["uo"], {}).update(
             {"3.2.1": fila["3.2.1"], "3.2.1:motivo": _motivo_reclamos(fila["recibidos"])}
@@ -153,6 +206,8 @@ def _motivo(valores: dict[str, Any], calculo: str) -> str | None:
         return None
     if calculo == "3.2.1":
         return valores.get("3.2.1:motivo", MOTIVO_SIN_RECLAMOS)
+    if calculo in _SUBPROYECTOS and "subproyectos:motivo" in valores:
+        return str(valores["subproyectos:motivo"])
     return MOTIVO_SIN_REGISTROS
 
 
@@ -178,63 +233,79 @@ def _con_meta(ind: dict[str, Any], valor: Any, motivo: str | None) -> dict[str, 
     return ind
 
 
+def _registrados(
+    conn: Connection, programa_id: int, corte: date | None
+) -> dict[int, dict[str, Any]]:
+    """Each entered indicator's value shown: the latest period's; at a cut-off date, the
+    latest of the periods ended by then (labels without a date are left out)."""
+    elegidos: dict[int, dict[str, Any]] = {}
+    for v in conn.execute(
+        text(
+            "SELECT x.indicador_id, x.periodo, x.valor, x.fuente, x.nota FROM indicador_valor x "
+            "JOIN indicador i ON i.id = x.indicador_id WHERE i.programa_id = :p "
+            "ORDER BY x.periodo"
+        ),
+        {"p": programa_id},
+    ).mappings():
+        if corte is not None and (fin_de_periodo(v["periodo"]) or date.max) > corte:
+            continue
+        elegidos[v["indicador_id"]] = dict(v)
+    return elegidos
+
+
 def indicadores(
-    conn: Connection, programa_id: int, alcance: Alcance | None = None
+    conn: Connection,
+    programa_id: int,
+    alcance: Alcance | None = None,
+    corte: date | None = None,
 ) -> list[dict[str, Any]]:
+    """The results framework, now or as it stood at the end of ``corte``."""
     filas = conn.execute(
         text(
             "SELECT i.id, i.codigo, i.nombre, i.unidad, i.linea_base, i.meta, i.frecuencia, "
-            "i.como_se_calcula, i.calculo, v.periodo, v.valor, v.fuente, v.nota "
-            "FROM indicador i LEFT JOIN LATERAL (SELECT * FROM indicador_valor x "
-            "WHERE x.indicador_id = i.id ORDER BY x.periodo DESC LIMIT 1) v ON true "
+            "i.como_se_calcula, i.calculo FROM indicador i "
             "WHERE i.programa_id = :p ORDER BY i.orden, i.codigo"
         ),
         {"p": programa_id},
     ).mappings()
-    calculados = _por_unidad(conn, programa_id, alcance).get(None, {})
+    calculados = _por_unidad(conn, programa_id, alcance, corte).get(None, {})
+    registrados = _registrados(conn, programa_id, corte)
     salida = []
     for f in filas:
         ind = {
-            k: f[k]
-            for k in (
-                "codigo",
-                "nombre",
-                "unidad",
-                "linea_base",
-                "meta",
-                "frecuencia",
-                "como_se_calcula",
-            )
-        }
+            k: f[k] for k in ("codigo", "nombre", "unidad", "linea_base", "meta", "frecuencia")
+        } | {"como_se_calcula": f["como_se_calcula"]}
         if f["calculo"]:
+            fuente = {"origen": "calculado", "periodo": "acumulado", "fuente": "registros de SIGG"}
             salida.append(
                 _con_meta(
-                    ind
-                    | {
-                        "origen": "calculado",
-                        "periodo": "acumulado",
-                        "fuente": "registros de SIGG",
-                    },
-                    calculados.get(f["calculo"]),
-                    _motivo(calculados, f["calculo"]),
+                    ind | fuente, calculados.get(f["calculo"]), _motivo(calculados, f["calculo"])
                 )
             )
-        else:
-            motivo = f["nota"] or (
-                "sin valor registrado" if f["periodo"] is None else "la fuente no tiene el dato"
+            continue
+        v = registrados.get(f["id"], {})
+        motivo = v.get("nota") or (
+            "sin valor registrado" + (" a la fecha de corte" if corte else "")
+            if not v
+            else "la fuente no tiene el dato"
+        )
+        salida.append(
+            _con_meta(
+                ind
+                | {"origen": "registrado", "periodo": v.get("periodo"), "fuente": v.get("fuente")},
+                v.get("valor"),
+                motivo,
             )
-            salida.append(
-                _con_meta(
-                    ind | {"origen": "registrado", "periodo": f["periodo"], "fuente": f["fuente"]},
-                    f["valor"],
-                    motivo,
-                )
-            )
+        )
     return salida
 
 
 def por_unidad(
-    conn: Connection, programa_id: int, codigo: str, alcance: Alcance | None = None
+    conn: Connection,
+    programa_id: int,
+    codigo: str,
+    alcance: Alcance | None = None,
+    corte: date | None = None,
 ) -> list[dict[str, Any]]:
     """A computable indicator for each operational unit (every unit, with or without data)."""
     fila = conn.execute(
@@ -249,7 +320,7 @@ def por_unidad(
             "registra por periodo para todo el programa",
             campo="codigo",
         )
-    valores = _por_unidad(conn, programa_id, alcance)
+    valores = _por_unidad(conn, programa_id, alcance, corte)
     unidades = conn.execute(
         text(
             "SELECT u.codigo, u.nombre FROM unidad_operativa u JOIN programa p "

@@ -21,6 +21,7 @@ import topojson as tp
 from sqlalchemy import JSON, Connection, Text, cast, func, literal_column, select, text
 
 from geo.analisis.agregacion import MEDIDAS, Consulta, estadisticas
+from geo.formatos.numeros import numero_es
 from geo.plataforma.errors import EntradaInvalida
 from geo.plataforma.models import (
     Alianza,
@@ -30,6 +31,7 @@ from geo.plataforma.models import (
     tabla,
 )
 from geo.registro.consultas import Filtros, en_su_municipio, etiqueta, filtrar, filtrar_subproyectos
+from geo.territorio.formas import para_pantalla
 from geo.vocabulario.catalogos import ESTADOS, ETAPAS, ETAPAS_SUBPROYECTO
 
 # ColorBrewer YlGnBu: sequential and readable by colour-blind people (colorbrewer2.org).
@@ -61,7 +63,22 @@ MEDIDAS_MAPA = {
     "cobertura_pct": "Cobertura: municipios con alianzas (%)",
     "subproyectos": "Subproyectos municipales",
 }
-assert set(MEDIDAS_MAPA) <= set(MEDIDAS)
+# The unit each value is counted in, for tooltips and the legend ("Comarapa: 12 familias").
+UNIDADES_MAPA = {
+    "familias_por_mil_rurales": "familias por 1.000 hab. rurales",
+    "familias": "familias",
+    "pct_mujeres": "%",
+    "alianzas": "alianzas",
+    "hectareas_riego": "ha",
+    "monto_par_comprometido_bs": "Bs",
+    "monto_transferido_bs": "Bs",
+    "monto_descargado_bs": "Bs",
+    "monto_transferido_usd": "US$",
+    "transferido_por_familia_bs": "Bs por familia",
+    "cobertura_pct": "%",
+    "subproyectos": "subproyectos",
+}
+assert set(MEDIDAS_MAPA) <= set(MEDIDAS) and set(UNIDADES_MAPA) == set(MEDIDAS_MAPA)
 
 
 @dataclass(frozen=True)
@@ -80,7 +97,7 @@ _CACHE: OrderedDict[tuple[str, str], Capa] = OrderedDict()
 _LOCK = Lock()
 
 
-def capa_web(conn: Connection, cartografia: str, tolerancia: float = 0.004) -> Capa:
+def capa_web(conn: Connection, cartografia: str, tolerancia: float = 0.006) -> Capa:
     """The municipal layer as gzip-compressed TopoJSON, built once per load of the
     territory (the cache key includes the load time) and then served from memory."""
     cargada = conn.execute(
@@ -110,13 +127,10 @@ def _construir(conn: Connection, cartografia: str, tolerancia: float) -> Capa:
         geom_col="geometry",
         params={"v": cartografia},
     )
-    topo = tp.Topology(
-        municipios,
-        object_name="municipios",
-        prequantize=1e5,
-        toposimplify=tolerancia,
-        prevent_oversimplify=True,
-    )
+    # Simplified here as a coverage, without specks (geo/territorio/formas.py); the topology
+    # only finds the shared arcs and quantizes them.
+    formas = municipios.assign(geometry=para_pantalla(municipios.geometry.values, tolerancia))
+    topo = tp.Topology(formas, object_name="municipios", prequantize=1e5, toposimplify=False)
     crudo = str(topo.to_json()).encode()
     return Capa(
         gzip.compress(crudo, 9),
@@ -127,14 +141,61 @@ def _construir(conn: Connection, cartografia: str, tolerancia: float) -> Capa:
 
 
 def _clasificar(valores: list[float], metodo: str, k: int) -> list[float]:
-    """Upper bounds of the classes (fewer classes when there are fewer distinct values)."""
+    """Upper bounds of the classes, rounded as the legend shows them and never repeated.
+
+    Zero is a class of its own when the data has zeros beside other values (a municipality with
+    no alliance is not "a little"): the other values share the remaining ``k - 1`` classes.
+    Fewer distinct values than classes give one class per value."""
+    if min(valores) == 0 < max(valores):
+        return [0.0, *_cortes([v for v in valores if v > 0], metodo, k - 1)]
+    return _cortes(valores, metodo, k)
+
+
+def _cortes(valores: list[float], metodo: str, k: int) -> list[float]:
     distintos = sorted(set(valores))
-    k = max(1, min(k, len(distintos)))
-    if k == 1 or len(distintos) <= k:
-        return distintos[-k:] if len(distintos) <= k else [distintos[-1]]
+    if len(distintos) <= k:
+        return distintos
     with warnings.catch_warnings():  # Fisher-Jenks warns it runs without numba: fine for 339
         warnings.simplefilter("ignore", UserWarning)
-        return [float(b) for b in CLASIFICACIONES[metodo](valores, k=k).bins]
+        bins = CLASIFICACIONES[metodo](valores, k=k).bins
+    # Quantiles repeat a bound when many units share a value, and rounding can merge two:
+    # a repeated bound would be an empty class "a – a".
+    return sorted({_redondo(float(b)) for b in bins})
+
+
+def _leyenda(
+    limites: list[float], conocidos: list[float], clase_de: list[int], colores: list[str]
+) -> list[dict[str, Any]]:
+    """The legend's classes: each reads from the previous bound to its own; a class that holds
+    one value only (zero, or a lone value) reads as that value."""
+    clases = []
+    for i, (hasta, color) in enumerate(zip(limites, colores, strict=True)):
+        miembros = [v for v, c in zip(conocidos, clase_de, strict=True) if c == i]
+        unico = bool(miembros) and min(miembros) == max(miembros)
+        primera = i == 0 or (i == 1 and limites[0] == 0)  # the first after the zero class
+        if miembros and (unico or primera):
+            desde = _redondo(min(miembros))
+        else:
+            desde = limites[i - 1] if i else hasta
+        clases.append(
+            {
+                "desde": desde,
+                "hasta": hasta,
+                "color": color,
+                "n": len(miembros),
+                "etiqueta": (
+                    numero_es(desde)
+                    if desde == hasta
+                    else f"{numero_es(desde)} – {numero_es(hasta)}"
+                ),
+                "cero": desde == hasta == 0,
+            }
+        )
+    return clases
+
+
+def _clase(v: float, limites: list[float]) -> int:
+    return next((i for i, b in enumerate(limites) if v <= b + 1e-9), len(limites) - 1)
 
 
 def valores(conn: Connection, c: Consulta, medida: str, metodo: str, k: int) -> dict[str, Any]:
@@ -150,41 +211,29 @@ def valores(conn: Connection, c: Consulta, medida: str, metodo: str, k: int) -> 
     if not 3 <= k <= 7:
         raise EntradaInvalida("clases debe estar entre 3 y 7", campo="clases")
     filas = estadisticas(conn, c, [medida])
-    conocidos = [f["valores"][medida] for f in filas if f["valores"][medida] is not None]
-    limites = _clasificar([float(v) for v in conocidos], metodo, k) if conocidos else []
+    conocidos = [float(f["valores"][medida]) for f in filas if f["valores"][medida] is not None]
+    limites = _clasificar(conocidos, metodo, k) if conocidos else []
     colores = YLGNBU[max(3, len(limites))][-len(limites) :] if limites else []
     unidades = {}
     for f in filas:
         v = f["valores"][medida]
-        clase = (
-            None
-            if v is None
-            else next((i for i, b in enumerate(limites) if v <= b + 1e-9), len(limites) - 1)
-        )
         unidades[f["codigo"]] = {
             "nombre": f["nombre"],
             "valor": v,
-            "clase": clase,
+            "clase": None if v is None else _clase(float(v), limites),
             "sin_dato": f["sin_dato"].get(medida),
         }
-    desde = [min(conocidos)] + limites[:-1] if conocidos else []
-    clases = [
-        {
-            "desde": _redondo(a),
-            "hasta": _redondo(b),
-            "color": col,
-            "n": sum(1 for u in unidades.values() if u["clase"] == i),
-        }
-        for i, (a, b, col) in enumerate(zip(desde, limites, colores, strict=True))
-    ]
+    clase_de = [_clase(v, limites) for v in conocidos]
     return {
         "medida": medida,
         "etiqueta": MEDIDAS_MAPA[medida],
+        "unidad": UNIDADES_MAPA[medida],
         "clasificacion": metodo,
-        "clases": clases,
+        "clases": _leyenda(limites, conocidos, clase_de, colores),
         "sin_dato": {
             "color": SIN_DATO_COLOR,
             "n": sum(1 for u in unidades.values() if u["clase"] is None),
+            "etiqueta": "Sin dato",
         },
         "unidades": unidades,
     }

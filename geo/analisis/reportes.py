@@ -42,6 +42,13 @@ def _por_unidad(conn: Connection, c: Consulta) -> list[tuple[str, dict[str, Any]
     return [(f["nombre"], f["valores"]) for f in sorted(filas, key=lambda f: orden[f["codigo"]])]
 
 
+def _notas(c: Consulta) -> list[str]:
+    """The cut-off date, said in the table itself (a file leaves the page that asked for it)."""
+    if c.filtros.corte is None:
+        return []
+    return [f"Situación al {c.filtros.corte.strftime('%d/%m/%Y')} (fecha de corte)"]
+
+
 def _total(filas: list[dict[str, Any]], etiqueta: str = "Total") -> dict[str, Any]:
     primera = next(iter(filas[0])) if filas else "unidad_operativa"
     total: dict[str, Any] = {primera: etiqueta}
@@ -119,17 +126,17 @@ def convenios(conn: Connection, c: Consulta) -> Reporte:
 
 
 def subproyectos(conn: Connection, c: Consulta) -> Reporte:
-    filas = conn.execute(
-        text(
-            "SELECT etapa, count(*) AS proyectos, sum(familias) AS familias, "
-            "sum(monto_empoderar_comprometido_bs) AS ce, "
-            "sum(monto_contraparte_comprometido_bs) AS cc, "
-            "sum(monto_empoderar_ejecutado_bs) AS ee, sum(monto_contraparte_ejecutado_bs) AS ec "
-            "FROM subproyecto_municipal sp JOIN programa p ON p.id = sp.programa_id "
-            "WHERE p.codigo = :p GROUP BY etapa"
-        ),
-        {"p": c.filtros.programa},
-    ).mappings()
+    sql = (
+        "SELECT etapa, count(*) AS proyectos, sum(familias) AS familias, "
+        "sum(monto_empoderar_comprometido_bs) AS ce, "
+        "sum(monto_contraparte_comprometido_bs) AS cc, "
+        "sum(monto_empoderar_ejecutado_bs) AS ee, sum(monto_contraparte_ejecutado_bs) AS ec "
+        "FROM subproyecto_municipal sp JOIN programa p ON p.id = sp.programa_id "
+        "WHERE p.codigo = :p GROUP BY etapa"
+    )
+    if c.filtros.corte is not None:  # the table's name then reads the records at that date
+        sql = "WITH subproyecto_municipal AS (SELECT * FROM sigg_subproyectos_al(:corte)) " + sql  # noqa: S608
+    filas = conn.execute(text(sql), {"p": c.filtros.programa, "corte": c.filtros.corte}).mappings()
     por_etapa = {f["etapa"]: f for f in filas}
     salida = []
     for etapa in reversed(list(ETAPAS_SUBPROYECTO)):  # the published order: most advanced first
@@ -208,8 +215,9 @@ def marco(conn: Connection, c: Consulta) -> Reporte:
         "fuente",
         "motivo",
     ]
-    filas = [{k: i.get(k) for k in columnas} for i in indicadores(conn, pid, c.filtros.alcance)]
-    return Reporte("marco-de-resultados", "Marco de resultados", columnas, filas)
+    datos = indicadores(conn, pid, c.filtros.alcance, c.filtros.corte)
+    filas = [{k: i.get(k) for k in columnas} for i in datos]
+    return Reporte("marco-de-resultados", "Marco de resultados", columnas, filas, _notas(c))
 
 
 REPORTES: dict[str, Callable[[Connection, Consulta], Reporte]] = {

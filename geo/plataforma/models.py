@@ -112,6 +112,9 @@ class Provincia(_Poblacion, Base):
     cartografia: Mapped[str] = mapped_column(String(16), _version_fk(), primary_key=True)
     codigo: Mapped[str] = mapped_column(String(4), primary_key=True)
     nombre: Mapped[str] = mapped_column(Text)
+    # The name as the source file spells it, when data/municipios/nombres_corregidos.csv
+    # corrects it (``nombre``); searched too, so either spelling finds the place.
+    nombre_fuente: Mapped[str | None] = mapped_column(Text)
     departamento_codigo: Mapped[str] = mapped_column(String(2))
     geom: Mapped[Any] = mapped_column(_multipolygon())
 
@@ -167,6 +170,7 @@ class Municipio(_Poblacion, Base):
     cartografia: Mapped[str] = mapped_column(String(16), _version_fk(), primary_key=True)
     codigo: Mapped[str] = mapped_column(String(6), primary_key=True)
     nombre: Mapped[str] = mapped_column(Text)
+    nombre_fuente: Mapped[str | None] = mapped_column(Text)  # as for Provincia
     provincia_codigo: Mapped[str] = mapped_column(String(4))
     departamento_codigo: Mapped[str] = mapped_column(String(2))
     unidad_operativa_codigo: Mapped[str] = mapped_column(String(16))
@@ -771,3 +775,45 @@ class OperacionIdempotente(Base):
 def tabla(modelo: type[Base]) -> Table:
     """A model's Core table, typed as one (``__table__`` is typed as a FromClause)."""
     return cast(Table, modelo.__table__)
+
+
+class Movimiento(Base):
+    """One dated movement of money of an alliance (transferencia, descargo) or of a subproject
+    (ejecucion_empoderar, ejecucion_contraparte); the records' totals are its sums, kept so by
+    triggers (migration 0012, geo/registro/movimientos.py)."""
+
+    __tablename__ = "movimiento"
+    __table_args__ = (
+        CheckConstraint("(alianza_id IS NULL) <> (subproyecto_id IS NULL)", name="un_registro"),
+        CheckConstraint(
+            "CASE WHEN alianza_id IS NOT NULL THEN tipo IN ('transferencia', 'descargo') "
+            "ELSE tipo IN ('ejecucion_empoderar', 'ejecucion_contraparte') END",
+            name="tipo",
+        ),
+        CheckConstraint("monto_bs <> 0", name="monto"),
+        CheckConstraint("origen IN ('apertura', 'libro', 'ajuste')", name="origen"),
+        CheckConstraint("length(documento) <= 200", name="documento"),
+        Index("ix_movimiento_alianza", "alianza_id", "fecha"),
+        Index("ix_movimiento_subproyecto", "subproyecto_id", "fecha"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    alianza_id: Mapped[int | None] = mapped_column(ForeignKey("alianza.id", ondelete="CASCADE"))
+    subproyecto_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subproyecto_municipal.id", ondelete="CASCADE")
+    )
+    fecha: Mapped[date] = mapped_column(Date)
+    tipo: Mapped[str] = mapped_column(String(24))
+    monto_bs: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    documento: Mapped[str | None] = mapped_column(Text)
+    origen: Mapped[str] = mapped_column(String(16), server_default=text("'libro'"))
+    usuario: Mapped[str] = mapped_column(
+        Text,
+        server_default=text(
+            "COALESCE(NULLIF(current_setting('sigg.usuario'::text, true), ''::text), "
+            "(session_user)::text)"
+        ),
+    )
+    registrado_en: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

@@ -11,7 +11,6 @@ written from a server-side cursor: memory stays flat."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -23,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Connection
 
 from geo.formatos.celdas import fila_csv, fila_xlsx
+from geo.formatos.documentos import escritor_csv_excel, para_personas
 from geo.registro.consultas import Filtros, recorrer
 from geo.vocabulario.catalogos import (
     CAMPOS_ALIANZA,
@@ -86,26 +86,15 @@ def _columnas(publico: bool) -> list[Columna]:
     return [c for c in COLUMNAS if c[0] not in ocultas]
 
 
-def _para_personas(valor: Any) -> Any:
-    """A value as a Bolivian spreadsheet reads it from text: 7,3988 and 26/11/2026."""
-    if isinstance(valor, bool) or valor is None:
-        return "" if valor is None else ("sí" if valor else "no")
-    if isinstance(valor, float):
-        return f"{valor:.6f}".rstrip("0").rstrip(".").replace(".", ",")
-    if isinstance(valor, date):
-        return valor.strftime("%d/%m/%Y")
-    return valor
-
-
 def csv_personas(conn: Connection, f: Filtros, ordenar: str | None) -> Iterator[str]:
     """The list as CSV for people, block by block (the first block carries the BOM)."""
     columnas = _columnas(f.alcance is not None and f.alcance.publico)
     buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    w = escritor_csv_excel(buf)
     buf.write("\ufeff")
     w.writerow(fila_csv(nombre for nombre, _ in columnas))
     for i, d in enumerate(recorrer(conn, f, ordenar=ordenar), 1):
-        w.writerow(fila_csv(_para_personas(valor(d)) for _, valor in columnas))
+        w.writerow(fila_csv(para_personas(valor(d)) for _, valor in columnas))
         if i % 2000 == 0:
             yield buf.getvalue()
             buf.seek(0)

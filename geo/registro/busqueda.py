@@ -69,14 +69,16 @@ class _Patrones:
 def _nivel(
     t: Table, nivel: str, orden: int, contexto: Any, pt: _Patrones, cartografia: Any
 ) -> Select[Any]:
+    # A corrected name is found by the source's spelling too ("Ascención", nombres_corregidos).
+    nombres = [t.c.nombre] + ([t.c.nombre_fuente] if "nombre_fuente" in t.c else [])
     return select(
         literal(nivel).label("nivel"),
         t.c.codigo,
         t.c.nombre,
         contexto.label("contexto"),
-        pt.rango([t.c.nombre], [t.c.codigo]).label("rango"),
+        pt.rango(nombres, [t.c.codigo]).label("rango"),
         literal(orden).label("orden"),
-    ).where(t.c.cartografia == cartografia, pt.coincide([t.c.nombre], [t.c.codigo]))
+    ).where(t.c.cartografia == cartografia, pt.coincide(nombres, [t.c.codigo]))
 
 
 def _padre(padre: Table, hijo: Table, codigo: Any) -> ColumnElement[bool]:

@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, and_, case, func, or_, select
+from sqlalchemy import Connection, Select, Table, and_, case, func, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import CTE
 
 from geo.acceso.alcance import Alcance, condicion_lectura
 from geo.plataforma.errors import EntradaInvalida, NoEncontrado, ParametroInvalido
@@ -60,9 +62,38 @@ class Filtros:
     hasta: date | None = None
     q: str | None = None
     etapa_alcanzada: str | None = None  # reached this stage of the cycle, whatever it is now
+    # The program as it stood at the end of this day (None: now); see ``al_corte``.
+    corte: date | None = None
     # Who reads (None: a trusted caller, no limit) and whether only validated records count.
     alcance: Alcance | None = None
     solo_validados: bool = False
+
+
+@lru_cache(maxsize=64)
+def _ctes(corte: date) -> tuple[CTE, CTE]:
+    """The records as they stood at the end of ``corte`` (migration 0012), as CTEs named after
+    the tables they stand for. One object per date: a statement may be given them twice."""
+    fila: Any = literal_column("*")
+    return (
+        select(fila).select_from(func.sigg_alianzas_al(corte)).cte("alianza"),
+        select(fila).select_from(func.sigg_subproyectos_al(corte)).cte("subproyecto_municipal"),
+    )
+
+
+def al_corte(q: Select[Any], corte: date | None) -> Select[Any]:
+    """``q`` over the records as they stood at the end of ``corte`` (unchanged for None).
+
+    In a statement, a WITH query shadows the table of the same name: every reference of ``q``
+    to ``alianza`` and ``subproyecto_municipal`` (in subqueries too) reads the records at that
+    date, with the tables' own columns: alliances that did not exist yet are absent, each one's
+    stage, stage date and furthest stage are those of its stage history on that day, and the
+    money is the ledger's up to it (``sigg_alianzas_al``, ``sigg_subproyectos_al``). So every
+    query of the registry, the aggregation engine and the map is answered at a cut-off date by
+    the same code that answers it today."""
+    if corte is None:
+        return q
+    alianzas, subproyectos = _ctes(corte)
+    return q.add_cte(alianzas).add_cte(subproyectos)
 
 
 def en_su_municipio(t: Table) -> ColumnElement[bool]:
@@ -127,7 +158,7 @@ def _comunes(q: Select[Any], t: Table, f: Filtros) -> Select[Any]:
 def filtrar(q: Select[Any], f: Filtros) -> Select[Any]:
     """Where clauses for the filters; ``q`` selects from alianza, joined to municipio when a
     territory filter is set and to organizacion (outer) when ``q`` is."""
-    q = _comunes(q, A, f)
+    q = al_corte(_comunes(q, A, f), f.corte)
     for col, valor in ((A.c.financiamiento, f.financiamiento), (A.c.convocatoria, f.convocatoria)):
         if valor is not None:
             q = q.where(col == valor)
@@ -274,7 +305,7 @@ def filtrar_subproyectos(q: Select[Any], f: Filtros) -> Select[Any]:
             raise ParametroInvalido(
                 f"'{nombre}' filtra alianzas; los subproyectos no lo tienen", campo=nombre
             )
-    q = _comunes(q, SP, f)
+    q = al_corte(_comunes(q, SP, f), f.corte)
     if f.etapa:
         q = q.where(SP.c.etapa.in_(f.etapa))
     return q

@@ -4,7 +4,12 @@ existing codes that change (so a re-import writes nothing and audits nothing) an
 for the new ones. Triggers keep the audit trail, the version and the stage history.
 
 An import job that shows its progress writes the same statements block by block (each staged
-row has its place ``n``), all in the caller's one transaction: still all or nothing."""
+row has its place ``n``), all in the caller's one transaction: still all or nothing.
+
+Money transferred and accounted for (``monto_transferido_bs``, ``monto_descargado_bs``) that a
+row carries enters the dated ledger in the same statement (migration 0012): a trigger adds the
+difference from the ledger's sum as an ``ajuste`` movement, dated at the row's stage date for a
+new alliance and today for a change. Movements themselves go through geo.registro.movimientos."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Municipal infrastructure subprojects (FPS): located like alliances, linked to them."""
+"""Municipal infrastructure subprojects (FPS): located like alliances, linked to them. The
+executed amounts written here enter the dated ledger in the same statement (migration 0012,
+geo.registro.movimientos), dated today."""
 
 from __future__ import annotations
 

@@ -207,3 +207,13 @@ CAMPOS_SUBPROYECTO = {
     "precision_ubicacion": "Precisión de la ubicación",
     "municipio_codigo": "Municipio",
 }
+
+# The money ledger (migration 0012): what an alliance's movements are (its transfers and their
+# accounting, the descargo or rendición de cuentas) and what a subproject's are (the amounts
+# executed, by who contributes them). A record's totals are their sums.
+TIPOS_MOVIMIENTO = {
+    "transferencia": "Transferencia",
+    "descargo": "Descargo (rendición de cuentas)",
+    "ejecucion_empoderar": "Ejecución del aporte EMPODERAR",
+    "ejecucion_contraparte": "Ejecución de la contraparte",
+}

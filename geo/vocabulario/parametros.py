@@ -24,6 +24,8 @@ FILTROS: dict[str, str] = {
     "desde": "Fecha de solicitud desde (AAAA-MM-DD)",
     "hasta": "Fecha de solicitud hasta (AAAA-MM-DD)",
     "validados": "Solo registros validados (el público ve siempre solo esos)",
+    "corte": "Fecha de corte (AAAA-MM-DD, no futura): el programa como estaba al final de ese "
+    "día; etapas según su historial, montos según el libro de movimientos",
 }
 
 # Attribute names of the published collections that mean the same as a vocabulary name.

@@ -337,18 +337,24 @@ async function redibujar({ geometria } = { geometria: true }) {
   const nivelAnterior = capa && capa.nivel;
   const ruta = rutaValores();
   const adelantados = valoresAdelantados && valoresAdelantados.ruta === ruta ? valoresAdelantados.promesa : null;
+  const adelantadosGuardados = Boolean(adelantados && valoresAdelantados.guardados);
   valoresAdelantados = null;
   const leidos = await (adelantados || pedir(ruta));
   // (a local value: another redraw may run meanwhile and set valoresActuales)
   valoresActuales = estado.comparar ? cambio(await pedir(rutaValores({ corte: estado.comparar })), leidos) : leidos;
   document.getElementById("sintetico").hidden = !valoresActuales.datos_sinteticos;
   if (geometria || !capa || nivelAnterior !== estado.nivel) { dibujar(); capa.nivel = estado.nivel; } else recolorear();
+  if (capaContornos) contornos();
   pintarLeyenda();
   etiquetasMedidas();
   enlacesDescarga();
   const contenedor = document.getElementById("mapa");
   contenedor.dataset.listo = String(Date.now());
   contenedor.dataset.ms = String(Math.round(performance.now()));  // read by bench/pagina.py
+  // bench/pagina_lenta.py: the first choropleth (perhaps of the values kept from the last visit)
+  // and the first with the server's own values
+  contenedor.dataset.msPrimero ||= contenedor.dataset.ms;
+  if (!adelantadosGuardados) contenedor.dataset.msRed ||= contenedor.dataset.ms;
   tablero().catch(fallo);
   refrescarPuntos();
   // The panel follows every change too (a filter, the validated-only switch, the session);
@@ -674,7 +680,7 @@ async function puntos(tipo, visible) {
 
 /* ---------- downloads ---------- */
 function enlacesDescarga() {
-  for (const formato of ["geojson", "csv", "html"]) {
+  for (const formato of ["geojson", "csv", "csv-excel", "html"]) {
     document.getElementById(`bajar-${formato}`).href = `${API}/mapa/descarga?` + parametros({
       nivel: estado.nivel, medida: estado.medida, clasificacion: estado.clasificacion, clases: estado.clases, formato });
   }
@@ -729,7 +735,18 @@ async function opciones() {
 async function fondo(pLagos) {
   const lagos = await pLagos;
   L.geoJSON(lagos, { style: { color: "#6baed6", weight: 0.5, fillColor: "#c6dbef", fillOpacity: 0.9 }, interactive: false }).addTo(mapa);
-  L.geoJSON(formas("departamento"), { style: { color: "#222", weight: 1.5, fill: false }, interactive: false, pane: "contornos" }).addTo(mapa);
+  contornos();
+}
+// The bold outlines are the departments' at every level but the units': there, the units' own
+// (the Chaco unit is one shape across three departments, not three pieces).
+let capaContornos = null;
+let nivelContornos = "";
+function contornos() {
+  const nivel = estado.nivel === "unidad_operativa" ? "unidad_operativa" : "departamento";
+  if (capaContornos && nivel === nivelContornos) return;
+  if (capaContornos) capaContornos.remove();
+  capaContornos = L.geoJSON(formas(nivel), { style: { color: "#222", weight: 1.5, fill: false }, interactive: false, pane: "contornos" }).addTo(mapa);
+  nivelContornos = nivel;
 }
 // The municipalities' names come with their shapes (no list of its own to wait for).
 function nombrarMunicipios() {
@@ -792,7 +809,7 @@ function enlazar() {
   });
   form.addEventListener("submit", (e) => e.preventDefault());
   document.getElementById("boton-recorrer").addEventListener("click", () => recorrerAnios());
-  for (const formato of ["geojson", "csv", "html"]) {
+  for (const formato of ["geojson", "csv", "csv-excel", "html"]) {
     document.getElementById(`bajar-${formato}`).addEventListener("click", (e) => {
       if (!personal()) return;  // the public's plain link
       e.preventDefault();
@@ -971,7 +988,7 @@ async function iniciar() {
       // A warm start: the values this browser last read are drawn at once, marked as being
       // brought up to date, and replaced as soon as the server answers.
       const red = valoresAdelantados;
-      valoresAdelantados = { ruta: red.ruta, promesa: Promise.resolve(guardados) };
+      valoresAdelantados = { ruta: red.ruta, promesa: Promise.resolve(guardados), guardados: true };
       await actualizar();
       contenedor.classList.remove("cargando");
       contenedor.classList.add("actualizando");
@@ -990,4 +1007,22 @@ async function iniciar() {
     cargarElResto().catch((e) => aviso(`No se pudo cargar una parte de la aplicación: ${e.message}`, () => location.reload()));
   }
 }
+// What a printed page needs to be read alone: the place, the filters in words, the cut-off and
+// the day it was printed.
+function filtrosEnPalabras() {
+  const partes = [];
+  for (const campo of document.querySelectorAll("#tiempo input, #filtros fieldset:not(#tiempo) select, #filtros fieldset:not(#tiempo) input[type=date], #convocatoria")) {
+    if (!campo.value || ["nivel", "medida", "clasificacion", "clases"].includes(campo.id)) continue;
+    const etiqueta = document.querySelector(`label[for="${campo.id}"]`);
+    const valor = campo.tagName === "SELECT" ? campo.selectedOptions[0].textContent : campo.type === "date" ? fechaEs(campo.value) : campo.value;
+    partes.push(`${etiqueta ? etiqueta.textContent.trim() : campo.id}: ${valor}`);
+  }
+  return partes;
+}
+window.addEventListener("beforeprint", () => {
+  const lugar = document.getElementById("ruta").textContent.trim();
+  const hoy = fechaCorta.format(new Date());
+  document.getElementById("impreso").textContent =
+    [lugar, ...filtrosEnPalabras(), estado.corte ? "" : "Situación al " + hoy, `Impreso el ${hoy}`, "Fuente: SIGG"].filter(Boolean).join(" · ");
+});
 iniciar();

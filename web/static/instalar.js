@@ -45,7 +45,8 @@ function guardarLoLeido() {
   const vistas = new Set();
   for (const e of performance.getEntriesByType("resource")) {
     const url = new URL(e.name);
-    if (e.initiatorType === "fetch" && url.origin === location.origin && url.pathname.startsWith("/api/v1/")) vistas.add(url.href);
+    // "link": what the page preloads (the shapes, lakes and first values) is read too
+    if (["fetch", "link"].includes(e.initiatorType) && url.origin === location.origin && url.pathname.startsWith("/api/v1/")) vistas.add(url.href);
   }
   const headers = window.sesion ? window.sesion.cabeceras() : {};
   const canal = new MessageChannel();

@@ -47,7 +47,13 @@ function filtros() {
   for (const k of ["nivel", "medida", "clasificacion", "clases"]) p.delete(k);
   // a figure's filter replaces the map's; an empty one removes it (the cycle's first bar counts
   // every request, whatever the map's stage filter)
-  if (deLaCifra) for (const [k, v] of Object.entries(deLaCifra.filtros)) if (v === "" || v == null) p.delete(k); else p.set(k, String(v));
+  // (a list of values repeats the parameter: modelo=2&modelo=3)
+  if (deLaCifra) {
+    for (const [k, v] of Object.entries(deLaCifra.filtros)) {
+      p.delete(k);
+      for (const x of [].concat(v)) if (x !== "" && x != null) p.append(k, String(x));
+    }
+  }
   return p;
 }
 function orden() { return estado.lista_orden || "codigo"; }
