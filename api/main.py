@@ -39,6 +39,7 @@ from api.routes import (
     sesion,
     subproyectos,
     territorio,
+    teselas,
     verificacion,
     vocabulario,
 )
@@ -156,7 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for modulo in (
         salud, sesion, territorio, verificacion, alianzas, importaciones, organizaciones,
         subproyectos, estadisticas, mapa, ogc, exportar, reclamos, buscar, vocabulario, programas,
-        adjuntos, movimientos, informes,
+        adjuntos, movimientos, informes, teselas,
     ):  # fmt: skip
         app.include_router(modulo.router, dependencies=[Depends(solo_conocidos)])
     # The problem+json and GeoJSON bodies the routes declare, in the OpenAPI components.

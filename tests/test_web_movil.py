@@ -65,6 +65,11 @@ def test_on_a_phone_a_tapped_municipality_raises_the_sheet_half_way(pagina, serv
     assert asa.inner_text() == "Cifras · solo registros validados"
     pagina.locator(f'path[data-codigo="{COTOCA}"]').click(force=True)
     pagina.wait_for_selector("#lateral.media")
+    pagina.wait_for_function(  # the sheet rises with a 0.2 s transition
+        "() => { const h = document.getElementById('lateral').getBoundingClientRect().height;"
+        " const m = document.querySelector('main').getBoundingClientRect().height;"
+        " return h >= 0.4 * m; }"
+    )
     assert asa.inner_text().startswith("Cotoca")
     assert pagina.locator("#panel-titulo").is_visible()
     alto = _caja(pagina, "#lateral")["height"]
