@@ -1019,6 +1019,11 @@ function filtrosEnPalabras() {
   }
   return partes;
 }
+// The printed map is smaller than the screen's: it is fitted to what is drawn, then back.
+matchMedia("print").addEventListener("change", (e) => {
+  mapa.invalidateSize({ animate: false });
+  if (e.matches && capa) mapa.fitBounds(capa.getBounds(), { padding: [5, 5], animate: false });
+});
 window.addEventListener("beforeprint", () => {
   const lugar = document.getElementById("ruta").textContent.trim();
   const hoy = fechaCorta.format(new Date());
