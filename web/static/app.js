@@ -582,7 +582,14 @@ async function tendencias(turno) {
   const base = parametros({ periodo: "anio", nivel: "nacional", acumulado: "true" });
   base.delete("corte");
   const medidas = [["familias", familiasSegunEtapa()], ["hectareas_riego", "Hectáreas con riego"], ["alianzas", "Alianzas"]];
-  const series = await Promise.all(medidas.map(([m]) => { const p = new URLSearchParams(base); p.set("medida", m); return pedir("/series?" + p); }));
+  // A secondary chart: a failure (offline, a series never read before) says so in its place,
+  // not in the page's message, which stays for what the map itself needs.
+  const callado = async (ruta) => {
+    const r = await fetch(API + ruta, { headers: sesion.cabeceras() });
+    if (!r.ok) throw new Error(String(r.status));
+    return r.json();
+  };
+  const series = await Promise.all(medidas.map(([m]) => { const p = new URLSearchParams(base); p.set("medida", m); return callado("/series?" + p); }));
   if (turno !== turnoTablero) return;
   const caja = document.getElementById("tendencias");
   caja.replaceChildren();

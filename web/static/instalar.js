@@ -16,7 +16,13 @@ async function huella(token) {
 async function limpiarPrivadas(sesion) {
   const mia = sesion ? await huella(sesion.token) : null;
   for (const nombre of await caches.keys()) {
-    if (nombre.startsWith(PRIVADO) && nombre !== mia) await caches.delete(nombre);
+    if (nombre.startsWith(PRIVADO) && nombre !== mia) {
+      // the worker also refuses the late answers of that session (sw.js, cerradas)
+      if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+        navigator.serviceWorker.controller.postMessage({ type: "SIGG_SESION_CERRADA", cache: nombre });
+      }
+      await caches.delete(nombre);
+    }
   }
 }
 

@@ -101,6 +101,16 @@ async function cacheDe(autorizacion) {
   return PRIVADO + Array.from(bytes.slice(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// The caches of sessions that ended (instalar.js says so at the logout): an answer of that
+// session still on its way when the cache was deleted must not write it again.
+const cerradas = new Set();
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "SIGG_SESION_CERRADA" && String(event.data.cache).startsWith(PRIVADO)) {
+    cerradas.add(event.data.cache);
+    event.waitUntil(caches.delete(event.data.cache));
+  }
+});
+
 routing.registerRoute(({ url }) => delApi(url, REFERENCIA),
   ({ event, request }) => referencia.handle({ event, request: comoPublico(request) }));
 
@@ -110,7 +120,9 @@ routing.registerRoute(
     const autorizacion = request.headers.get("Authorization");
     if (!autorizacion) return datos.handle({ event, request });
     // No expiration plugin here: the cache lives as long as the session (minutes to hours).
+    const nombre = await cacheDe(autorizacion);
+    const abierta = { cacheWillUpdate: async ({ response }) => (cerradas.has(nombre) ? null : response) };
     const privada = new strategies.NetworkFirst({
-      cacheName: await cacheDe(autorizacion), networkTimeoutSeconds: ESPERA_S, plugins: [guardable] });
+      cacheName: nombre, networkTimeoutSeconds: ESPERA_S, plugins: [guardable, abierta] });
     return privada.handle({ event, request });
   });
