@@ -74,6 +74,12 @@ function aviso(mensaje, reintentar) {
   }
   a.hidden = !mensaje;
 }
+// A GET whose failure the caller reports itself (pedir() below writes the page's message).
+async function leerSinAviso(ruta, headers = {}) {
+  const r = await fetch(API + ruta, { headers });
+  if (!r.ok) throw new Error(`${ruta.split("?")[0]}: ${r.status}`);
+  return r.json();
+}
 async function pedir(ruta) {
   let r;
   // Requests run in parallel: a success clears only the message its own path set, never
@@ -584,12 +590,11 @@ async function tendencias(turno) {
   const medidas = [["familias", familiasSegunEtapa()], ["hectareas_riego", "Hectáreas con riego"], ["alianzas", "Alianzas"]];
   // A secondary chart: a failure (offline, a series never read before) says so in its place,
   // not in the page's message, which stays for what the map itself needs.
-  const callado = async (ruta) => {
-    const r = await fetch(API + ruta, { headers: sesion.cabeceras() });
-    if (!r.ok) throw new Error(String(r.status));
-    return r.json();
-  };
-  const series = await Promise.all(medidas.map(([m]) => { const p = new URLSearchParams(base); p.set("medida", m); return callado("/series?" + p); }));
+  const series = await Promise.all(medidas.map(([m]) => {
+    const p = new URLSearchParams(base);
+    p.set("medida", m);
+    return leerSinAviso("/series?" + p, sesion.cabeceras());
+  }));
   if (turno !== turnoTablero) return;
   const caja = document.getElementById("tendencias");
   caja.replaceChildren();
@@ -966,13 +971,9 @@ async function iniciar() {
   contenedor.classList.add("cargando");
   const campos = document.querySelectorAll("#filtros fieldset");
   campos.forEach((f) => { f.disabled = true; });
-  // the same requests as the page's <link rel=preload>: answered by them
-  const conocido = (ruta) => fetch(API + ruta).then((r) => {
-    if (!r.ok) throw new Error(`${ruta}: ${r.status}`);
-    return r.json();
-  });
-  const pCapa = conocido("/mapa/capa");
-  const pLagos = conocido("/mapa/lagos");
+  // the same requests as the page's <link rel=preload> (no headers): answered by them
+  const pCapa = leerSinAviso("/mapa/capa");
+  const pLagos = leerSinAviso("/mapa/lagos");
   valoresAdelantados = { ruta: rutaValores(), promesa: pedir(rutaValores()) };
   const pGuardados = valoresGuardados(valoresAdelantados.ruta);
   // The map is drawn as soon as its shapes and values are here; the controls' options arrive
