@@ -44,6 +44,7 @@ from api.routes import (
     vocabulario,
 )
 from api.schemas.documento import completar
+from geo.analisis.resumen import Compactador
 from geo.plataforma.config import Settings
 from geo.plataforma.db import database_url, make_engine
 from geo.registro.trabajos import Trabajador
@@ -126,7 +127,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.engine, settings.tolerancia_borde_m, settings.importacion_hilos
         )
         recuperar_trabajos(app.state.trabajos)
+        # The aggregate summary's pending differences folded into its base (migration 0014).
+        compactador = Compactador(app.state.engine)
+        compactador.iniciar()
         yield
+        compactador.parar()
         app.state.trabajos.cerrar()
         if replica:
             app.state.engine_lectura.dispose()

@@ -10,7 +10,8 @@ from fastapi import Depends, Header, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from geo.registro.consultas import como_feature
+from geo.analisis.agregacion import sin_resumen
+from geo.registro.consultas import Filtros, como_feature
 
 GEOJSON = "application/geo+json"
 
@@ -83,3 +84,14 @@ def pagina(
     return JSONResponse(
         jsonable_encoder({"data": data, "count": total, "limit": limit, "offset": offset})
     )
+
+
+def como_se_agrega(f: Filtros) -> dict[str, str]:
+    """Headers saying how an aggregate was computed: from the summary kept by the writes
+    (``resumen``: its time does not grow with the records), or, when a filter is one the
+    summary cannot answer, from the records themselves (``consulta-completa``, naming the
+    filters)."""
+    motivos = sin_resumen(f)
+    if not motivos:
+        return {"X-SIGG-Agregado": "resumen"}
+    return {"X-SIGG-Agregado": "consulta-completa", "X-SIGG-Agregado-Motivo": ",".join(motivos)}

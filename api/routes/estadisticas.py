@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from api.cache import cacheada
 from api.deps import ConnDep, SessionDep, SettingsDep
 from api.parametros import CorteDep, FiltrosDep, ProgramaDep
+from api.respuestas import como_se_agrega
 from api.schemas.analisis import Estadisticas, IndicadorPorUnidad, ListaIndicadores, Reporte
 from api.schemas.documento import archivos, con_cache, problemas
 from api.seguridad import AlcanceDep, PersonalDep
@@ -70,7 +71,7 @@ router = APIRouter(
 @router.get(
     "/estadisticas",
     response_model=None,
-    responses=con_cache(Estadisticas, "Las medidas de cada unidad del nivel"),
+    responses=con_cache(Estadisticas, "Las medidas de cada unidad del nivel", True),
 )
 def agregados(
     request: Request,
@@ -102,7 +103,7 @@ def agregados(
             "data": data,
         }
 
-    return cacheada(request, conn, f.alcance or PUBLICO, calcular)
+    return cacheada(request, conn, f.alcance or PUBLICO, calcular, como_se_agrega(f))
 
 
 @router.get("/indicadores", responses=con_cache(ListaIndicadores, "El marco de resultados"))

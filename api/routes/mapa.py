@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from api.cache import cacheada
 from api.deps import ConnDep, SettingsDep
 from api.parametros import FiltrosDep
-from api.respuestas import GEOJSON, no_modificado
+from api.respuestas import GEOJSON, como_se_agrega, no_modificado
 from api.schemas.documento import archivos, con_cache, problemas, solo
 from api.schemas.mapa import CapaTopoJSON, Lagos, Medidas, PuntosMapa, ValoresMapa
 from geo.acceso.alcance import PUBLICO
@@ -83,7 +83,7 @@ def cuerpos_de_agua(conn: ConnDep, settings: SettingsDep) -> Response:
 @router.get(
     "/valores",
     response_model=None,
-    responses=con_cache(ValoresMapa, "Valor y clase de cada unidad, y la leyenda"),
+    responses=con_cache(ValoresMapa, "Valor y clase de cada unidad, y la leyenda", True),
 )
 def valores_de_medida(
     request: Request,
@@ -106,7 +106,7 @@ def valores_de_medida(
             **valores(conn, consulta, medida, clasificacion, clases),
         }
 
-    return cacheada(request, conn, f.alcance or PUBLICO, calcular)
+    return cacheada(request, conn, f.alcance or PUBLICO, calcular, como_se_agrega(f))
 
 
 @router.get(

@@ -3,6 +3,7 @@ at /ogc, for QGIS, ArcGIS and GDAL."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import ConnDep, SettingsDep
-from api.parametros import ATRIBUTOS_COMO_FILTRO, PedidoDep, ProgramaDep
+from api.parametros import ATRIBUTOS_COMO_FILTRO, CorteDep, PedidoDep, ProgramaDep
 from api.respuestas import GEOJSON
 from api.schemas.documento import pagina_html, problemas, solo
 from api.schemas.ogc import (
@@ -29,6 +30,7 @@ from geo.plataforma.errors import ParametroInvalido
 from geo.publicacion import ogc_html
 from geo.publicacion.colecciones import COLECCIONES, Coleccion, coleccion
 from geo.publicacion.ogc import Seleccion, extension, pagina, una
+from geo.registro.consultas import Filtros
 from geo.vocabulario.parametros import SINONIMOS_OGC
 
 router = APIRouter(
@@ -362,7 +364,7 @@ def elementos(
         ]
         return HTMLResponse(
             ogc_html.elementos(
-                c, features, total, offset, migas, paginas, enlaces, _fondo(request, s)
+                c, features, total, offset, migas, paginas, enlaces, _fondo(request, s), s.corte
             )
         )
     return JSONResponse(
@@ -383,12 +385,17 @@ def elementos(
     response_class=Response,
     responses={200: solo(ElementoConEnlaces, GEOJSON, "Un elemento", **pagina_html())},
 )
-def elemento(request: Request, conn: ConnDep, s: BaseDep, cid: str, fid: str) -> Any:
+def elemento(
+    request: Request, conn: ConnDep, s: BaseDep, cid: str, fid: str, corte: CorteDep = None
+) -> Any:
+    """Un elemento; con ``corte``, como estaba al final de ese día (404 si aún no existía)."""
     c = _coleccion(cid, s.alcance)
     html = _pide_html(request)
+    s = replace(s, filtros=Filtros(corte=corte))
     f = una(conn, c, s, fid)
+    propio = _url(request, f"/collections/{cid}/items/{fid}", corte=corte)
     f["links"] = [
-        _enlace(_url(request, f"/collections/{cid}/items/{fid}"), "self", GEOJSON, "Este elemento"),
+        _enlace(propio, "self", GEOJSON, "Este elemento"),
         _enlace(_url(request, f"/collections/{cid}"), "collection", "application/json", c.titulo),
     ]
     if html:
@@ -399,5 +406,7 @@ def elemento(request: Request, conn: ConnDep, s: BaseDep, cid: str, fid: str) ->
             ("Elementos", f"/collections/{cid}/items"),
             (str(f["properties"].get("nombre") or fid), None),
         )
-        return HTMLResponse(ogc_html.elemento(c, f, migas, f["links"], _fondo(request, s)))
+        # Back to the items at the same date (the collection's page has no date).
+        migas[-2]["href"] = _url(request, f"/collections/{cid}/items", f="html", corte=corte)
+        return HTMLResponse(ogc_html.elemento(c, f, migas, f["links"], _fondo(request, s), corte))
     return JSONResponse(f, media_type=GEOJSON)

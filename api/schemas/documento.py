@@ -36,6 +36,19 @@ _ETAG_DATOS = {
     }
 }
 
+_AGREGADO = {
+    "X-SIGG-Agregado": {
+        "description": "resumen: calculado del resumen que mantienen las escrituras (su tiempo "
+        "no crece con los registros); consulta-completa: un filtro que el resumen no responde "
+        "obligó a sumar los registros",
+        "schema": {"type": "string", "enum": ["resumen", "consulta-completa"]},
+    },
+    "X-SIGG-Agregado-Motivo": {
+        "description": "Con consulta-completa: los filtros que la obligaron, separados por coma",
+        "schema": {"type": "string"},
+    },
+}
+
 _PROBLEMAS = {
     400: "Parámetro desconocido (lo nombra y lista los aceptados) o no válido",
     401: "Sin sesión, o token vencido o no válido",
@@ -77,11 +90,14 @@ def exito(
     return respuesta
 
 
-def con_cache(modelo: type[BaseModel], descripcion: str) -> dict[int | str, dict[str, Any]]:
+def con_cache(
+    modelo: type[BaseModel], descripcion: str, agregado: bool = False
+) -> dict[int | str, dict[str, Any]]:
     """An answer computed once per version of the data (api/cache.py), with that version as
-    ETag; 304 when the client already holds it."""
+    ETag; 304 when the client already holds it. ``agregado``: it says how it was summed."""
+    cabeceras = _ETAG_DATOS | (_AGREGADO if agregado else {})
     return {
-        200: {"model": modelo, "description": descripcion, "headers": _ETAG_DATOS},
+        200: {"model": modelo, "description": descripcion, "headers": cabeceras},
         304: {"description": "Sin cambios desde la versión que el cliente tiene (If-None-Match)"},
     }
 

@@ -8,12 +8,25 @@ own reason."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, literal, select, text
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Select,
+    and_,
+    cast,
+    column,
+    func,
+    literal,
+    select,
+    table,
+    text,
+)
 
 from geo.acceso.alcance import condicion_lectura
 from geo.plataforma.errors import EntradaInvalida, NoEncontrado
@@ -28,7 +41,7 @@ from geo.plataforma.models import (
     UnidadOperativa,
     tabla,
 )
-from geo.registro.consultas import Filtros, al_corte, en_su_municipio, filtrar
+from geo.registro.consultas import Filtros, al_corte, alcanzo, comunes, en_su_municipio, filtrar
 from geo.vocabulario.catalogos import ETAPAS, ETAPAS_CICLO, ORDEN_ETAPA
 
 A, M, PR, O = tabla(Alianza), tabla(Municipio), tabla(Programa), tabla(Organizacion)  # noqa: E741
@@ -64,6 +77,18 @@ SUMAS_SP = {
     "subproyectos_ejecutado_bs": SP.c.monto_empoderar_ejecutado_bs
     + SP.c.monto_contraparte_ejecutado_bs,
 }
+# The summaries kept by the writing transactions (migration 0014): base plus pending
+# differences, per program, cartography, municipality, (stage, stage reached,) and state.
+_CLAVE = ("programa_id", "cartografia", "municipio_codigo", "estado")
+RA = table(
+    "resumen_alianza_vista",
+    *(column(c) for c in (*_CLAVE, "etapa", "etapa_alcanzada", "n", *SUMAS)),
+)
+RS = table("resumen_subproyecto_vista", *(column(c) for c in (*_CLAVE, "n", *SUMAS_SP)))
+# The filters the summaries cannot answer (the record's other columns, or another date).
+SIN_RESUMEN = (
+    "sector", "modelo", "financiamiento", "convocatoria", "desde", "hasta", "q", "corte",
+)  # fmt: skip
 RAZONES = ("pct_mujeres", "familias_por_mil_rurales", "transferido_por_familia_bs", "cobertura_pct")
 MEDIDAS = (
     "alianzas", "alianzas_por_etapa", "alianzas_alcanzaron", *SUMAS,
@@ -97,10 +122,35 @@ def preparar(
     return Consulta(nivel, fila.cartografia, f, cambio), bool(fila.sintetico)
 
 
+def sin_resumen(f: Filtros) -> list[str]:
+    """The filters of ``f`` that the summaries cannot answer: the alliances are then summed
+    from the records themselves (the full query). Empty: the summaries answer, in time that
+    does not grow with the number of records."""
+    return [nombre for nombre in SIN_RESUMEN if getattr(f, nombre)]
+
+
+def _del_resumen(f: Filtros) -> Any:
+    """The summary's rows that answer ``f`` (base and pending differences alike: their sums
+    add up, so they go straight into the per-municipality sums below)."""
+    desde: Any = RA
+    if any((f.departamento, f.provincia, f.unidad_operativa)):
+        desde = desde.join(M, en_su_municipio(RA))
+    q = comunes(select(RA).select_from(desde), RA, f)
+    if f.etapa:
+        q = q.where(RA.c.etapa.in_(f.etapa))
+    if f.etapa_alcanzada:
+        q = q.where(alcanzo(RA, f.etapa_alcanzada))
+    return q.subquery("fino")
+
+
 def _por_municipio(f: Filtros) -> Any:
     """Sums per municipality in two steps: the records are grouped once by (municipality,
-    stage, stage reached), with a handful of sums per row, and the per-stage counts are then
-    taken from that small table rather than from every record."""
+    stage, stage reached), with a handful of sums per row (or those rows are read from the
+    summary, when it answers the filters), and the per-stage counts are then taken from that
+    small table rather than from every record."""
+    if not sin_resumen(f):
+        # A municipality whose summed records all went (a count of 0) has none.
+        return _de_fino(_del_resumen(f), lambda fino: func.sum(fino.c.n) > 0)
     desde: Any = A
     if any((f.departamento, f.provincia, f.unidad_operativa)):
         desde = desde.join(M, en_su_municipio(A))
@@ -119,25 +169,44 @@ def _por_municipio(f: Filtros) -> Any:
         .group_by(A.c.cartografia, A.c.municipio_codigo, A.c.etapa, A.c.etapa_alcanzada),
         f,
     ).subquery("fino")
+    return _de_fino(fino)
+
+
+def _de_fino(fino: Any, con: Callable[[Any], Any] | None = None) -> Any:
+    """Per municipality: the count, the per-stage and reached-stage counts and the sums of the
+    rows of ``fino`` (records grouped, or summary rows), keeping the groups ``con`` accepts."""
     etapas = [func.sum(fino.c.n).filter(fino.c.etapa == e).label(f"etapa_{e}") for e in ETAPAS]
     etapas += [
         func.sum(fino.c.n).filter(fino.c.etapa_alcanzada >= ORDEN_ETAPA[e]).label(f"alcanzo_{e}")
         for e in ETAPAS_CICLO
     ]
-    return (
-        select(
-            fino.c.cartografia,
-            fino.c.municipio_codigo,
-            func.sum(fino.c.n).label("alianzas"),
-            *etapas,
-            *(func.sum(fino.c[c]).label(c) for c in SUMAS),
-        )
-        .group_by(fino.c.cartografia, fino.c.municipio_codigo)
-        .subquery("am")
-    )
+    q = select(
+        fino.c.cartografia,
+        fino.c.municipio_codigo,
+        func.sum(fino.c.n).label("alianzas"),
+        *etapas,
+        *(func.sum(fino.c[c]).label(c) for c in SUMAS),
+    ).group_by(fino.c.cartografia, fino.c.municipio_codigo)
+    return (q if con is None else q.having(con(fino))).subquery("am")
 
 
 def _subproyectos(f: Filtros) -> Any:
+    if f.corte is None:  # the summary answers every other filter subprojects take
+        q = (
+            select(
+                RS.c.cartografia,
+                RS.c.municipio_codigo,
+                func.sum(RS.c.n).label("subproyectos"),
+                *(func.sum(RS.c[n]).label(n) for n in SUMAS_SP),
+            )
+            .select_from(RS.join(PR, PR.c.id == RS.c.programa_id))
+            .group_by(RS.c.cartografia, RS.c.municipio_codigo)
+            .having(func.sum(RS.c.n) > 0)
+        )
+        if f.programa:
+            q = q.where(PR.c.codigo == f.programa)
+        limite = condicion_lectura(RS, f.alcance, f.solo_validados)
+        return (q if limite is None else q.where(limite)).subquery("sm")
     q = (
         select(
             SP.c.cartografia,
@@ -166,6 +235,20 @@ def _territorio(q: Select[Any], f: Filtros) -> Select[Any]:
         if valor is not None:
             q = q.where(col == valor.upper())
     return q
+
+
+# The sums that are whole numbers (counts, families): sent as integers, not as numeric.
+_DECIMALES = {
+    "hectareas_riego",
+    *MONTOS,
+    "subproyectos_comprometido_bs",
+    "subproyectos_ejecutado_bs",
+}
+
+
+def _total(expr: Any, nombre: str) -> Any:
+    total = func.coalesce(func.sum(expr), 0)
+    return (total if nombre in _DECIMALES else cast(total, BigInteger)).label(nombre)
 
 
 def consulta_sql(c: Consulta) -> Select[Any]:
@@ -204,16 +287,13 @@ def consulta_sql(c: Consulta) -> Select[Any]:
         func.nullif(func.count(mun.c.codigo) - func.count(mun.c.rural_2012), 0)
         .is_(None)
         .label("poblacion_completa"),
-        func.sum(mun.c.rural_2012).label("poblacion_rural_2012"),
-        func.coalesce(func.sum(mun.c.alianzas), 0).label("alianzas"),
-        *(func.coalesce(func.sum(mun.c[f"etapa_{e}"]), 0).label(f"etapa_{e}") for e in ETAPAS),
-        *(
-            func.coalesce(func.sum(mun.c[f"alcanzo_{e}"]), 0).label(f"alcanzo_{e}")
-            for e in ETAPAS_CICLO
-        ),
-        *(func.coalesce(func.sum(mun.c[s]), 0).label(s) for s in SUMAS),
-        func.coalesce(func.sum(mun.c.subproyectos), 0).label("subproyectos"),
-        *(func.coalesce(func.sum(mun.c[s]), 0).label(s) for s in SUMAS_SP),
+        cast(func.sum(mun.c.rural_2012), BigInteger).label("poblacion_rural_2012"),
+        _total(mun.c.alianzas, "alianzas"),
+        *(_total(mun.c[f"etapa_{e}"], f"etapa_{e}") for e in ETAPAS),
+        *(_total(mun.c[f"alcanzo_{e}"], f"alcanzo_{e}") for e in ETAPAS_CICLO),
+        *(_total(mun.c[s], s) for s in SUMAS),
+        _total(mun.c.subproyectos, "subproyectos"),
+        *(_total(mun.c[s], s) for s in SUMAS_SP),
     ]
     return (
         base.add_columns(*agregados)
@@ -242,7 +322,9 @@ def _numero(v: Any) -> Any:
 
 
 def _unidad(r: Any, tipo_cambio: float, pedidas: list[str]) -> dict[str, Any]:
-    m = {k: _numero(v) for k, v in r._mapping.items()}
+    m = dict(r._mapping)
+    for k in _DECIMALES:
+        m[k] = _numero(m[k])
     valores: dict[str, Any] = {
         k: m[k]
         for k in (

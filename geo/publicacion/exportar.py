@@ -27,7 +27,7 @@ from sqlalchemy import Connection, text
 from geo.formatos.celdas import fila_csv
 from geo.plataforma.errors import ParametroInvalido
 from geo.publicacion.colecciones import NIVEL_DE, Coleccion
-from geo.publicacion.ogc import Seleccion, donde_sql, pagina
+from geo.publicacion.ogc import Seleccion, con_corte, donde_sql, pagina
 
 FORMATOS = {
     "geojson": ("application/geo+json", "geojson"),
@@ -119,14 +119,14 @@ def geojson(conn: Connection, c: Coleccion, s: Seleccion, lineas: bool = False) 
         return Flujo(len(features), chain([next(bloques)], bloques))
     donde, params = donde_sql(c, s)
     # The count rides on every row: one statement, so one snapshot with the features.
-    conn.execute(
-        text(
-            f"DECLARE {_CURSOR} NO SCROLL CURSOR FOR "  # noqa: S608
-            f"SELECT (SELECT count(*) FROM {c.desde} WHERE {donde}), "
-            f"{_feature_texto(c, s.srid)} FROM {c.desde} WHERE {donde} ORDER BY {c.orden}"
-        ),
+    sql, params = con_corte(
+        c,
+        s,
+        f"SELECT (SELECT count(*) FROM {c.desde} WHERE {donde}), "  # noqa: S608
+        f"{_feature_texto(c, s.srid)} FROM {c.desde} WHERE {donde} ORDER BY {c.orden}",
         params,
     )
+    conn.execute(text(f"DECLARE {_CURSOR} NO SCROLL CURSOR FOR {sql}"), params)
     # The first block through SQLAlchemy, whose errors the API turns into problems.
     primero = conn.execute(text(f"FETCH FORWARD {FILAS_POR_FETCH} FROM {_CURSOR}")).all()
     total = int(primero[0][0]) if primero else 0
@@ -200,13 +200,18 @@ def csv_flujo(conn: Connection, c: Coleccion, s: Seleccion) -> Flujo:
     _nombrar(conn, c)
     donde, params = donde_sql(c, s)
     cols = ", ".join(f"{a.sql}" for a in c.atributos)
-    sql = text(
+    sql, params = con_corte(
+        c,
+        s,
         f"SELECT (SELECT count(*) FROM {c.desde} WHERE {donde}), "  # noqa: S608
         f"{c.id_sql}, {cols}, ST_X(ST_PointOnSurface({c.geom_sql})), "
         f"ST_Y(ST_PointOnSurface({c.geom_sql})), ST_AsText({c.geom_sql}, 7) "
-        f"FROM {c.desde} WHERE {donde} ORDER BY {c.orden}"
+        f"FROM {c.desde} WHERE {donde} ORDER BY {c.orden}",
+        params,
     )
-    filas = conn.execute(sql, params, execution_options={"stream_results": True, "yield_per": 2000})
+    filas = conn.execute(
+        text(sql), params, execution_options={"stream_results": True, "yield_per": 2000}
+    )
     primera = filas.fetchone()
 
     def lineas() -> Iterator[str]:
@@ -285,11 +290,14 @@ def _consulta_tabular(c: Coleccion, s: Seleccion) -> tuple[str, dict[str, Any]]:
     donde, params = donde_sql(c, s)
     cols = ", ".join(f'{a.sql} AS "{a.nombre}"' for a in c.atributos)
     geom = c.geom_sql if s.srid == 4326 else f"ST_Transform({c.geom_sql}, {int(s.srid)})"
-    return (
+    return con_corte(
+        c,
+        s,
         f"SELECT {c.id_sql} AS id, {cols}, "  # noqa: S608
         f"ST_AsBinary(ST_ForcePolygonCCW({geom})) AS geometry "
-        f"FROM {c.desde} WHERE {donde} ORDER BY {c.orden}"
-    ), params
+        f"FROM {c.desde} WHERE {donde} ORDER BY {c.orden}",
+        params,
+    )
 
 
 def binario(conn: Connection, c: Coleccion, s: Seleccion, formato: str) -> Archivo:

@@ -13,7 +13,7 @@ from datetime import date
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, literal_column, select, text
 
 from geo.acceso.alcance import Alcance, condicion_lectura_sql
 from geo.analisis.agregacion import Consulta, NivelAgregacion, estadisticas
@@ -27,6 +27,7 @@ from geo.registro.consultas import (
     Filtros,
     M,
     O,
+    al_corte,
     en_su_municipio,
     filtrar,
     filtrar_subproyectos,
@@ -48,8 +49,15 @@ class Seleccion:
     # features; on territory they choose what the aggregated measures count.
     filtros: Filtros | None = None
 
+    @property
+    def corte(self) -> date | None:
+        """The day whose end the records are read at (None: now), a filter of the vocabulary."""
+        return self.filtros.corte if self.filtros else None
+
 
 def donde_sql(c: Coleccion, s: Seleccion) -> tuple[str, dict[str, Any]]:
+    """The conditions that choose the features of ``c``, over its FROM clause. At a cut-off
+    date they read the records of that date only inside a statement given to ``con_corte``."""
     condiciones = ["p.codigo = :programa"] if c.por_programa else ["r.cartografia = :v"]
     params: dict[str, Any] = {"programa": s.programa, "v": s.cartografia}
     if c.por_programa:  # the records (alliances, subprojects): what this reader may see
@@ -103,7 +111,9 @@ def _por_vocabulario(c: Coleccion, f: Filtros) -> tuple[list[str], dict[str, Any
                 condiciones.append(f"{a.sql} = :v_{nombre}")
                 params[f"v_{nombre}"] = valor
         return condiciones, params
-    propios = replace(f, programa=None, alcance=None, solo_validados=False)
+    # The cut-off date is not the subquery's: ``con_corte`` gives the whole statement the
+    # records of that date, this subquery included (one evaluation, not one per reference).
+    propios = replace(f, programa=None, alcance=None, solo_validados=False, corte=None)
     if propios == Filtros():
         return [], {}  # nothing but program and scope, which donde_sql applies itself
     registro = A if c.id == "alianzas" else SP
@@ -118,6 +128,23 @@ def _por_vocabulario(c: Coleccion, f: Filtros) -> tuple[list[str], dict[str, Any
         q = filtrar_subproyectos(select(SP.c.id).select_from(desde), propios)
     sql, params = como_sql(q, prefijo="f_")
     return [f"{c.id_sql} IN ({sql})"], params
+
+
+def con_corte(
+    c: Coleccion, s: Seleccion, sql: str, params: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """``sql``, one statement over ``c``'s records, read as they stood at the end of the
+    selection's cut-off date: the registry's own WITH queries (``consultas.al_corte``, over
+    the functions of migration 0012) put in front of it, so that every value the statement
+    publishes (stage, stage date, money) is the one of that day, not only the choice of
+    records. Unchanged without a cut-off date, and for territory, which has no history."""
+    if s.corte is None or not c.por_programa:
+        return sql, params
+    compilado, valores = como_sql(al_corte(select(literal_column("1")), s.corte), "corte_")
+    con, _, resto = compilado.rpartition(" SELECT 1")
+    if resto or not con.startswith("WITH "):  # SQLAlchemy rendered it otherwise: never guess
+        raise RuntimeError(f"al_corte compiled unexpectedly: {compilado!r}")
+    return f"{con} {sql}", params | valores
 
 
 def _tipado(a: Atributo, valor: str) -> Any:
@@ -154,21 +181,16 @@ def pagina(
     conn: Connection, c: Coleccion, s: Seleccion, limite: int, desplazamiento: int
 ) -> tuple[list[dict[str, Any]], int]:
     donde, params = donde_sql(c, s)
-    total = conn.execute(
-        text(f"SELECT count(*) FROM {c.desde} WHERE {donde}"),  # noqa: S608
-        params,
-    ).scalar_one()
-    filas = (
-        conn.execute(
-            text(
-                f"SELECT {_feature_sql(c)} FROM {c.desde} WHERE {donde} "  # noqa: S608
-                f"ORDER BY {c.orden} LIMIT :limite OFFSET :desde"
-            ),
-            params | {"limite": limite, "desde": desplazamiento},
-        )
-        .scalars()
-        .all()
+    sql, valores = con_corte(c, s, f"SELECT count(*) FROM {c.desde} WHERE {donde}", params)  # noqa: S608
+    total = conn.execute(text(sql), valores).scalar_one()
+    sql, valores = con_corte(
+        c,
+        s,
+        f"SELECT {_feature_sql(c)} FROM {c.desde} WHERE {donde} "  # noqa: S608
+        f"ORDER BY {c.orden} LIMIT :limite OFFSET :desde",
+        params | {"limite": limite, "desde": desplazamiento},
     )
+    filas = conn.execute(text(sql), valores).scalars().all()
     features = [json.loads(f) for f in filas]
     _con_medidas(conn, c, s, features)
     return features, int(total)
@@ -177,10 +199,13 @@ def pagina(
 def una(conn: Connection, c: Coleccion, s: Seleccion, fid: str) -> dict[str, Any]:
     donde, params = donde_sql(c, s)
     clave = f"{c.id_sql} = :fid" if c.id_sql.endswith(".codigo") else f"{c.id_sql}::text = :fid"
-    fila = conn.execute(
-        text(f"SELECT {_feature_sql(c)} FROM {c.desde} WHERE {donde} AND {clave}"),  # noqa: S608
+    sql, params = con_corte(
+        c,
+        s,
+        f"SELECT {_feature_sql(c)} FROM {c.desde} WHERE {donde} AND {clave}",  # noqa: S608
         params | {"fid": fid},
-    ).scalar()
+    )
+    fila = conn.execute(text(sql), params).scalar()
     if fila is None:
         raise NoEncontrado(f"{c.id}: no existe el elemento '{fid}'", campo="featureId")
     features = [json.loads(fila)]
@@ -215,14 +240,15 @@ def _con_medidas(
 def extension(conn: Connection, c: Coleccion, s: Seleccion) -> dict[str, Any]:
     donde, params = donde_sql(c, s)
     tiempo = f", min({c.temporal})::text AS t1, max({c.temporal})::text AS t2" if c.temporal else ""
-    fila = conn.execute(
-        text(
-            f"SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)"  # noqa: S608
-            f"{', t1, t2' if c.temporal else ''} FROM (SELECT ST_Extent({c.geom_sql}) AS b{tiempo} "
-            f"FROM {c.desde} WHERE {donde}) x"
-        ),
+    sql, params = con_corte(
+        c,
+        s,
+        f"SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)"  # noqa: S608
+        f"{', t1, t2' if c.temporal else ''} FROM (SELECT ST_Extent({c.geom_sql}) AS b{tiempo} "
+        f"FROM {c.desde} WHERE {donde}) x",
         params,
-    ).first()
+    )
+    fila = conn.execute(text(sql), params).first()
     caja = [round(v, 6) for v in fila[:4]] if fila and fila[0] is not None else None
     salida: dict[str, Any] = {
         "spatial": {
@@ -247,11 +273,16 @@ def flujo(
     sent; the count comes in that row, from the same statement and so the same snapshot as the
     features."""
     donde, params = donde_sql(c, s)
-    sql = text(
+    sql, params = con_corte(
+        c,
+        s,
         f"SELECT (SELECT count(*) FROM {c.desde} WHERE {donde}), "  # noqa: S608
-        f"{_feature_sql(c, s.srid, decimales)} FROM {c.desde} WHERE {donde} ORDER BY {c.orden}"
+        f"{_feature_sql(c, s.srid, decimales)} FROM {c.desde} WHERE {donde} ORDER BY {c.orden}",
+        params,
     )
-    filas = conn.execute(sql, params, execution_options={"stream_results": True, "yield_per": 2000})
+    filas = conn.execute(
+        text(sql), params, execution_options={"stream_results": True, "yield_per": 2000}
+    )
     primera = filas.fetchone()
     if primera is None:
         return 0, iter(())

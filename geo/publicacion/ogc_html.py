@@ -133,6 +133,16 @@ def _mapa(features: Iterable[dict[str, Any]], enlace: str, fondo: str) -> dict[s
     return {"geojson": datos, "fondo": fondo}
 
 
+def _al(href: str, corte: date | None) -> str:
+    """A link to a feature's page kept at the reader's cut-off date: from a page at a corte,
+    the feature must read as it stood then, not as it stands today."""
+    return href if corte is None else f"{href}&corte={corte.isoformat()}"
+
+
+def _situacion(corte: date | None) -> str:
+    return "" if corte is None else f" · situación al {fecha_es(corte)}"
+
+
 def pagina(
     titulo: str,
     migas: list[dict[str, str | None]],
@@ -155,8 +165,10 @@ def elementos(
     paginas: list[dict[str, str]],
     enlaces: list[dict[str, str]],
     fondo: str,
+    corte: date | None = None,
 ) -> str:
-    """A page of features: the count, the map, and a table with every attribute."""
+    """A page of features: the count, the map, and a table with every attribute; at a cut-off
+    date (``corte``) the count says so and each feature's link keeps it."""
     nombres = etiquetas(c)
     hay = [a.nombre for a in c.atributos]
     hay += [k for k in MEDIDAS_TERRITORIO if any(k in f["properties"] for f in features)]
@@ -165,7 +177,8 @@ def elementos(
     ]
     filas = []
     for f in features:
-        fila = [{"texto": str(f["id"]), "href": f"items/{f['id']}?f=html", "numero": False}]
+        enlace = _al(f"items/{f['id']}?f=html", corte)
+        fila = [{"texto": str(f["id"]), "href": enlace, "numero": False}]
         for col in columnas[1:]:
             t, numero = texto(col["nombre"], f["properties"].get(col["nombre"]))
             fila.append({"texto": t, "numero": numero, "href": None})
@@ -176,8 +189,8 @@ def elementos(
         titulo=c.titulo,
         descripcion=c.descripcion,
         migas=migas,
-        cuenta=f"{numero_es(mostrados)} de {numero_es(total)} elementos{rango}",
-        mapa=_mapa(features, "items/{id}?f=html", fondo) if features else None,
+        cuenta=f"{numero_es(mostrados)} de {numero_es(total)} elementos{rango}{_situacion(corte)}",
+        mapa=_mapa(features, _al("items/{id}?f=html", corte), fondo) if features else None,
         tabla={"columnas": columnas, "filas": filas},
         paginas=paginas,
         enlaces=enlaces,
@@ -190,8 +203,10 @@ def elemento(
     migas: list[dict[str, str | None]],
     enlaces: list[dict[str, str]],
     fondo: str,
+    corte: date | None = None,
 ) -> str:
-    """One feature: its map and every attribute with its label and its name."""
+    """One feature: its map and every attribute with its label and its name (at ``corte``,
+    as it stood at the end of that day)."""
     nombres = etiquetas(c)
     atributos = [
         {"nombre": k, "etiqueta": nombres.get(k, k), "texto": texto(k, v)[0]}
@@ -200,9 +215,9 @@ def elemento(
     titulo = str(feature["properties"].get("nombre") or feature["id"])
     return _plantilla().render(
         titulo=titulo,
-        descripcion=f"{c.titulo} · id {feature['id']}",
+        descripcion=f"{c.titulo} · id {feature['id']}{_situacion(corte)}",
         migas=migas,
-        mapa=_mapa([feature], "?f=html", fondo) if feature.get("geometry") else None,
+        mapa=_mapa([feature], _al("?f=html", corte), fondo) if feature.get("geometry") else None,
         atributos=atributos,
         enlaces=enlaces,
     )

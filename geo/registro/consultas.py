@@ -10,9 +10,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, and_, case, func, literal_column, or_, select
+from sqlalchemy import Connection, Select, and_, case, func, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import CTE
+from sqlalchemy.sql.selectable import CTE, TableClause
 
 from geo.acceso.alcance import Alcance, condicion_lectura
 from geo.plataforma.errors import EntradaInvalida, NoEncontrado, ParametroInvalido
@@ -96,7 +96,7 @@ def al_corte(q: Select[Any], corte: date | None) -> Select[Any]:
     return q.add_cte(alianzas).add_cte(subproyectos)
 
 
-def en_su_municipio(t: Table) -> ColumnElement[bool]:
+def en_su_municipio(t: TableClause) -> ColumnElement[bool]:
     """The join condition of a located record (alliance, subproject) and its municipality."""
     return and_(M.c.cartografia == t.c.cartografia, M.c.codigo == t.c.municipio_codigo)
 
@@ -133,9 +133,9 @@ def _base() -> Select[Any]:
     )
 
 
-def _comunes(q: Select[Any], t: Table, f: Filtros) -> Select[Any]:
-    """What alliances and subprojects are filtered by alike: who reads, the program and the
-    territory (``q`` joined to municipio)."""
+def comunes(q: Select[Any], t: TableClause, f: Filtros) -> Select[Any]:
+    """What alliances and subprojects (and their summaries) are filtered by alike: who reads,
+    the program and the territory (``q`` joined to municipio)."""
     limite = condicion_lectura(t, f.alcance, f.solo_validados)
     if limite is not None:
         q = q.where(limite)
@@ -155,10 +155,21 @@ def _comunes(q: Select[Any], t: Table, f: Filtros) -> Select[Any]:
     return q
 
 
+def alcanzo(t: TableClause, etapa: str) -> ColumnElement[bool]:
+    """Rows of ``t`` (alliances or their summary) that reached ``etapa`` of the cycle, whatever
+    their stage now; 400 naming an unknown stage."""
+    if etapa not in ETAPAS_CICLO:
+        raise EntradaInvalida(
+            f"etapa_alcanzada desconocida '{etapa}'; use: {', '.join(ETAPAS_CICLO)}",
+            campo="etapa_alcanzada",
+        )
+    return t.c.etapa_alcanzada >= ORDEN_ETAPA[etapa]
+
+
 def filtrar(q: Select[Any], f: Filtros) -> Select[Any]:
     """Where clauses for the filters; ``q`` selects from alianza, joined to municipio when a
     territory filter is set and to organizacion (outer) when ``q`` is."""
-    q = al_corte(_comunes(q, A, f), f.corte)
+    q = al_corte(comunes(q, A, f), f.corte)
     for col, valor in ((A.c.financiamiento, f.financiamiento), (A.c.convocatoria, f.convocatoria)):
         if valor is not None:
             q = q.where(col == valor)
@@ -166,13 +177,7 @@ def filtrar(q: Select[Any], f: Filtros) -> Select[Any]:
         if valores:
             q = q.where(col.in_(valores))
     if f.etapa_alcanzada:
-        if f.etapa_alcanzada not in ETAPAS_CICLO:
-            raise EntradaInvalida(
-                f"etapa_alcanzada desconocida '{f.etapa_alcanzada}'; use: "
-                f"{', '.join(ETAPAS_CICLO)}",
-                campo="etapa_alcanzada",
-            )
-        q = q.where(A.c.etapa_alcanzada >= ORDEN_ETAPA[f.etapa_alcanzada])
+        q = q.where(alcanzo(A, f.etapa_alcanzada))
     if f.desde:
         q = q.where(A.c.fecha_solicitud >= f.desde)
     if f.hasta:
@@ -305,7 +310,7 @@ def filtrar_subproyectos(q: Select[Any], f: Filtros) -> Select[Any]:
             raise ParametroInvalido(
                 f"'{nombre}' filtra alianzas; los subproyectos no lo tienen", campo=nombre
             )
-    q = al_corte(_comunes(q, SP, f), f.corte)
+    q = al_corte(comunes(q, SP, f), f.corte)
     if f.etapa:
         q = q.where(SP.c.etapa.in_(f.etapa))
     return q
