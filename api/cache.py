@@ -6,9 +6,15 @@ A write moves the generation on, and every cached body goes stale.
 Two paths serve a cached body. The route (``cacheada``) reads the generation from the database
 on the request's connection: always exact. In front of the router, ``AtajoCache`` answers a
 public repeat (no Authorization header) without routing, dependencies or a database round trip,
-while the generation it last read is younger than ``VIDA_GENERACION`` seconds (or, while one
-request is reading it again, up to ``ESPERA_MAXIMA``); any write request through this process
-expires it at once. Another process's write is thus seen here within about that time at most."""
+while the generation it holds is fresh (api/frescura.py): a write request through this process
+expires it at once, and a write anywhere else (another worker process, another machine, the
+command line) is served here at most ``DESFASE_MAXIMO`` seconds after its commit, plus the
+replica's lag when reads go to a replica. The database is what every worker shares; nothing
+else tells them.
+
+The map layer (``/api/v1/mapa/capa``) changes only when the territory is loaded again: its body
+is built once per load, kept plain and gzipped (``CuerposFijos``), and answered the same way
+in front of the router, within ``VIDA_CAPA + ESPERA_MAXIMA`` of a reload."""
 
 from __future__ import annotations
 
@@ -26,13 +32,21 @@ import orjson
 from fastapi import Request, Response
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import Connection, text
+from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.frescura import CuerposFijos, Frescura, responder_fijo
 from api.respuestas import no_modificado
 from geo.acceso.alcance import PUBLICO, Alcance
+from geo.territorio.consultas import cargada_en
 
 VIDA_GENERACION = 0.05  # seconds
-ESPERA_MAXIMA = 0.5  # seconds: how long others are served while one request reads it
+ESPERA_MAXIMA = 0.5  # seconds: how long it is still served while it is read again
+# The most a public repeat may lag behind a commit made by another process.
+DESFASE_MAXIMO = VIDA_GENERACION + ESPERA_MAXIMA
+# The territory is loaded again by an administrator, rarely: the layer is checked once a second.
+VIDA_CAPA = 1.0  # seconds
+CAPA = "/api/v1/mapa/capa"
 CACHEABLES = (
     "/api/v1/estadisticas",
     "/api/v1/mapa/valores",
@@ -56,26 +70,15 @@ class CacheRespuestas:
         self.maximo = maximo
         self._datos: OrderedDict[str, Entrada] = OrderedDict()
         self._generacion = -1
-        self._leida_en = float("-inf")  # when the generation was last read from the database
-        self._pedida_en = float("-inf")  # when a request last went to read it
-        self._caducada = True
+        self._frescura = Frescura(VIDA_GENERACION, ESPERA_MAXIMA)
 
-    def generacion_reciente(self) -> int | None:
-        """The generation read less than VIDA_GENERACION ago, or None. When it is older, one
-        request (the one that gets None) goes to the database for it; the others keep being
-        answered meanwhile, for up to ESPERA_MAXIMA, instead of all rushing to the database."""
-        ahora = time.monotonic()
-        if ahora - self._leida_en < VIDA_GENERACION:
-            return self._generacion
-        leyendo = self._pedida_en > self._leida_en and ahora - self._pedida_en < ESPERA_MAXIMA
-        if leyendo and not self._caducada:
-            return self._generacion
-        self._pedida_en = ahora
-        return None
+    async def generacion_vigente(self, releer: Callable[[], None]) -> int | None:
+        """The generation held while it is fresh (``releer`` reads it again in the background
+        and calls :meth:`leida`), or None: the route reads it."""
+        return self._generacion if await self._frescura.vigente(releer) else None
 
     def caducar(self) -> None:
-        self._leida_en = float("-inf")
-        self._caducada = True  # this process wrote: nobody is served the old generation
+        self._frescura.caducar()
 
     def obtener(self, generacion: int, clave: str) -> Entrada | None:
         if generacion != self._generacion:
@@ -85,13 +88,14 @@ class CacheRespuestas:
             self._datos.move_to_end(clave)
         return entrada
 
-    def leida(self, generacion: int) -> None:
-        """The database says ``generacion`` is current: older bodies go."""
+    def leida(self, generacion: int, desde: float | None = None) -> None:
+        """The database says ``generacion`` is current, in a read sent at ``desde`` (None: now,
+        for a cache that is never answered from its freshness alone): older bodies go."""
+        if not self._frescura.leida(time.monotonic() if desde is None else desde):
+            return
         if generacion != self._generacion:
             self._datos.clear()
             self._generacion = generacion
-        self._leida_en = time.monotonic()
-        self._caducada = False
 
     def guardar(
         self, generacion: int, clave: str, cuerpo: bytes, propias: dict[str, str] | None = None
@@ -156,8 +160,9 @@ def cacheada(
     304 when the client holds the current version. ``propias``: headers of the answer itself,
     kept with it in the cache."""
     cache: CacheRespuestas = request.app.state.cache
+    desde = time.monotonic()
     n = generacion(conn)
-    cache.leida(n)
+    cache.leida(n, desde)
     clave = clave_de(request.url.path, list(request.query_params.multi_items()), ambito(quien))
     entrada = cache.obtener(n, clave)
     cabeceras = _cabeceras(n, clave, quien.publico, entrada is not None)
@@ -172,12 +177,13 @@ def cacheada(
 
 
 class AtajoCache:
-    """ASGI middleware: a public repeat of a cached GET is answered here, before routing.
+    """ASGI middleware: a public repeat of a cached GET, and the map layer, are answered here,
+    before routing.
 
     Only requests WITHOUT an Authorization header take this path. A staff token is not enough
     to answer: its account must still exist, be active and hold the token's role and unit,
     which takes the database; routing does that check (``api.seguridad.alcance``) and the route
-    still answers from the same cache."""
+    still answers from the same cache. The map layer is public and the same for everyone."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -185,25 +191,35 @@ class AtajoCache:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        cache: CacheRespuestas = scope["app"].state.cache
+        estado = scope["app"].state
         if scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
-            cache.caducar()  # this process wrote: read the generation again
+            estado.cache.caducar()  # this process wrote: read the generation again
             return None
-        respuesta = self._atajo(scope, cache)
+        if scope["path"] == CAPA:
+            respuesta = await self._capa(scope, estado)
+        else:
+            respuesta = await self._atajo(scope, estado)
         if respuesta is None:
             return await self.app(scope, receive, send)
         return await respuesta(scope, receive, send)
 
-    def _atajo(self, scope: Scope, cache: CacheRespuestas) -> Response | None:
+    async def _atajo(self, scope: Scope, estado: State) -> Response | None:
         if scope["path"] not in CACHEABLES:
             return None
-        n = cache.generacion_reciente()
-        if n is None:
-            return None
-        cabeceras = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        cabeceras = _de_scope(scope)
         if "authorization" in cabeceras:
             return None  # staff: routing checks the account first
+        cache: CacheRespuestas = estado.cache
+
+        def releer() -> None:
+            with estado.engine_lectura.connect() as conn:
+                desde = time.monotonic()
+                cache.leida(generacion(conn), desde)
+
+        n = await cache.generacion_vigente(releer)
+        if n is None:
+            return None
         consulta = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
         clave = clave_de(scope["path"], consulta, ambito(PUBLICO))
         entrada = cache.obtener(n, clave)
@@ -215,3 +231,30 @@ class AtajoCache:
         salida |= dict(entrada.propias)
         cuerpo, salida = _con_gzip(entrada, cabeceras.get("accept-encoding", ""), salida)
         return Response(cuerpo, media_type="application/json", headers=salida)
+
+    async def _capa(self, scope: Scope, estado: State) -> Response | None:
+        """The layer of the cartography asked for (``?cartografia=``, or the default) while
+        the load it was built from is current; anything else the route reads (and refuses
+        when it is wrong)."""
+        consulta = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        if len(consulta) > 1 or any(nombre != "cartografia" for nombre, _ in consulta):
+            return None
+        version = (consulta[0][1] if consulta else "") or estado.settings.cartografia
+        capas: CuerposFijos = estado.capas
+
+        def releer() -> None:
+            with estado.engine_lectura.connect() as conn:
+                desde = time.monotonic()
+                capas.confirmar(version, cargada_en(conn, version), desde)
+
+        cuerpo = await capas.vigente(version, releer)
+        if cuerpo is None:
+            return None
+        cabeceras = _de_scope(scope)
+        return responder_fijo(
+            cuerpo, cabeceras.get("if-none-match"), cabeceras.get("accept-encoding", "")
+        )
+
+
+def _de_scope(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}

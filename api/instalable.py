@@ -16,6 +16,8 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
+from api.pagina import Pagina
+
 # Scripts and styles of the other pages (the complaint form, the API documentation) and the
 # service worker itself are not part of the map page's shell.
 OTRAS_PAGINAS = {"sw.js", "docs.js", "reclamo.js", "reclamo.css", "ogc_mapa.js"}
@@ -59,14 +61,16 @@ def precache(archivos: list[tuple[str, Path]]) -> list[list[str]]:
     return [[url, huella(ruta)] for url, ruta in archivos]
 
 
-def router(web: Path, leaflet: Path, cluster: Path) -> APIRouter:
+def router(web: Path, leaflet: Path, cluster: Path, pagina: Pagina) -> APIRouter:
     """``GET /sw.js`` and ``GET /manifest.webmanifest``, outside the API's schema."""
     rutas = APIRouter(include_in_schema=False)
 
     @rutas.get("/sw.js")
     def service_worker() -> Response:
         # Asked again on every navigation (no-cache): the browser compares it byte for byte.
-        lista = json.dumps(precache(archivos_de_la_pagina(web, leaflet, cluster)))
+        # "/" is the page with its stylesheets in it (api/pagina.py): its own revision.
+        entradas = precache(archivos_de_la_pagina(web, leaflet, cluster))
+        lista = json.dumps([[u, pagina.huella() if u == "/" else h] for u, h in entradas])
         cuerpo = f"self.__SIGG_PRECACHE = {lista};\n" + (web / "sw.js").read_text("utf-8")
         return Response(
             cuerpo,

@@ -11,15 +11,19 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.docs import get_redoc_html
 from fastapi.responses import FileResponse, HTMLResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from xstatic.pkg import leaflet as xleaflet
 from xstatic.pkg import leaflet_markercluster as xcluster
 
 from api import errors, idempotencia, instalable
-from api.cache import AtajoCache, CacheRespuestas
+from api.cache import ESPERA_MAXIMA, VIDA_CAPA, AtajoCache, CacheRespuestas
+from api.compresion import EstaticosComprimidos
+from api.frescura import CuerposFijos
+from api.pagina import Pagina
 from api.parametros import solo_conocidos
 from api.routes import (
     adjuntos,
@@ -152,6 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.limitadores = {}
     app.state.cache = CacheRespuestas()
+    app.state.capas = CuerposFijos(VIDA_CAPA, ESPERA_MAXIMA)  # the map layer
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(CabecerasDeSeguridad)
     # Outermost: a cached aggregate is answered before anything else runs.
@@ -167,16 +172,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(modulo.router, dependencies=[Depends(solo_conocidos)])
     # The problem+json and GeoJSON bodies the routes declare, in the OpenAPI components.
     completar(app)
-    app.mount("/static", StaticFiles(directory=WEB), name="static")
+    # Brotli-compressed once when the browser accepts it (api/compresion.py), else gzip.
+    estaticos = EstaticosComprimidos(directory=WEB)
+    app.mount("/static", estaticos, name="static")
     # Leaflet and its marker clusters come from their xstatic packages: no CDN, works offline.
-    app.mount("/vendor/leaflet", StaticFiles(directory=xleaflet.BASE_DIR), name="leaflet")
-    app.mount("/vendor/markercluster", StaticFiles(directory=xcluster.BASE_DIR), name="cluster")
+    app.mount("/vendor/leaflet", EstaticosComprimidos(directory=xleaflet.BASE_DIR), name="leaflet")
+    app.mount(
+        "/vendor/markercluster", EstaticosComprimidos(directory=xcluster.BASE_DIR), name="cluster"
+    )
+    # The map page with its stylesheets written into it (api/pagina.py).
+    pagina = Pagina(
+        WEB / "index.html",
+        {
+            "/vendor/leaflet/leaflet.css": Path(xleaflet.BASE_DIR) / "leaflet.css",
+            "/static/app.css": WEB / "app.css",
+        },
+    )
     # The service worker (root scope) and the manifest: the page installs and starts offline.
-    app.include_router(instalable.router(WEB, Path(xleaflet.BASE_DIR), Path(xcluster.BASE_DIR)))
+    app.include_router(
+        instalable.router(WEB, Path(xleaflet.BASE_DIR), Path(xcluster.BASE_DIR), pagina)
+    )
 
     @app.get("/", include_in_schema=False)
-    def index() -> FileResponse:
-        return FileResponse(WEB / "index.html")
+    def index(request: Request) -> Response:
+        return pagina.responder(request.headers)
 
     @app.get("/reclamos", include_in_schema=False)
     def reclamo() -> FileResponse:

@@ -43,6 +43,14 @@ PUERTO = 8765
 
 SEMILLAS = {"alianza": "_semilla", "subproyecto_municipal": "_semilla_sp"}
 VALIDADO = "a.estado = 'validado'"
+MOVIDO = (
+    "ST_SetSRID(ST_MakePoint(round((ST_X(geom) + (random() - 0.5) / 10)::numeric, 6)::float8, "
+    "round((ST_Y(geom) + (random() - 0.5) / 10)::numeric, 6)::float8), 4326)"
+)
+RESUMENES = (
+    "resumen_alianza", "resumen_alianza_delta", "resumen_subproyecto",
+    "resumen_subproyecto_delta",
+)  # fmt: skip
 
 
 def base(settings: Settings, nombre: str = "sigg_bench_agregacion") -> str:
@@ -57,9 +65,11 @@ def base(settings: Settings, nombre: str = "sigg_bench_agregacion") -> str:
     return url
 
 
-def _copiar(c: psycopg.Connection, tabla: str, n: int) -> None:
+def _copiar(c: psycopg.Connection, tabla: str, n: int, esparcir: bool) -> None:
     """n rows of ``tabla``: its seed's, copied with new codes, all validated (the public sees
-    them)."""
+    them); with ``esparcir``, each copy's point moved by up to 0.05 degrees (about 5 km, to 6
+    decimals as the demo's), so that the copies do not stack on one point (the vector tiles
+    then hold what a real map would; municipality and sums are untouched)."""
     semilla = SEMILLAS[tabla]
     en_semilla = c.execute(f"SELECT count(*) FROM {semilla}").fetchone()[0]  # type: ignore[index]
     cols = [
@@ -72,16 +82,18 @@ def _copiar(c: psycopg.Connection, tabla: str, n: int) -> None:
         )
     ]
     lista = ", ".join(cols)
+    valores = ", ".join(MOVIDO if esparcir and col == "geom" else col for col in cols)
     c.execute(
         f"INSERT INTO {tabla} (codigo, estado, {lista}) "
-        f"SELECT s.codigo || '-' || g, 'validado', {lista} "
+        f"SELECT s.codigo || '-' || g, 'validado', {valores} "
         f"FROM {semilla} s, generate_series(1, {-(-n // en_semilla)}) g LIMIT {n}"
     )
 
 
-def llenar(url: str, n: int) -> int:
+def llenar(url: str, n: int, esparcir: bool = False) -> int:
     """n alliances and the subprojects in the demo's proportion to them, all validated
-    (triggers off: this measures reading). Returns the number of alliances."""
+    (triggers off: this measures reading), then the aggregate summary rebuilt from them (the
+    triggers that keep it were off too). Returns the number of alliances."""
     with psycopg.connect(dsn(url), autocommit=True) as c:
         proporcion = c.execute(
             "SELECT (SELECT count(*) FROM _semilla_sp)::float / (SELECT count(*) FROM _semilla)"
@@ -89,15 +101,36 @@ def llenar(url: str, n: int) -> int:
         for tabla, filas in (("alianza", n), ("subproyecto_municipal", round(n * proporcion))):
             c.execute(f"ALTER TABLE {tabla} DISABLE TRIGGER USER")
             c.execute(f"TRUNCATE {tabla} CASCADE")
-            _copiar(c, tabla, filas)
+            _copiar(c, tabla, filas, esparcir)
             c.execute(f"ALTER TABLE {tabla} ENABLE TRIGGER USER")
             c.execute(f"VACUUM ANALYZE {tabla}")
+        # The copies carry no movements: movimiento stays empty, with the statistics TRUNCATE
+        # leaves (autovacuum off for it). Analyzed while empty, the ledger trigger's per-row
+        # subquery is planned as a sequential scan over the movements a bulk write adds
+        # (bench/suite.py's import shows it), and the writes measured here would measure that.
+        c.execute("ALTER TABLE movimiento SET (autovacuum_enabled = false)")
+        c.execute("TRUNCATE movimiento")
+        rehacer_resumen(c)
         return c.execute("SELECT count(*) FROM alianza").fetchone()[0]  # type: ignore[index]
 
 
-def sql_desnudo(nivel: str) -> str:
+def rehacer_resumen(c: psycopg.Connection) -> bool:
+    """Recompute the aggregate summary from the records (migration 0014's
+    ``sigg_resumen_rehacer``) and analyze its tables; False, doing nothing, on a database
+    without it."""
+    if c.execute("SELECT to_regproc('sigg_resumen_rehacer') IS NULL").fetchone()[0]:  # type: ignore[index]
+        return False
+    c.execute("SELECT sigg_resumen_rehacer()")
+    for tabla in RESUMENES:
+        c.execute(f"VACUUM ANALYZE {tabla}")
+    return True
+
+
+def sql_desnudo(nivel: str, donde: str = "") -> str:
     """The same answer the endpoint gives the public (count, per-stage and reached-stage counts,
-    the nine sums over validated alliances) in the plainest single GROUP BY: the ceiling."""
+    the nine sums over validated alliances) in the plainest single GROUP BY: the ceiling.
+    ``donde``: more conditions on ``a`` (alianza) and ``m`` (municipio), ANDed, with psycopg
+    placeholders for their values."""
     etapas = ", ".join(f"count(*) FILTER (WHERE a.etapa = '{e}')" for e in ETAPAS)
     alcanzo = ", ".join(
         f"count(*) FILTER (WHERE a.etapa_alcanzada >= {ORDEN_ETAPA[e]})" for e in ETAPAS_CICLO
@@ -107,19 +140,20 @@ def sql_desnudo(nivel: str) -> str:
         f"SELECT {NIVELES[nivel]} AS clave, count(*), {etapas}, {alcanzo}, {sumas} "
         "FROM alianza a JOIN municipio m "
         "ON m.cartografia = a.cartografia AND m.codigo = a.municipio_codigo "
-        f"WHERE {VALIDADO} GROUP BY 1"
+        f"WHERE {VALIDADO}{donde and ' AND ' + donde} GROUP BY 1"
     )
 
 
-def sql_desnudo_subproyectos(nivel: str) -> str:
-    """The subprojects' count and sums per unit (validated only) in one plain GROUP BY."""
+def sql_desnudo_subproyectos(nivel: str, donde: str = "") -> str:
+    """The subprojects' count and sums per unit (validated only) in one plain GROUP BY;
+    ``donde`` as above, ``a`` being subproyecto_municipal."""
     return (
         f"SELECT {NIVELES[nivel]} AS clave, count(*), sum(a.familias), "
         "sum(a.monto_empoderar_comprometido_bs + a.monto_contraparte_comprometido_bs), "
         "sum(a.monto_empoderar_ejecutado_bs + a.monto_contraparte_ejecutado_bs) "
         "FROM subproyecto_municipal a JOIN municipio m "
         "ON m.cartografia = a.cartografia AND m.codigo = a.municipio_codigo "
-        f"WHERE {VALIDADO} GROUP BY 1"
+        f"WHERE {VALIDADO}{donde and ' AND ' + donde} GROUP BY 1"
     )
 
 

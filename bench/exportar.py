@@ -66,12 +66,14 @@ def _descargar(url: str, cabeceras: dict[str, str] | None = None) -> tuple[float
     return time.perf_counter() - t0, total
 
 
-def sigg(url_db: str, n: int, cabeceras: dict[str, str] | None = None) -> Exportacion:
+def sigg(
+    url_db: str, n: int, cabeceras: dict[str, str] | None = None, puerto: int = 8771
+) -> Exportacion:
     """SIGG's streamed GeoJSON export, as the public, from a freshly started server."""
-    with servidor_sigg(url_db, 8771) as proceso:
+    with servidor_sigg(url_db, puerto) as proceso:
         antes = _memoria_pico_kb(proceso.pid)
         segundos, tam = _descargar(
-            "http://127.0.0.1:8771/api/v1/exportar/alianzas?formato=geojson", cabeceras
+            f"http://127.0.0.1:{puerto}/api/v1/exportar/alianzas?formato=geojson", cabeceras
         )
         return Exportacion(segundos, tam, antes, _memoria_pico_kb(proceso.pid))
 
@@ -92,12 +94,13 @@ def sigg_sin_gzip(url_db: str, n: int) -> Exportacion:
     return sigg(url_db, n, {"Accept-Encoding": "identity"})
 
 
-def tipg(url_db: str, n: int) -> Exportacion:
+def tipg(url_db: str, n: int, puerto: int = 8772) -> Exportacion:
     """tipg's items of the same table in one page of n features, from a freshly started
     server."""
     pg = dsn(url_db)
     proceso = subprocess.Popen(
-        [str(TIPG), "-m", "uvicorn", "tipg.main:app", "--port", "8772", "--log-level", "warning"],
+        [str(TIPG), "-m", "uvicorn", "tipg.main:app", "--port", str(puerto)]
+        + ["--log-level", "warning"],
         env=os.environ
         | {
             "DATABASE_URL": pg,
@@ -107,10 +110,10 @@ def tipg(url_db: str, n: int) -> Exportacion:
         cwd="/tmp",
     )
     try:
-        esperar("http://127.0.0.1:8772/collections")
+        esperar(f"http://127.0.0.1:{puerto}/collections")
         antes = _memoria_pico_kb(proceso.pid)
         segundos, tam = _descargar(
-            f"http://127.0.0.1:8772/collections/public.alianza/items?limit={n}&f=geojson"
+            f"http://127.0.0.1:{puerto}/collections/public.alianza/items?limit={n}&f=geojson"
         )
         return Exportacion(segundos, tam, antes, _memoria_pico_kb(proceso.pid))
     finally:

@@ -5,6 +5,11 @@ beside a plain COPY of the same rows into the same table as the ceiling, in one 
 
 Runs on a database of its own (sigg_bench) on the configured server; prints a Markdown table
 and writes it to bench/RESULTS_importacion.md. Ratios are the headline: absolute times vary.
+
+Every run starts on emptied tables whose statistics are kept as TRUNCATE leaves them
+(autovacuum is off for them while measuring): an emptied table that autovacuum analyzes has
+statistics saying it is empty, and the planner's choices for the import's statements and
+triggers differ (bench/suite.py measures that case too, with ``analizar``).
 """
 
 from __future__ import annotations
@@ -63,8 +68,31 @@ def csv_de(pts: list[tuple[str, float, float]]) -> bytes:
     return ("\n".join(lineas) + "\n").encode("cp1252")
 
 
-def vaciar(conn) -> None:  # type: ignore[no-untyped-def]
+VACIADAS = ("alianza", "alianza_etapa", "organizacion", "auditoria", "movimiento")
+
+
+def vaciar(conn, analizar: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """Empty the tables an import writes (movements go with their alliances); with
+    ``analizar``, analyze them right after, as autovacuum does to a table that held rows."""
     conn.execute(text("TRUNCATE alianza, alianza_etapa, organizacion, auditoria CASCADE"))
+    if analizar:
+        for tabla in VACIADAS:
+            conn.execute(text(f"ANALYZE {tabla}"))
+
+
+def autovacuum(conn, activo: bool) -> None:  # type: ignore[no-untyped-def]
+    """Autovacuum on or off for the emptied tables (off: each run starts from the same
+    statistics)."""
+    for tabla in VACIADAS:
+        conn.execute(text(f"ALTER TABLE {tabla} SET (autovacuum_enabled = {str(activo).lower()})"))
+
+
+def libro(conn) -> float:  # type: ignore[no-untyped-def]
+    """What the planner's statistics say of ``movimiento``: -1 never analyzed since emptied,
+    else its number of rows."""
+    return float(
+        conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'movimiento'")).scalar()
+    )
 
 
 def medir_importacion(engine, datos: bytes, settings: Settings) -> tuple[float, dict[str, float]]:  # type: ignore[no-untyped-def]
@@ -126,27 +154,37 @@ def medir_copy(engine, pts: list[tuple[str, float, float]]) -> float:  # type: i
     return time.perf_counter() - t0
 
 
-def comparar(engine, settings: Settings, filas: int, repeticiones: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def comparar(  # type: ignore[no-untyped-def]
+    engine, settings: Settings, filas: int, repeticiones: int, analizar: bool = False
+) -> dict[str, float]:
     """Median seconds of the importer and of the plain COPY on the same ``filas`` rows (each
-    run on emptied tables), the importer's median phases, and the number of rows."""
+    run on emptied tables, analyzed with ``analizar``, autovacuum off for them meanwhile), the
+    importer's median phases, the number of rows and runs, and ``movimiento``'s statistics
+    when the (last) import began (``libro``)."""
     with engine.begin() as conn:
         pts = puntos(conn, filas)
+        autovacuum(conn, False)
     datos = csv_de(pts)
     importes, copias, fases_todas = [], [], []
     for _ in range(repeticiones):
         with engine.begin() as conn:
-            vaciar(conn)
+            vaciar(conn, analizar)
+            estado = libro(conn)
         total, fases = medir_importacion(engine, datos, settings)
         importes.append(total)
         fases_todas.append(fases)
         with engine.begin() as conn:
-            vaciar(conn)
+            vaciar(conn, analizar)
         copias.append(medir_copy(engine, pts))
+    with engine.begin() as conn:
+        autovacuum(conn, True)
     fases = {k: statistics.median(f[k] for f in fases_todas) for k in fases_todas[0]}
     return {
         "filas": len(pts),
         "importar": statistics.median(importes),
         "copy": statistics.median(copias),
+        "veces": repeticiones,
+        "libro_reltuples": estado,
         **fases,
     }
 
@@ -162,6 +200,7 @@ def main() -> None:
         version = postgis_version(conn)
     res = comparar(engine, settings, args.filas, args.repeticiones)
     n, imp, cop = int(res.pop("filas")), res.pop("importar"), res.pop("copy")
+    del res["veces"], res["libro_reltuples"]
     lineas = [
         f"# Bulk import benchmark ({n:,} alliances, median of {args.repeticiones} runs)",
         "",

@@ -18,7 +18,8 @@ tipg has no cache (every request is computed) and no clusters: at zoom 5 and 8 i
 points themselves, so only zoom 11 and 14 compare like with like. The data: the calibrated
 demo replicated to each size (bench.agregacion.llenar), every record validated, each copy
 moved by up to 0.05 degrees so that the copies do not stack on one point. Results go to
-bench/RESULTS_teselas.md with the load average."""
+bench/RESULTS_teselas.md with the load average; bench/suite.py measures the same way (``Medidor``,
+``por_zoom``, ``caudal``) at each of its sizes."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -80,20 +83,6 @@ def bloques(z: int) -> list[tuple[int, int, int]]:
     )
 
 
-def esparcir(url: str) -> None:
-    """Move every copy by up to 0.05 degrees (about 5 km): a replicated demo otherwise puts
-    hundreds of alliances on each of its points (triggers off: the data is only being read)."""
-    with psycopg.connect(dsn(url), autocommit=True) as c:
-        for tabla in ("alianza", "subproyecto_municipal"):
-            c.execute(f"ALTER TABLE {tabla} DISABLE TRIGGER USER")
-            c.execute(
-                f"UPDATE {tabla} SET geom = ST_SetSRID(ST_MakePoint("
-                "ST_X(geom) + (random() - 0.5) / 10, ST_Y(geom) + (random() - 0.5) / 10), 4326)"
-            )
-            c.execute(f"ALTER TABLE {tabla} ENABLE TRIGGER USER")
-            c.execute(f"VACUUM ANALYZE {tabla}")
-
-
 def sql_desnudo(z: int) -> str:
     """The same tile in plain SQL over validated alliances of the program: points with code,
     name and stage from ZOOM_PUNTOS on, else cells of CELDA tile units with their count."""
@@ -142,9 +131,11 @@ def conectar(url: str) -> psycopg.Connection:
 class Medidor:
     """The three servers of one tile: SIGG over HTTP, the bare query, tipg over HTTP."""
 
-    def __init__(self, url: str, programa: str) -> None:
-        self.sigg = httpx.Client(base_url=f"http://127.0.0.1:{PUERTO}", timeout=600)
-        self.tipg = httpx.Client(base_url=f"http://127.0.0.1:{PUERTO_TIPG}", timeout=600)
+    def __init__(
+        self, url: str, programa: str, puerto: int = PUERTO, puerto_tipg: int = PUERTO_TIPG
+    ) -> None:
+        self.sigg = httpx.Client(base_url=f"http://127.0.0.1:{puerto}", timeout=600)
+        self.tipg = httpx.Client(base_url=f"http://127.0.0.1:{puerto_tipg}", timeout=600)
         self.url, self.programa = url, programa
         self.crudo = conectar(url)
 
@@ -180,18 +171,66 @@ def cronometrar(fn: Callable[[], Any]) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-def latencias(m: Medidor, tiles: list[tuple[int, int, int]], reps: int) -> dict[str, list[float]]:
-    """Milliseconds per request of each way of serving, every tile ``reps`` times."""
+def latencias(
+    m: Medidor, tiles: list[tuple[int, int, int]], reps: int, con_tipg: bool = True
+) -> dict[str, list[float]]:
+    """Milliseconds per request of each way of serving, every tile ``reps`` times (tipg's list
+    empty without ``con_tipg``)."""
     ms: dict[str, list[float]] = {"frio": [], "tibio": [], "desnudo": [], "tipg": []}
     for t in tiles:
-        m.desnudo(t), m.de_tipg(t)  # one warm-up each: the same pages in PostgreSQL's cache
+        m.desnudo(t)  # one warm-up each: the same pages in PostgreSQL's cache
+        if con_tipg:
+            m.de_tipg(t)
         for _ in range(reps):
             m.mover_generacion()
-            ms["frio"].append(cronometrar(lambda t=t: m.de_sigg(t)))
-            ms["tibio"].append(cronometrar(lambda t=t: m.de_sigg(t)))
-            ms["desnudo"].append(cronometrar(lambda t=t: m.desnudo(t)))
-            ms["tipg"].append(cronometrar(lambda t=t: m.de_tipg(t)))
+            ms["frio"].append(cronometrar(partial(m.de_sigg, t)))
+            ms["tibio"].append(cronometrar(partial(m.de_sigg, t)))
+            ms["desnudo"].append(cronometrar(partial(m.desnudo, t)))
+            if con_tipg:
+                ms["tipg"].append(cronometrar(partial(m.de_tipg, t)))
     return ms
+
+
+@dataclass(frozen=True)
+class PorZoom:
+    """One zoom at one size: the fixed tiles' latencies (ms lists of ``latencias``), the mean
+    number of alliances a tile stands for, and whether SIGG's tiles hold what the bare
+    query's do."""
+
+    alianzas: int
+    z: int
+    teselas: int
+    media: float
+    ms: dict[str, list[float]]
+    iguales: bool
+
+
+def por_zoom(m: Medidor, n: int, z: int, reps: int, con_tipg: bool = True) -> PorZoom:
+    tiles = fijas(z)
+    iguales = all(cuantos(m.de_sigg(t)) == cuantos(m.desnudo(t)) for t in tiles)
+    media = statistics.mean(cuantos(m.de_sigg(t)) for t in tiles)
+    return PorZoom(n, z, len(tiles), media, latencias(m, tiles, reps, con_tipg), iguales)
+
+
+def _p50_p95(ms: list[float]) -> str:
+    return f"{p(ms, 50):.1f} / {p(ms, 95):.1f}" if ms else "—"
+
+
+def fila_latencia(x: PorZoom) -> str:
+    """x's row of the latency table (LATENCIA)."""
+    f, d = x.ms["frio"], x.ms["desnudo"]
+    return (
+        f"| {x.alianzas:,} | {x.z} | {x.teselas} | {x.media:,.0f} | {_p50_p95(f)} "
+        f"| {_p50_p95(x.ms['tibio'])} | {_p50_p95(d)} | {p(f, 50) / p(d, 50):.2f}x "
+        f"| {_p50_p95(x.ms['tipg'])} | {'yes' if x.iguales else 'NO'} |"
+    )
+
+
+LATENCIA = (
+    "| alliances | z | tiles | alliances a tile (mean) | SIGG cold p50 / p95 ms "
+    "| SIGG warm p50 / p95 ms | bare ST_AsMVT p50 / p95 ms | cold / bare | tipg p50 / p95 ms "
+    "| same as bare |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+)
 
 
 def rafaga(
@@ -210,6 +249,31 @@ def rafaga(
     return len(tiles) / (time.perf_counter() - t0)
 
 
+@dataclass(frozen=True)
+class Caudal:
+    """Tiles per second at one zoom and size, by way of serving (``caudales``' keys)."""
+
+    alianzas: int
+    z: int
+    por_segundo: dict[str, float]
+
+
+def fila_caudal(x: Caudal) -> str:
+    """x's row of the throughput table (CAUDAL)."""
+    c = x.por_segundo
+    return (
+        f"| {x.alianzas:,} | {x.z} | {c['tiles']:.0f} | {c['frio']:.0f} | {c['tibio']:.0f} "
+        f"| {c['desnudo']:.0f} | {c['tipg']:.0f} | {c['frio'] / c['tipg']:.2f}x |"
+    )
+
+
+CAUDAL = (
+    "| alliances | z | tiles | SIGG cold | SIGG warm | bare ST_AsMVT | tipg "
+    "| SIGG cold / tipg |\n|---:|---:|---:|---:|---:|---:|---:|---:|"
+)
+ZOOMS_CAUDAL = (11, 14)
+
+
 def caudales(m: Medidor, z: int) -> dict[str, float]:
     tiles = bloques(z)
     http = [httpx.Client(base_url=m.sigg.base_url, timeout=600) for _ in range(CONEXIONES)]
@@ -224,14 +288,16 @@ def caudales(m: Medidor, z: int) -> dict[str, float]:
         salida["tipg"] = rafaga(m.de_tipg, peer, tiles)
         return salida
     finally:
-        for c in (*http, *peer, *crudos):
-            c.close()
+        for cliente in (*http, *peer):
+            cliente.close()
+        for crudo in crudos:
+            crudo.close()
 
 
 @contextmanager
-def servidor_tipg(url: str) -> Iterator[None]:
+def servidor_tipg(url: str, puerto: int = PUERTO_TIPG) -> Iterator[None]:
     proceso = subprocess.Popen(
-        [str(TIPG), "-m", "uvicorn", "tipg.main:app", "--port", str(PUERTO_TIPG)]
+        [str(TIPG), "-m", "uvicorn", "tipg.main:app", "--port", str(puerto)]
         + ["--log-level", "warning"],
         env=os.environ
         | {
@@ -243,7 +309,7 @@ def servidor_tipg(url: str) -> Iterator[None]:
         cwd="/tmp",
     )
     try:
-        esperar(f"http://127.0.0.1:{PUERTO_TIPG}/collections")
+        esperar(f"http://127.0.0.1:{puerto}/collections")
         yield
     finally:
         proceso.terminate()
@@ -260,25 +326,10 @@ def medir_tamano(url: str, n: int, reps: int, lineas: dict[str, list[str]]) -> N
         m = Medidor(url, programa)
         carga = uptime()
         for z in ZOOMS:
-            tiles = fijas(z)
-            iguales = all(cuantos(m.de_sigg(t)) == cuantos(m.desnudo(t)) for t in tiles)
-            media = statistics.mean(cuantos(m.de_sigg(t)) for t in tiles)
-            ms = latencias(m, tiles, reps)
-            f, d = ms["frio"], ms["desnudo"]
-            lineas["latencia"].append(
-                f"| {n:,} | {z} | {len(tiles)} | {media:,.0f} | {p(f, 50):.1f} / {p(f, 95):.1f} | "
-                f"{p(ms['tibio'], 50):.1f} / {p(ms['tibio'], 95):.1f} | "
-                f"{p(d, 50):.1f} / {p(d, 95):.1f} | {p(f, 50) / p(d, 50):.2f}x | "
-                f"{p(ms['tipg'], 50):.1f} / {p(ms['tipg'], 95):.1f} | "
-                f"{'yes' if iguales else 'NO'} |"
-            )
+            lineas["latencia"].append(fila_latencia(por_zoom(m, n, z, reps)))
             print(lineas["latencia"][-1], flush=True)
-        for z in (11, 14):
-            c = caudales(m, z)
-            lineas["caudal"].append(
-                f"| {n:,} | {z} | {c['tiles']:.0f} | {c['frio']:.0f} | {c['tibio']:.0f} | "
-                f"{c['desnudo']:.0f} | {c['tipg']:.0f} | {c['frio'] / c['tipg']:.2f}x |"
-            )
+        for z in ZOOMS_CAUDAL:
+            lineas["caudal"].append(fila_caudal(Caudal(n, z, caudales(m, z))))
             print(lineas["caudal"][-1], flush=True)
         lineas["carga"].append(
             f"- {n:,} alliances: at the start `{carga}`; at the end `{uptime()}`"
@@ -304,19 +355,14 @@ def escribir(lineas: dict[str, list[str]], reps: int, maquina: dict[str, str], t
         "clusters: at zoom 5 and 8 it sends every point, so it is not like for like there). "
         f"Below zoom {ZOOM_PUNTOS} a tile holds clusters. Aim: cold p50 ≤ 100 ms at 1,000,000.",
         "",
-        "| alliances | z | tiles | alliances a tile (mean) | SIGG cold p50 / p95 ms "
-        "| SIGG warm p50 / p95 ms | bare ST_AsMVT p50 / p95 ms | cold / bare | tipg p50 / p95 ms "
-        "| same as bare |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        LATENCIA,
         *lineas["latencia"],
         "",
         f"Throughput, tiles per second with {CONEXIONES} concurrent clients (the clients run on "
         "the same 2 cores): every tile of a 3 x 3 block around each town, each asked once "
         "(*cold*: all computed), then again (*warm*). Aim: SIGG cold ≥ tipg.",
         "",
-        "| alliances | z | tiles | SIGG cold | SIGG warm | bare ST_AsMVT | tipg "
-        "| SIGG cold / tipg |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        CAUDAL,
         *lineas["caudal"],
         "",
         "Load (`uptime`):",
@@ -340,8 +386,7 @@ def main() -> None:
     lineas: dict[str, list[str]] = {"latencia": [], "caudal": [], "carga": []}
     try:
         for n in (int(x) for x in args.tamanos.split(",")):
-            total = llenar(url, n)
-            esparcir(url)
+            total = llenar(url, n, esparcir=True)
             medir_tamano(url, total, args.repeticiones, lineas)
             escribir(lineas, args.repeticiones, maquina, t0)
     finally:

@@ -523,20 +523,46 @@ def etl_demo(
 
 
 @app.command("serve")
-def serve(host: str = "127.0.0.1", port: int = 8000, reload: bool = False) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    reload: bool = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Procesos que atienden (el modo multiproceso de uvicorn); por omisión "
+            "SIGG_WORKERS, o uno por núcleo",
+        ),
+    ] = None,
+) -> None:
     """Sirve la API y la aplicación web."""
     import uvicorn
 
+    settings = Settings()
+    # Here, once, before any worker starts: a refused signing key is one clear message instead
+    # of every worker failing (and being restarted) in turn, and the installation's own key is
+    # made before the workers read it.
+    try:
+        settings.comprobar_secretos()
+    except ValueError as exc:
+        err.print(f"[bold red]Error:[/] {exc}")
+        raise typer.Exit(1) from exc
     # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise, and the server
     # listens there: any local client could then name its own address and walk past the rate
     # limits. Proxy headers are read only from the proxies this installation names.
-    proxies = [str(red) for red in Settings().proxies_confiables]
+    proxies = [str(red) for red in settings.proxies_confiables]
     uvicorn.run(
         "api.main:create_app",
         factory=True,
         host=host,
         port=port,
         reload=reload,
+        # Reloading watches one process; otherwise each worker is a process of its own on the
+        # same socket. What they must agree on (the data generation, the rate-limit counts,
+        # jobs, idempotency keys, the signing key) lives in PostgreSQL or the state folder.
+        workers=1 if reload else (workers or settings.procesos()),
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies,
     )

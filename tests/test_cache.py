@@ -100,3 +100,82 @@ def test_a_cached_answer_is_sent_gzipped_to_who_accepts_it_and_equal_to_the_plai
     assert respuesta.headers["content-encoding"] == "gzip"
     assert gzip.decompress(comprimido) == plano.content
     assert len(comprimido) < len(plano.content) / 3
+
+
+def test_a_generation_is_never_served_past_its_bound_however_long_its_reread_takes():
+    import asyncio
+    import threading
+    import time
+
+    from api.frescura import Frescura
+
+    frescura = Frescura(vida=0.2, espera=0.5, paciencia=0.1)
+    lecturas: list[float] = []
+    sin_fin = threading.Event()  # the database does not answer until the test ends
+
+    def releer() -> None:
+        lecturas.append(time.monotonic())
+        sin_fin.wait(5)
+
+    async def a_lo_largo() -> list[bool]:
+        frescura.leida(time.monotonic())
+        vistas = [await frescura.vigente(releer)]  # fresh
+        await asyncio.sleep(0.25)
+        # Old: one read starts in the background; everyone is still served meanwhile.
+        vistas += [await frescura.vigente(releer) for _ in range(3)]
+        await asyncio.sleep(0.5)
+        # Past vida + espera: nobody is served while the one read is still out.
+        vistas += await asyncio.gather(*(frescura.vigente(releer) for _ in range(3)))
+        sin_fin.set()
+        return vistas
+
+    assert asyncio.run(a_lo_largo()) == [True, True, True, True, False, False, False]
+    assert len(lecturas) == 1  # one read for everyone, never one per request
+
+
+def test_a_read_sent_before_a_write_of_this_process_or_before_a_newer_read_is_not_believed():
+    import time
+
+    from api.frescura import Frescura
+
+    frescura = Frescura(vida=10, espera=10)
+    antes = time.monotonic()
+    frescura.caducar()  # this process wrote after ``antes``
+    assert not frescura.leida(antes)
+    nueva = time.monotonic()
+    assert frescura.leida(nueva)
+    assert not frescura.leida(nueva - 0.001)  # sent before it, slower to come back
+
+
+def test_requests_past_the_bound_wait_for_one_read_and_are_served_by_it():
+    import asyncio
+    import time
+
+    from api.frescura import Frescura
+
+    frescura = Frescura(vida=0.05, espera=0.5)
+    lecturas: list[float] = []
+
+    def releer() -> None:
+        desde = time.monotonic()
+        lecturas.append(desde)
+        time.sleep(0.05)  # the database answers
+        frescura.leida(desde)
+
+    async def en_tropel() -> list[bool]:
+        frescura.leida(time.monotonic())
+        await asyncio.sleep(0.6)
+        return list(await asyncio.gather(*(frescura.vigente(releer) for _ in range(20))))
+
+    assert asyncio.run(en_tropel()) == [True] * 20
+    assert len(lecturas) == 1
+
+
+def test_a_public_repeat_after_a_write_through_this_process_is_of_the_new_version(como):
+    publico, nacional = como(None), como("nacional")
+    _nacional(publico)
+    antes = _nacional(publico)
+    assert antes.headers["x-cache"] == "hit"
+    assert nacional.post("/api/v1/alianzas", json=_alianza("C-9", YACUIBA)).status_code == 201
+    despues = _nacional(publico)
+    assert despues.headers["etag"] != antes.headers["etag"]

@@ -5,6 +5,7 @@ the keys come from the real ``cartografia`` table."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import geopandas as gpd
@@ -57,3 +58,47 @@ def test_a_layer_served_again_is_kept_and_the_least_recently_served_goes(conn, c
     assert len(construidas) == CAPAS_MAX  # served from memory, not rebuilt
     nueva = _servir_carga(conn, CAPAS_MAX).etag
     assert [c.etag for c in mapa._CACHE.values()] == [*primeras[2:], primeras[0], nueva]
+
+
+def _capa_http(client) -> tuple[int, str]:
+    r = client.get("/api/v1/mapa/capa")
+    return r.status_code, r.headers.get("etag", "")
+
+
+def test_the_layer_is_answered_without_the_database_until_another_process_reloads_it(
+    client, conn, engine, construidas
+):
+    from sqlalchemy import event
+
+    from api.frescura import CuerposFijos
+
+    client.app.state.capas = CuerposFijos(vida=0.2, espera=0.3)
+    primera = _capa_http(client)
+    consultas: list[str] = []
+    event.listen(conn, "before_cursor_execute", lambda *a: consultas.append(a[2]))
+    assert _capa_http(client) == primera and consultas == []
+    carga = "UPDATE cartografia SET cargada_en = :t WHERE codigo = '2012'"
+    leida = text("SELECT cargada_en FROM cartografia WHERE codigo = '2012'")
+    antes = conn.execute(leida).scalar_one()
+    with engine.begin() as otro_proceso:  # committed, as `sigg etl territorio` would
+        otro_proceso.execute(text(carga), {"t": INICIO})
+    try:
+        time.sleep(0.55)  # past vida + espera: the load is read again before answering
+        consultas.clear()
+        estado, etag = _capa_http(client)
+    finally:
+        with engine.begin() as otro_proceso:
+            otro_proceso.execute(text(carga), {"t": antes})
+    assert (estado, primera[0]) == (200, 200)
+    assert etag != primera[1] and etag == f'"{construidas[-1]}"'
+    assert consultas  # the route read the new load and built its layer
+
+
+def test_a_parameter_the_layer_does_not_read_is_refused_while_the_layer_is_fresh(
+    client, construidas
+):
+    assert _capa_http(client)[0] == 200
+    r = client.get("/api/v1/mapa/capa", params={"nivel": "municipio"})
+    assert r.status_code == 400 and "nivel" in r.text
+    r = client.get("/api/v1/mapa/capa", params={"cartografia": "1999"})
+    assert r.status_code in (400, 422) and "1999" in r.text

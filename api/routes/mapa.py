@@ -4,12 +4,15 @@ import csv
 import gzip
 import io
 import json
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
 from api.cache import cacheada
+from api.compresion import acepta
 from api.deps import ConnDep, SettingsDep
+from api.frescura import CuerpoFijo, responder_fijo
 from api.parametros import FiltrosDep
 from api.respuestas import GEOJSON, como_se_agrega, no_modificado
 from api.schemas.documento import archivos, con_cache, problemas, solo
@@ -18,7 +21,9 @@ from geo.acceso.alcance import PUBLICO
 from geo.analisis.agregacion import NivelAgregacion, preparar
 from geo.analisis.mapa import (
     CLASIFICACIONES,
+    LIGERA,
     MEDIDAS_MAPA,
+    Capa,
     capa_web,
     como_geojson,
     lagos,
@@ -27,6 +32,7 @@ from geo.analisis.mapa import (
 )
 from geo.formatos.celdas import fila_csv
 from geo.publicacion import mapa_archivos
+from geo.territorio.consultas import cargada_en
 
 router = APIRouter(prefix="/api/v1/mapa", tags=["mapa"], responses=problemas(400, 401, 404, 422))
 
@@ -51,20 +57,56 @@ def capa(
 ) -> Response:
     """Los 339 municipios simplificados para la pantalla, en TopoJSON (bordes compartidos
     simplificados una vez: sin huecos entre vecinos). Se guarda en el navegador (ETag)."""
-    c = capa_web(conn, cartografia or settings.cartografia)
-    etiqueta = f'"{c.etag}"'
+    version = cartografia or settings.cartografia
+    # Read before the load is checked: the body is trusted from then (api/frescura.py).
+    desde = time.monotonic()
+    marca = cargada_en(conn, version)
+    c = capa_web(conn, version)
+    capas = request.app.state.capas
+    cuerpo = capas.guardar(version, desde, marca or "", c.etag, lambda: _cuerpo_fijo(c))
+    return responder_fijo(
+        cuerpo, request.headers.get("if-none-match"), request.headers.get("accept-encoding", "")
+    )
+
+
+def _cuerpo_fijo(c: Capa) -> CuerpoFijo:
+    """The layer's body, plain and gzipped, built once per load of the territory; the ETag is
+    the hash of its content, so every worker process gives the same one."""
     cabeceras = {
-        "ETag": etiqueta,
+        "ETag": f'"{c.etag}"',
+        "Cache-Control": "public, max-age=3600, must-revalidate",
+        "Vary": "Accept-Encoding",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return CuerpoFijo(gzip.decompress(c.gzip), c.gzip, cabeceras)
+
+
+@router.get(
+    "/capa-ligera",
+    responses=con_cache(CapaTopoJSON, "Los municipios en TopoJSON, más simplificados"),
+)
+def capa_ligera(
+    request: Request, conn: ConnDep, settings: SettingsDep, cartografia: str | None = None
+) -> Response:
+    """Los mismos municipios con bordes más simples (0,05°) y sin nombres: la cuarta parte de
+    los bytes. La página la dibuja primero (en una línea lenta llega segundos antes que /capa)
+    y la cambia por /capa en cuanto esta llega. Se guarda en el navegador (ETag)."""
+    c = capa_web(conn, cartografia or settings.cartografia, LIGERA)
+    cabeceras = {
+        "ETag": f'"{c.etag}"',
         "Cache-Control": "public, max-age=3600, must-revalidate",
         "Vary": "Accept-Encoding",
     }
     if (igual := no_modificado(request.headers.get("if-none-match"), cabeceras)) is not None:
         return igual
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        return Response(
-            c.gzip, media_type="application/json", headers=cabeceras | {"Content-Encoding": "gzip"}
-        )
-    return Response(gzip.decompress(c.gzip), media_type="application/json", headers=cabeceras)
+    codificaciones = request.headers.get("accept-encoding")
+    if acepta(codificaciones, "br"):
+        cuerpo, cabeceras["Content-Encoding"] = c.br, "br"
+    elif acepta(codificaciones, "gzip"):
+        cuerpo, cabeceras["Content-Encoding"] = c.gzip, "gzip"
+    else:
+        cuerpo = gzip.decompress(c.gzip)
+    return Response(cuerpo, media_type="application/json", headers=cabeceras)
 
 
 @router.get(

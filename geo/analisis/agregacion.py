@@ -9,7 +9,7 @@ own reason."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -312,13 +312,39 @@ def estadisticas(
             f"medida desconocida: {', '.join(desconocidas)}; use: {', '.join(MEDIDAS)}",
             campo="medidas",
         )
-    return [_unidad(r, c.tipo_cambio, pedidas) for r in conn.execute(consulta_sql(c))]
+    sql, valores = _compilada(conn, c)
+    return [_unidad(r, c.tipo_cambio, pedidas) for r in conn.exec_driver_sql(sql, valores)]
+
+
+_COMPILADAS: dict[str, tuple[str, dict[str, Any]]] = {}
+
+
+def _compilada(conn: Connection, c: Consulta) -> tuple[str, dict[str, Any]]:
+    """The statement of ``c`` compiled once per distinct query (the level, the cartography
+    and every filter, as text: the filters hold lists): building and compiling this many
+    aggregates took longer than running them on the summary."""
+    clave = repr((conn.dialect.name, c.nivel, c.cartografia, astuple(c.filtros)))
+    hecha = _COMPILADAS.get(clave)
+    if hecha is None:
+        compilada = consulta_sql(c).compile(
+            dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        hecha = (str(compilada), dict(compilada.params))
+        if len(_COMPILADAS) >= 512:
+            _COMPILADAS.clear()
+        _COMPILADAS[clave] = hecha
+    return hecha
 
 
 def _numero(v: Any) -> Any:
     if isinstance(v, Decimal):
         return int(v) if v == v.to_integral_value() else float(v)
     return v
+
+
+_POR_ETAPA = [(e, f"etapa_{e}") for e in ETAPAS]
+_ALCANZARON = [(e, f"alcanzo_{e}") for e in ETAPAS_CICLO]
+_USD = [(m, m.replace("_bs", "_usd")) for m in MONTOS]
 
 
 def _unidad(r: Any, tipo_cambio: float, pedidas: list[str]) -> dict[str, Any]:
@@ -336,10 +362,10 @@ def _unidad(r: Any, tipo_cambio: float, pedidas: list[str]) -> dict[str, Any]:
             "municipios_con_alianzas",
         )
     }
-    valores["alianzas_por_etapa"] = {e: m[f"etapa_{e}"] for e in ETAPAS}
-    valores["alianzas_alcanzaron"] = {e: m[f"alcanzo_{e}"] for e in ETAPAS_CICLO}
-    for monto in MONTOS:
-        valores[monto.replace("_bs", "_usd")] = round(m[monto] / tipo_cambio, 2)
+    valores["alianzas_por_etapa"] = {e: m[k] for e, k in _POR_ETAPA}
+    valores["alianzas_alcanzaron"] = {e: m[k] for e, k in _ALCANZARON}
+    for monto, usd in _USD:
+        valores[usd] = round(m[monto] / tipo_cambio, 2)
     sin_dato: dict[str, str] = {}
     rural = m["poblacion_rural_2012"] if m["poblacion_completa"] else None
     valores["poblacion_rural_2012"] = rural

@@ -1,7 +1,8 @@
 """What the map needs: the municipal layer simplified for the screen as one TopoJSON (shared
 borders simplified once, so neighbours never gap; the browser merges municipalities into
-provinces, departments and units from it), and per request only the values of one measure with
-their classes, computed with mapclassify."""
+provinces, departments and units from it), in two levels of detail (a light one drawn first on
+a slow line, then the detailed one), and per request only the values of one measure with their
+classes, computed with mapclassify."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import math
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 from threading import Lock
 from typing import Any
 
+import brotli
 import geopandas as gpd
 import mapclassify
 import topojson as tp
@@ -88,35 +91,58 @@ class Capa:
     bytes_crudos: int
     municipios: gpd.GeoDataFrame  # the same simplified shapes, for downloads
 
+    @cached_property
+    def br(self) -> bytes:
+        """The same TopoJSON for browsers that accept br (a tenth smaller than gzip), made the
+        first time it is asked for (2 s for the detailed layer at the best quality)."""
+        return brotli.compress(gzip.decompress(self.gzip), quality=11)
+
+
+@dataclass(frozen=True)
+class Detalle:
+    """How much of the boundaries a layer keeps: the coverage simplification's tolerance in
+    degrees, the TopoJSON grid (cells across the extent) and whether it carries the names."""
+
+    tolerancia: float
+    cuantizacion: float
+    nombres: bool = True
+
+
+# What the map draws once loaded, and what the downloads and documents use.
+DETALLADA = Detalle(0.006, 1e5)
+# The page's first layer on a slow line (issue 15), shown for the seconds the detailed one takes
+# to arrive: at the national view 0.05° is about 3 px on a 1440 px screen and 1.5 px on a phone.
+# Without names (the first values carry them): 16 KB with brotli against 68 KB.
+LIGERA = Detalle(0.05, 5e3, nombres=False)
 
 # Layers kept in memory, least recently served dropped first: a reload of the territory gives a
 # new key and leaves the old layer stale, so an unbounded cache would grow for the life of the
-# process. Four cover both cartographies and a reload of each.
-CAPAS_MAX = 4
-_CACHE: OrderedDict[tuple[str, str], Capa] = OrderedDict()
+# process. Eight cover both cartographies in both details and a reload of each.
+CAPAS_MAX = 8
+_CACHE: OrderedDict[tuple[str, str, Detalle], Capa] = OrderedDict()
 _LOCK = Lock()
 
 
-def capa_web(conn: Connection, cartografia: str, tolerancia: float = 0.006) -> Capa:
-    """The municipal layer as gzip-compressed TopoJSON, built once per load of the
-    territory (the cache key includes the load time) and then served from memory."""
+def capa_web(conn: Connection, cartografia: str, detalle: Detalle = DETALLADA) -> Capa:
+    """The municipal layer as compressed TopoJSON, built once per load of the territory and
+    detail (the cache key includes the load time) and then served from memory."""
     cargada = conn.execute(
         text("SELECT cargada_en::text FROM cartografia WHERE codigo = :v"), {"v": cartografia}
     ).scalar()
     if cargada is None:
         raise EntradaInvalida(f"cartografía '{cartografia}' no cargada", campo="cartografia")
-    clave = (cartografia, cargada)
+    clave = (cartografia, cargada, detalle)
     with _LOCK:
         if clave in _CACHE:
             _CACHE.move_to_end(clave)
         else:
-            _CACHE[clave] = _construir(conn, cartografia, tolerancia)
+            _CACHE[clave] = _construir(conn, cartografia, detalle)
             if len(_CACHE) > CAPAS_MAX:
                 _CACHE.popitem(last=False)
         return _CACHE[clave]
 
 
-def _construir(conn: Connection, cartografia: str, tolerancia: float) -> Capa:
+def _construir(conn: Connection, cartografia: str, detalle: Detalle) -> Capa:
     municipios = gpd.read_postgis(
         text(
             "SELECT codigo, nombre, provincia_codigo AS prov, departamento_codigo AS dep, "
@@ -129,8 +155,14 @@ def _construir(conn: Connection, cartografia: str, tolerancia: float) -> Capa:
     )
     # Simplified here as a coverage, without specks (geo/territorio/formas.py); the topology
     # only finds the shared arcs and quantizes them.
-    formas = municipios.assign(geometry=para_pantalla(municipios.geometry.values, tolerancia))
-    topo = tp.Topology(formas, object_name="municipios", prequantize=1e5, toposimplify=False)
+    formas = municipios.assign(
+        geometry=para_pantalla(municipios.geometry.values, detalle.tolerancia)
+    )
+    if not detalle.nombres:
+        formas = formas.drop(columns="nombre")
+    topo = tp.Topology(
+        formas, object_name="municipios", prequantize=detalle.cuantizacion, toposimplify=False
+    )
     crudo = str(topo.to_json()).encode()
     return Capa(
         gzip.compress(crudo, 9),

@@ -101,6 +101,13 @@ class Settings(BaseSettings):
         description="Import jobs each server process runs at once (the others wait their turn, "
         "queued): one leaves the other core of a small server to the people using the map",
     )
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Worker processes of `sigg serve` (uvicorn's own multi-process mode). Unset: "
+        "one per core this process may run on",
+    )
 
     _clave: str | None = PrivateAttr(default=None)
 
@@ -163,6 +170,15 @@ class Settings(BaseSettings):
                 )
             self._clave = clave
         return self._clave
+
+    def procesos(self) -> int:
+        """How many worker processes `sigg serve` starts: SIGG_WORKERS, or one per core."""
+        if self.workers is not None:
+            return self.workers
+        try:
+            return len(os.sched_getaffinity(0))  # the cores this process may use (Linux)
+        except AttributeError:
+            return os.cpu_count() or 1
 
     @property
     def usa_cluster_privado(self) -> bool:

@@ -202,6 +202,9 @@ WHERE a.programa_id = :p AND a.codigo = s.codigo AND a.codigo = ANY(:c)
   AND ({_ANTES}) IS DISTINCT FROM ({_DESPUES})
 """)  # noqa: S608
 
+# The existing codes were updated above; ON CONFLICT skips them through the unique index
+# (a NOT EXISTS subquery became a full scan per row when the table's statistics said it was
+# empty: a quadratic import, bench/RESULTS.md).
 _INSERT = text(f"""
 INSERT INTO alianza (programa_id, codigo, organizacion_id, {", ".join(COLUMNAS)}, cartografia,
                      municipio_codigo, geom, precision_ubicacion, alertas)
@@ -216,5 +219,5 @@ SELECT :p, s.codigo, coalesce(s.organizacion_id, o.id),
 FROM _carga_alianza s
 LEFT JOIN organizacion o ON o.programa_id = :p AND o.nombre = s.organizacion
 WHERE s.n >= :desde AND s.n < :hasta
-  AND NOT EXISTS (SELECT 1 FROM alianza a WHERE a.programa_id = :p AND a.codigo = s.codigo)
+ON CONFLICT (programa_id, codigo) DO NOTHING
 """)  # noqa: S608

@@ -7,7 +7,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, literal, select, text
+from sqlalchemy import Connection, Select, Text, and_, cast, func, literal, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from geo.plataforma.errors import NoEncontrado
@@ -173,6 +173,13 @@ def exigir_cartografia(conn: Connection, cartografia: str) -> None:
             f"{', '.join(cargadas) or 'ninguna'}; use 'sigg etl territorio')",
             campo="cartografia",
         )
+
+
+def cargada_en(conn: Connection, cartografia: str) -> str | None:
+    """When ``cartografia`` was last loaded, as text (what changes with every load of it), or
+    None when it is not loaded."""
+    consulta = select(cast(Cartografia.cargada_en, Text)).where(Cartografia.codigo == cartografia)
+    return conn.execute(consulta).scalar()
 
 
 def feature(conn: Connection, nivel: Nivel, codigo: str, cartografia: str) -> str:

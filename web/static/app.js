@@ -191,8 +191,9 @@ function textoValor(u) {
   const signo = valoresActuales.comparacion && u.valor > 0 ? "+" : "";
   return `${signo}${numero.format(u.valor)}${unidad}`;
 }
-function dibujar() {
-  const fc = formas(estado.nivel);
+// ``ajustar``: fit the view to what is drawn (false when only the shapes change, see detallar).
+function dibujar({ nivel = estado.nivel, ajustar = true } = {}) {
+  const fc = formas(nivel);
   const visibles = { type: "FeatureCollection",
     features: fc.features.filter((f) => valoresActuales.unidades[f.id]) };
   if (capa) capa.remove();
@@ -209,9 +210,11 @@ function dibujar() {
       layer.on("click", () => seleccionar(f.id));
     },
   }).addTo(mapa);
+  capa.nivel = nivel;
   // The shapes stay out of the tab order (339 stops before the work panels): a keyboard
   // selects a place through the search box, which does what a click on the shape does.
   capa.eachLayer((l) => { const e = l.getElement && l.getElement(); if (e) e.setAttribute("data-codigo", l.options.codigo); });
+  if (!ajustar) return;
   const acotado = estado.pila || estado.unidad_operativa || estado.departamento || estado.provincia || estado.municipio;
   if (acotado && visibles.features.length) mapa.fitBounds(capa.getBounds(), { padding: [10, 10], animate: false });
   else if (!acotado) mapa.fitBounds(BOLIVIA, { animate: false });
@@ -349,7 +352,9 @@ async function redibujar({ geometria } = { geometria: true }) {
   // (a local value: another redraw may run meanwhile and set valoresActuales)
   valoresActuales = estado.comparar ? cambio(await pedir(rutaValores({ corte: estado.comparar })), leidos) : leidos;
   document.getElementById("sintetico").hidden = !valoresActuales.datos_sinteticos;
-  if (geometria || !capa || nivelAnterior !== estado.nivel) { dibujar(); capa.nivel = estado.nivel; } else recolorear();
+  // the light layer carries no names: the municipal values do
+  if (estado.nivel === "municipio") for (const [c, u] of Object.entries(valoresActuales.unidades)) nombresMunicipio[c] ||= u.nombre;
+  if (geometria || !capa || nivelAnterior !== estado.nivel) dibujar(); else recolorear();
   if (capaContornos) contornos();
   pintarLeyenda();
   etiquetasMedidas();
@@ -744,10 +749,44 @@ async function opciones() {
   for (const d of deps.data) document.getElementById("departamento").append(new Option(d.nombre, d.codigo));
   if (medidas.teselas) L.tileLayer(medidas.teselas, { maxZoom: 14 }).addTo(mapa);
 }
-async function fondo(pLagos) {
-  const lagos = await pLagos;
-  L.geoJSON(lagos, { style: { color: "#6baed6", weight: 0.5, fillColor: "#c6dbef", fillOpacity: 0.9 }, interactive: false }).addTo(mapa);
-  contornos();
+// The lakes lie under the municipalities (their holes show them), whenever they arrive.
+function fondo(lagos) {
+  L.geoJSON(lagos, { style: { color: "#6baed6", weight: 0.5, fillColor: "#c6dbef", fillOpacity: 0.9 }, interactive: false })
+    .addTo(mapa).bringToBack();
+}
+/* ---------- the detailed shapes, after the first map ---------- */
+// The first map is drawn from the light layer (/mapa/capa-ligera: a quarter of the bytes, for a
+// slow line). The detailed layer and the lakes are asked once it is on screen, so that they never
+// share the line with it, and the detailed shapes replace the light ones in place: the classes,
+// the legend, the selection and the view stay, and an open tooltip moves to the new shape.
+async function detallar() {
+  const pLagos = leerSinAviso("/mapa/lagos").then(fondo).catch(() => { /* a background only */ });
+  try {
+    cambiarFormas(await leerSinAviso("/mapa/capa"));
+  } catch (e) {
+    console.warn("SIGG: el mapa sigue con la capa ligera:", e.message);
+  }
+  await pLagos;
+}
+function cambiarFormas(detallada) {
+  topo = detallada;
+  for (const nivel of Object.keys(formasPorNivel)) delete formasPorNivel[nivel];
+  nombrarMunicipios();
+  document.getElementById("municipio-nombre").textContent = nombresMunicipio[estado.municipio] || estado.municipio;
+  if (capaContornos) {
+    capaContornos.remove();
+    capaContornos = null;
+    contornos();
+  }
+  if (capa) {
+    let abierta = null;
+    capa.eachLayer((l) => { if (l.isTooltipOpen()) abierta = { codigo: l.options.codigo, donde: l.getTooltip().getLatLng() }; });
+    dibujar({ nivel: capa.nivel, ajustar: false });
+    if (abierta) capa.eachLayer((l) => { if (l.options.codigo === abierta.codigo) l.openTooltip(abierta.donde); });
+  }
+  const contenedor = document.getElementById("mapa");
+  contenedor.dataset.capa = "detallada";
+  contenedor.dataset.msDetallada = String(Math.round(performance.now()));  // bench/pagina_lenta.py
 }
 // The bold outlines are the departments' at every level but the units': there, the units' own
 // (the Chaco unit is one shape across three departments, not three pieces).
@@ -760,7 +799,8 @@ function contornos() {
   capaContornos = L.geoJSON(formas(nivel), { style: { color: "#222", weight: 1.5, fill: false }, interactive: false, pane: "contornos" }).addTo(mapa);
   nivelContornos = nivel;
 }
-// The municipalities' names come with their shapes (no list of its own to wait for).
+// The municipalities' names come with their detailed shapes (no list of its own to wait for;
+// the light layer has none).
 function nombrarMunicipios() {
   for (const g of topo.objects.municipios.geometries) nombresMunicipio[g.properties.codigo] ||= g.properties.nombre;
 }
@@ -972,8 +1012,7 @@ async function iniciar() {
   const campos = document.querySelectorAll("#filtros fieldset");
   campos.forEach((f) => { f.disabled = true; });
   // the same requests as the page's <link rel=preload> (no headers): answered by them
-  const pCapa = leerSinAviso("/mapa/capa");
-  const pLagos = leerSinAviso("/mapa/lagos");
+  const pCapa = leerSinAviso("/mapa/capa-ligera");
   valoresAdelantados = { ruta: rutaValores(), promesa: pedir(rutaValores()) };
   const pGuardados = valoresGuardados(valoresAdelantados.ruta);
   // The map is drawn as soon as its shapes and values are here; the controls' options arrive
@@ -982,14 +1021,15 @@ async function iniciar() {
     nombrarSesion();  // sesion.js: the unit's name, now that the units are known
     aFormulario();
   });
-  for (const p of [pCapa, pLagos, valoresAdelantados.promesa, pOpciones]) p.catch(() => { /* said below */ });
+  for (const p of [pCapa, valoresAdelantados.promesa, pOpciones]) p.catch(() => { /* said below */ });
   try {
     enlazar();
     iniciarBusqueda().catch(() => { document.getElementById("buscar-estado").textContent = "La búsqueda no se pudo cargar."; });
     topo = await pCapa;
+    contenedor.dataset.capa = "ligera";
     nombrarMunicipios();
     aFormulario();
-    await fondo(pLagos);
+    contornos();
     migas();
     const guardados = await pGuardados;
     if (guardados && valoresAdelantados) {
@@ -998,12 +1038,15 @@ async function iniciar() {
       const red = valoresAdelantados;
       valoresAdelantados = { ruta: red.ruta, promesa: Promise.resolve(guardados), guardados: true };
       await actualizar();
+      detallar();
       contenedor.classList.remove("cargando");
       contenedor.classList.add("actualizando");
       valoresAdelantados = red;
       await actualizar({ geometria: false });
     } else {
       await actualizar();
+      detallar();
+      contenedor.classList.remove("cargando");  // drawn, while the controls' options arrive
     }
     await pOpciones;
     campos.forEach((f) => { f.disabled = false; });

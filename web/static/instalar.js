@@ -27,14 +27,16 @@ async function limpiarPrivadas(sesion) {
 }
 
 // The service worker's first install downloads the whole shell again: on a slow line that
-// must not delay the first map, so it waits for the first choropleth (or 30 s).
-function trasElPrimerMapa(hacer) {
+// must not delay the map, so it waits for the detailed shapes that replace the first, light
+// ones (app.js, detallar), or 30 s. Both layers are then among what the page read, which
+// guardarLoLeido hands to the worker.
+function trasElMapaDetallado(hacer) {
   const mapa = document.getElementById("mapa");
   let hecho = false;
   const una = () => { if (!hecho) { hecho = true; observador.disconnect(); hacer(); } };
-  const observador = new MutationObserver(() => { if (mapa.dataset.listo) una(); });
-  if (mapa.dataset.listo) return una();
-  observador.observe(mapa, { attributes: true, attributeFilter: ["data-listo"] });
+  const observador = new MutationObserver(() => { if (mapa.dataset.capa === "detallada") una(); });
+  if (mapa.dataset.capa === "detallada") return una();
+  observador.observe(mapa, { attributes: true, attributeFilter: ["data-capa"] });
   setTimeout(una, 30000);
 }
 
@@ -64,7 +66,7 @@ function guardarLoLeido() {
 if ("serviceWorker" in navigator) {
   if (navigator.serviceWorker.controller) document.documentElement.dataset.sinRed = "listo";
   else navigator.serviceWorker.addEventListener("controllerchange", guardarLoLeido, { once: true });
-  trasElPrimerMapa(() => {
+  trasElMapaDetallado(() => {
     // updateViaCache "none": Workbox's modules are checked against the server, not the HTTP cache.
     navigator.serviceWorker.register("/sw.js", { scope: "/", updateViaCache: "none" })
       .catch((e) => console.warn("SIGG: sin trabajo fuera de línea:", e.message));

@@ -4,10 +4,10 @@
    - The application shell (the page, its modules and styles, Leaflet, the icons) is precached
      and answered from the cache: the page starts with no network. A file whose hash changes
      is fetched again when the new service worker installs.
-   - Reference data that is the same for everyone (the municipal shapes, lakes, measures,
-     vocabulary, territory lists, programs): stale-while-revalidate (refreshed at most hourly),
-     always asked of the server as the public (no Authorization), so that one shared cache may
-     hold it.
+   - Reference data that is the same for everyone (the municipal shapes, light and detailed,
+     lakes, measures, vocabulary, territory lists, programs): stale-while-revalidate (refreshed
+     at most hourly), always asked of the server as the public (no Authorization), so that one
+     shared cache may hold it.
    - Any other GET of the API: network first, the cache after 4 s or with no network, so that
      the last map values, figures and records read are there offline. An answer to a request
      that carries a login goes to a cache of that login only ("sigg-privado-" and a hash of the
@@ -50,7 +50,7 @@ routing.registerRoute(new routing.NavigationRoute(shell.createHandlerBoundToURL(
   { allowlist: [/^\/(\?.*)?$/] }));
 
 /* ---------- the API ---------- */
-const REFERENCIA = /^\/api\/v1\/(mapa\/(capa|lagos|medidas)|vocabulario|programas|territorio\/(?!ubicar$)[^/]+(\/[^/]+)?)$/;
+const REFERENCIA = /^\/api\/v1\/(mapa\/(capa|capa-ligera|lagos|medidas)|vocabulario|programas|territorio\/(?!ubicar$)[^/]+(\/[^/]+)?)$/;
 const NUNCA = /^\/api\/v1\/(sesion\/|health$|buscar$|exportar\/|importaciones(\/|$))|\/descarga$|\/adjuntos\/\d+$/;
 const PRIVADO = "sigg-privado-";
 const ESPERA_S = 4;

@@ -1,0 +1,212 @@
+"""The sections of bench/RESULTS.md that issue 17 added (aggregates after a write by filter, the
+price a write pays for the summary, vector tiles) and the bulk import's, rewritten for it to
+say where each import was measured and why the places disagree."""
+
+from __future__ import annotations
+
+from bench.agregacion import NIVELES
+from bench.resultados import Resultados
+from bench.resumen import CABECERA, MOTIVO, PorFiltro
+from bench.teselas import CAUDAL, LATENCIA, ZOOMS_CAUDAL, fila_caudal, fila_latencia, p
+from geo.analisis.teselas import ZOOM_PUNTOS
+
+
+def _x(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else "n/a"
+
+
+def _fila_filtro(x: PorFiltro) -> str:
+    lento = {q: max((ms, nv) for nv, ms in d.items()) for q, d in x.ms.items()}
+    vel, nv = x.aceleracion()
+    desnudo = sorted(x.desnudo.values())
+    return (
+        f"| {x.alianzas:,} | `{x.filtro.nombre}` | {', '.join(sorted(x.cabeceras))} "
+        f"| {vel:.2f}x ({nv}) | {lento['estadisticas'][0]:.1f} ({lento['estadisticas'][1]}) "
+        f"| {lento['mapa'][0]:.1f} ({lento['mapa'][1]}) | {desnudo[0]:.1f}–{desnudo[-1]:.1f} "
+        f"| {'yes' if x.iguales else 'NO'} |"
+    )
+
+
+def filtros(r: Resultados) -> list[str]:
+    if not r.filtros:
+        return []
+    return [
+        "## Aggregates after a write, by filter: the summary vs the bare GROUP BY",
+        "",
+        "`/api/v1/estadisticas` and `/api/v1/mapa/valores` (public: validated records only) at "
+        f"every level ({', '.join(NIVELES)}), each computed afresh after a write (national "
+        "coordination reopened and re-validated one alliance and one subproject first: the "
+        "cache is stale and the summary has a pending difference), beside the bare GROUP BYs "
+        "of the alliances and the subprojects with the same filter on the same rows (the "
+        "subprojects take only the program and territory, as the endpoint does). Shown: the "
+        f"slowest level of each route, and the least ratio over the levels. `{CABECERA}` is "
+        f"the response's header (`resumen`: answered from the summary; `consulta-completa`, "
+        f"with `{MOTIVO}` in brackets: the full query); *same counts*: the endpoint's "
+        "alliances and subprojects, summed over the units, equal the bare query's at every "
+        "level. The last filter is one the summary cannot answer: the fallback. Aim: ≤ 25 ms "
+        "and ≥ 20x faster than the bare query at 1,000,000.",
+        "",
+        f"| alianzas | filter | {CABECERA} | bare / endpoint (least) | statistics ms (slowest) "
+        "| map values ms (slowest) | bare ms (levels) | same counts |",
+        "|---:|---|---|---:|---:|---:|---:|---|",
+        *(_fila_filtro(x) for x in r.filtros),
+        "",
+    ]
+
+
+def escritura(r: Resultados) -> list[str]:
+    if not r.precios:
+        return []
+    nombres = ", ".join(f"`{t}`" for t in r.precios[0].disparadores) or "none found (no summary)"
+    lineas = [
+        "## The price a write pays for the summary",
+        "",
+        "An alliance written with the summary's triggers enabled, and with only those disabled "
+        "(`ALTER TABLE alianza DISABLE TRIGGER …`; audit, history, ledger and the others run "
+        "in both): single-row INSERTs (a copy of a demo alliance, as an office registers one), "
+        "then an UPDATE of each of those rows (`familias + 1`: a summed column changes), one "
+        "transaction each, commit included, the two settings alternating in four blocks; and "
+        "one INSERT … SELECT of many copies in one statement (rolled back; the median of the "
+        "runs). The inserted rows are deleted afterwards and the summary rebuilt. "
+        "`movimiento` (empty here: the copies carry no movements) keeps the statistics "
+        "TRUNCATE leaves: analyzed while empty, the ledger trigger's per-row subquery would "
+        "scan every movement the bulk INSERT writes (see the import below). Triggers "
+        f"switched: {nombres}.",
+        "",
+        "| alianzas | write | runs each | with / without p50 | with / without p99 "
+        "| with p50 / p99 ms | without p50 / p99 ms |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for x in r.precios:
+        for k, que in (("insert", "single-row INSERT"), ("update", "single-row UPDATE"),
+                       ("lote", f"INSERT … SELECT of {x.filas_lote:,} rows")):  # fmt: skip
+            con, sin = x.ms[f"{k}:con"], x.ms[f"{k}:sin"]
+            if len(con) < 10:  # a handful of runs: their median only
+                celdas = f"— | {p(con, 50):,.1f} | {p(sin, 50):,.1f}"
+            else:
+                celdas = (
+                    f"{_x(p(con, 99), p(sin, 99))} | {p(con, 50):,.1f} / {p(con, 99):,.1f} "
+                    f"| {p(sin, 50):,.1f} / {p(sin, 99):,.1f}"
+                )
+            lineas.append(
+                f"| {x.alianzas:,} | {que} | {len(con)} | {_x(p(con, 50), p(sin, 50))} | {celdas} |"
+            )
+    return [*lineas, ""]
+
+
+def teselas(r: Resultados) -> list[str]:
+    if not r.teselas:
+        return []
+    return [
+        "## Points as vector tiles: `/api/v1/teselas/alianzas/{z}/{x}/{y}.pbf`",
+        "",
+        "Measured as bench/teselas.py measures (its functions): the tiles of ten towns at each "
+        "zoom, public (validated records, the configured program). *Cold*: the first request "
+        "after the data generation moved on (SIGG computes the tile); *warm*: the repeat "
+        "(SIGG's cache); *bare*: the same tile from plain `ST_AsMVT` SQL over psycopg (the "
+        "ceiling; *same as bare*: the tiles stand for the same alliances); tipg: OGC API - "
+        f"Tiles on the same table (the peer), asked from zoom {ZOOM_PUNTOS} on only: below it "
+        "SIGG sends clusters and tipg every point, not like for like. Aim: cold p50 ≤ 100 ms "
+        "at 1,000,000.",
+        "",
+        LATENCIA,
+        *(fila_latencia(x) for x in r.teselas),
+        "",
+        f"Throughput, tiles per second with 8 concurrent clients at zoom "
+        f"{' and '.join(map(str, ZOOMS_CAUDAL))}: every tile of a 3 x 3 block around each "
+        "town, each asked once (*cold*: all computed), then again (*warm*). Aim: SIGG cold ≥ "
+        "tipg.",
+        "",
+        CAUDAL,
+        *(fila_caudal(c) for c in r.caudales),
+        "",
+    ]
+
+
+def _estado_libro(reltuples: float) -> str:
+    if reltuples < 0:
+        return "never analyzed since emptied"
+    return "analyzed while empty" if reltuples == 0 else f"{reltuples:,.0f} rows by its statistics"
+
+
+def _por_que(r: Resultados) -> list[str]:
+    """Why an import into a database that held records and was emptied (issue 8's run) and
+    one into a fresh database (bench/importacion.py) disagree, from this run's pair."""
+    i = r.importacion
+    if PAR not in i or ANALIZADA not in i:
+        return []
+    f, a = i[PAR], i[ANALIZADA]
+    rf, ra = f["filas"] / f["importar"], a["filas"] / a["importar"]
+    texto = (
+        f"Why an import into a database that held records and was emptied (issue 8's run, "
+        f"in the suite's own database after its largest size) and one into a fresh database "
+        f"(bench/importacion.py) disagree: on the same {int(f['filas']):,} rows, with the same "
+        f"code on the same database, only the statistics of the emptied tables changed, the "
+        f"importer wrote {rf:,.0f} rows/s as TRUNCATE left them and {ra:,.0f} rows/s once they "
+        f"were analyzed while empty ({_x(ra, rf)}; writing phase {f['Escribiendo']:.1f} s vs "
+        f"{a['Escribiendo']:.1f} s); the plain COPY, which fires the same triggers, "
+        f"{f['filas'] / f['copy']:,.0f} vs {a['filas'] / a['copy']:,.0f} rows/s."
+    )
+    if ra < 0.5 * rf:
+        texto += (
+            " An emptied table that autovacuum analyzes has statistics saying it is empty, "
+            "and the planner trusts them (one not analyzed since it was emptied is assumed to "
+            "hold a few pages). Two statements of an import read a table they are filling: "
+            "the importer's `INSERT … WHERE NOT EXISTS (SELECT … FROM alianza …)` "
+            "(geo/registro/escritura.py) and the alliances' ledger trigger "
+            "(`sigg_ajuste_alianza`, migration 0012), which sums each new alliance's "
+            "movements with a subquery on `movimiento` while inserting the adjustment "
+            "movements into it. Planned for empty tables, both become a sequential scan per "
+            "row (a nested loop), and each scan reads every row the statement has written so "
+            "far: the write grows with the square of the rows. Issue 8's code already had the "
+            "first (checked for issue 17 on commit 68cabf1 with auto_explain), and its run "
+            "imported into the suite's own database, emptied after the largest size with "
+            "autovacuum running in the minutes between; bench/importacion.py imports into a "
+            "fresh one."
+        )
+    else:
+        texto += " At this size the statistics of the emptied tables do not change the speed."
+    return [texto, ""]
+
+
+FRESCA = "fresh database"
+PAR = "fresh database, a fifth of the rows"
+ANALIZADA = "fresh database, a fifth of the rows, emptied tables analyzed"
+
+
+def importacion(r: Resultados) -> list[str]:
+    if not r.importacion:
+        return []
+    lineas = [
+        "## Bulk import vs COPY",
+        "",
+        "The importer on a semicolon CSV as an office exports it (read, validate, locate, "
+        "upsert, audit, ledger) against a plain COPY of the same rows into `alianza` with its "
+        "triggers (the ceiling), in a database of its own holding the territory only (as "
+        "bench/importacion.py measures), each run on emptied tables (TRUNCATE of alianza, its "
+        "history, organizations and audit trail; the movements go with them), autovacuum off "
+        "for those tables while measuring so that every run starts from the same statistics. "
+        f"*{ANALIZADA}*: those tables analyzed right after being emptied, as autovacuum does "
+        "to a table that held rows. `movimiento` at the start: what the planner's statistics "
+        "said of it when the import began.",
+        "",
+        "| where | what | rows | rows/s vs COPY | seconds | rows/s | runs "
+        "| `movimiento` at the start |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    fases = []
+    for donde, i in r.importacion.items():
+        n, imp, cop, veces = int(i["filas"]), i["importar"], i["copy"], int(i["veces"])
+        estado = _estado_libro(i["libro_reltuples"])
+        lineas += [
+            f"| {donde} | importer (`importar_alianzas`) | {n:,} | {_x(cop, imp)} | {imp:.2f} "
+            f"| {n / imp:,.0f} | {veces} | {estado} |",
+            f"| {donde} | plain COPY (ceiling) | {n:,} | 1.00x | {cop:.2f} | {n / cop:,.0f} "
+            f"| {veces} | |",
+        ]
+        resto = {k: v for k, v in i.items() if k not in NO_FASES}
+        fases.append(f"- {donde}: " + ", ".join(f"{k}: {v:.2f}" for k, v in resto.items()))
+    return [*lineas, "", "Importer phases (median seconds):", "", *fases, "", *_por_que(r)]
+
+
+NO_FASES = ("filas", "importar", "copy", "veces", "libro_reltuples")
