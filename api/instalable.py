@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
-from api.pagina import Pagina
+from api.pagina import Dato, Pagina
 
 # Scripts and styles of the other pages (the complaint form, the API documentation) and the
 # service worker itself are not part of the map page's shell.
@@ -61,16 +62,24 @@ def precache(archivos: list[tuple[str, Path]]) -> list[list[str]]:
     return [[url, huella(ruta)] for url, ruta in archivos]
 
 
-def router(web: Path, leaflet: Path, cluster: Path, pagina: Pagina) -> APIRouter:
-    """``GET /sw.js`` and ``GET /manifest.webmanifest``, outside the API's schema."""
+def router(
+    web: Path,
+    leaflet: Path,
+    cluster: Path,
+    pagina: Pagina,
+    datos: Callable[[Request], dict[str, Dato]],
+) -> APIRouter:
+    """``GET /sw.js`` and ``GET /manifest.webmanifest``, outside the API's schema. ``pagina``
+    and ``datos``: the page as ``/`` serves it (api/pagina.py), with what it carries."""
     rutas = APIRouter(include_in_schema=False)
 
     @rutas.get("/sw.js")
-    def service_worker() -> Response:
+    def service_worker(request: Request) -> Response:
         # Asked again on every navigation (no-cache): the browser compares it byte for byte.
-        # "/" is the page with its stylesheets in it (api/pagina.py): its own revision.
+        # "/" carries its stylesheets and the light layer: its revision is the page's own.
+        revision = pagina.huella(datos(request))
         entradas = precache(archivos_de_la_pagina(web, leaflet, cluster))
-        lista = json.dumps([[u, pagina.huella() if u == "/" else h] for u, h in entradas])
+        lista = json.dumps([[u, revision if u == "/" else h] for u, h in entradas])
         cuerpo = f"self.__SIGG_PRECACHE = {lista};\n" + (web / "sw.js").read_text("utf-8")
         return Response(
             cuerpo,

@@ -47,6 +47,7 @@ from api.routes import (
     verificacion,
     vocabulario,
 )
+from api.routes.mapa import capa_ligera_en_la_pagina
 from api.schemas.documento import completar
 from geo.analisis.resumen import Compactador
 from geo.plataforma.config import Settings
@@ -180,7 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount(
         "/vendor/markercluster", EstaticosComprimidos(directory=xcluster.BASE_DIR), name="cluster"
     )
-    # The map page with its stylesheets written into it (api/pagina.py).
+    # The map page with its stylesheets and the light layer written into it (api/pagina.py).
     pagina = Pagina(
         WEB / "index.html",
         {
@@ -190,12 +191,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # The service worker (root scope) and the manifest: the page installs and starts offline.
     app.include_router(
-        instalable.router(WEB, Path(xleaflet.BASE_DIR), Path(xcluster.BASE_DIR), pagina)
+        instalable.router(
+            WEB, Path(xleaflet.BASE_DIR), Path(xcluster.BASE_DIR), pagina, capa_ligera_en_la_pagina
+        )
     )
 
     @app.get("/", include_in_schema=False)
     def index(request: Request) -> Response:
-        return pagina.responder(request.headers)
+        return pagina.responder(request.headers, capa_ligera_en_la_pagina(request))
 
     @app.get("/reclamos", include_in_schema=False)
     def reclamo() -> FileResponse:

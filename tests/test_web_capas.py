@@ -1,11 +1,13 @@
 """The two municipal layers in Chromium (issue 15, Slow 3G): the first map is drawn from the
-light layer, and works (tooltip, click, selection) while the detailed one is on its way; the
-detailed layer then replaces it in place: the same 339 shapes and classes, the legend untouched,
-the view, the selection and the open tooltip kept."""
+light layer that travels in the page, and works (tooltip, click, selection) while the detailed
+one is on its way; the detailed layer then replaces it in place: the same 339 shapes and
+classes, the legend untouched, the view, the selection and the open tooltip kept. A page served
+without the light layer asks for it."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlparse
 
 from playwright.sync_api import Page, Route
 
@@ -45,10 +47,13 @@ def _estado(page: Page) -> dict[str, Any]:
 
 def test_the_light_layer_is_drawn_first_and_the_detailed_one_replaces_it_in_place(pagina, servidor):
     retenidas = _retener_la_detallada(pagina)
+    pedidas: list[str] = []
+    pagina.on("request", lambda r: pedidas.append(urlparse(r.url).path))
     pagina.goto(servidor + "/")
     pagina.wait_for_selector("#mapa[data-listo]", state="attached", timeout=30000)
     pagina.wait_for_function("() => document.querySelector('.leyenda .fila')")
     assert pagina.locator("#mapa").get_attribute("data-capa") == "ligera"
+    assert "/api/v1/mapa/capa-ligera" not in pedidas  # it came in the page
     assert pagina.locator("path.leaflet-interactive").count() == 339
 
     # the light shapes answer as the detailed ones do: a click selects, a hover names
@@ -96,6 +101,17 @@ def test_a_level_drawn_from_the_light_layer_is_redrawn_at_that_level(pagina, ser
         r.continue_()
     pagina.wait_for_selector("#mapa[data-capa=detallada]", state="attached", timeout=30000)
     assert _estado(pagina) == antes
+    assert pagina.errores == []
+
+
+def test_a_page_without_the_light_layer_asks_for_it(pagina, servidor):
+    pedidas: list[str] = []
+    pagina.on("request", lambda r: pedidas.append(urlparse(r.url).path))
+    pagina.goto(servidor + "/static/index.html")  # the page before the server writes into it
+    pagina.wait_for_selector("#mapa[data-listo]", state="attached", timeout=30000)
+    assert pedidas.count("/api/v1/mapa/capa-ligera") == 1
+    assert pagina.locator("path.leaflet-interactive").count() == 339
+    pagina.wait_for_selector("#mapa[data-capa=detallada]", state="attached", timeout=30000)
     assert pagina.errores == []
 
 

@@ -5,14 +5,17 @@ import gzip
 import io
 import json
 import time
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.cache import cacheada
 from api.compresion import acepta
 from api.deps import ConnDep, SettingsDep
 from api.frescura import CuerpoFijo, responder_fijo
+from api.pagina import Dato
 from api.parametros import FiltrosDep
 from api.respuestas import GEOJSON, como_se_agrega, no_modificado
 from api.schemas.documento import archivos, con_cache, problemas, solo
@@ -31,6 +34,7 @@ from geo.analisis.mapa import (
     valores,
 )
 from geo.formatos.celdas import fila_csv
+from geo.plataforma.errors import EntradaInvalida
 from geo.publicacion import mapa_archivos
 from geo.territorio.consultas import cargada_en
 
@@ -107,6 +111,21 @@ def capa_ligera(
     else:
         cuerpo = gzip.decompress(c.gzip)
     return Response(cuerpo, media_type="application/json", headers=cabeceras)
+
+
+def capa_ligera_en_la_pagina(request: Request) -> dict[str, Dato]:
+    """The light layer for the map page's data block (api/pagina.py), as /capa-ligera answers
+    it with the default cartography; nothing when the database does not answer: the page is
+    served without it and asks for it."""
+    cartografia = request.app.state.settings.cartografia
+    try:
+        with request.app.state.engine_lectura.connect() as conn:
+            cargada = cargada_en(conn, cartografia)
+            c = capa_web(conn, cartografia, LIGERA)
+    except (SQLAlchemyError, EntradaInvalida):
+        return {}
+    desde = datetime.fromisoformat(cargada).timestamp() if cargada else 0.0
+    return {"/api/v1/mapa/capa-ligera": Dato(c.etag, desde, gzip.decompress(c.gzip))}
 
 
 @router.get(

@@ -754,11 +754,18 @@ function fondo(lagos) {
   L.geoJSON(lagos, { style: { color: "#6baed6", weight: 0.5, fillColor: "#c6dbef", fillOpacity: 0.9 }, interactive: false })
     .addTo(mapa).bringToBack();
 }
-/* ---------- the detailed shapes, after the first map ---------- */
-// The first map is drawn from the light layer (/mapa/capa-ligera: a quarter of the bytes, for a
-// slow line). The detailed layer and the lakes are asked once it is on screen, so that they never
-// share the line with it, and the detailed shapes replace the light ones in place: the classes,
-// the legend, the selection and the view stay, and an open tooltip moves to the new shape.
+/* ---------- the light shapes first, the detailed ones after the first map ---------- */
+// The light layer travels in the page (api/pagina.py); a page served without it (the database
+// did not answer, or /static/index.html) asks for it.
+function capaLigera() {
+  const bloque = document.getElementById("capa-ligera");
+  const texto = bloque ? bloque.textContent.trim() : "";
+  return texto ? Promise.resolve(texto).then(JSON.parse) : leerSinAviso("/mapa/capa-ligera");
+}
+// The first map is drawn from the light layer (a quarter of the bytes, for a slow line). The
+// detailed layer and the lakes are asked once it is on screen, so that they never share the line
+// with it, and the detailed shapes replace the light ones in place: the classes, the legend, the
+// selection and the view stay, and an open tooltip moves to the new shape.
 async function detallar() {
   const pLagos = leerSinAviso("/mapa/lagos").then(fondo).catch(() => { /* a background only */ });
   try {
@@ -1005,14 +1012,14 @@ async function iniciar() {
   leerHash();
   mostrarSesion();
   // On a slow link every round trip costs seconds: what the first view needs (the options, the
-  // shapes, the lakes and the first values) is asked at once, not one after another. The
-  // controls wait for the shapes, and the map says it is loading.
+  // light shapes and the first values) is asked at once, not one after another. The controls
+  // wait for the shapes, and the map says it is loading.
   const contenedor = document.getElementById("mapa");
   contenedor.classList.add("cargando");
   const campos = document.querySelectorAll("#filtros fieldset");
   campos.forEach((f) => { f.disabled = true; });
-  // the same requests as the page's <link rel=preload> (no headers): answered by them
-  const pCapa = leerSinAviso("/mapa/capa-ligera");
+  const pCapa = capaLigera();
+  // the public's: the same request as the page's <link rel=preload> (no headers), answered by it
   valoresAdelantados = { ruta: rutaValores(), promesa: pedir(rutaValores()) };
   const pGuardados = valoresGuardados(valoresAdelantados.ruta);
   // The map is drawn as soon as its shapes and values are here; the controls' options arrive
