@@ -301,3 +301,9 @@ def pagina(navegador: Browser, servidor: str, demo_engine: Engine) -> Iterator[P
     yield page
     assert externas == [], f"requests beyond localhost: {externas}"
     contexto.close()
+
+
+# The map as a visitor sees it once loaded: drawn, and with the detailed shapes in place of the
+# light first layer (web/static/app.js ``detallar``). A click before the swap may land on a
+# shape that is about to be replaced (a flake the fresh-clone CI caught).
+DIBUJADO = "#mapa[data-listo][data-capa=detallada]"

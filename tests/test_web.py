@@ -6,10 +6,12 @@ from __future__ import annotations
 from playwright.sync_api import Page
 from sqlalchemy import text
 
+from tests.conftest import DIBUJADO
+
 
 def _abrir(page: Page, url: str) -> None:
     page.goto(url)
-    page.wait_for_selector("#mapa[data-listo]", state="attached", timeout=30000)
+    page.wait_for_selector(DIBUJADO, state="attached", timeout=30000)
 
 
 def _esperar_cambio(page: Page, antes: str) -> None:

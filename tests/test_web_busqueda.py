@@ -9,6 +9,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, Response
 
+from tests.conftest import DIBUJADO
+
 CHARAGUA = "070702"  # "Charagua (Autonomía Guaraní Charagua Iyambae)"
 YACUIBA = "060301"
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -27,7 +29,7 @@ def _abrir(page: Page, url: str, tamano: dict[str, int]) -> list[str]:
     page.on("response", anotar)
     page.set_viewport_size(tamano)
     page.goto(url)
-    page.wait_for_selector("#mapa[data-listo]", state="attached", timeout=30000)
+    page.wait_for_selector(DIBUJADO, state="attached", timeout=30000)
     return fallidas
 
 

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, Response
 from sqlalchemy import Engine
 
 from tests.bandeja_demo import retirar, sembrar
-from tests.conftest import _sin_limites
+from tests.conftest import DIBUJADO, _sin_limites
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 ESCRITORIO = {"width": 1440, "height": 900}
@@ -57,7 +57,7 @@ def _abrir(page: Page, url: str, tamano: dict[str, int]) -> list[str]:
     page.on("response", anotar)
     page.set_viewport_size(tamano)
     page.goto(url)
-    page.wait_for_selector("#mapa[data-listo]", state="attached", timeout=30000)
+    page.wait_for_selector(DIBUJADO, state="attached", timeout=30000)
     page.wait_for_selector("#tablero[data-consulta]", state="attached", timeout=30000)
     return fallidas
 

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 
 from geo.acceso.cuentas import crear
 from geo.plataforma.config import Settings
-from tests.conftest import _sin_limites, cabeceras
+from tests.conftest import DIBUJADO, _sin_limites, cabeceras
 from tests.test_adjuntos import FOTO_LA_PAZ, FOTO_YACUIBA, jpeg
 
 CLAVE = "clave de prueba de la ficha"
@@ -50,7 +50,7 @@ def cuentas(demo_engine: Engine) -> Iterator[None]:
 def _abrir(page: Page, url: str, tamano: dict[str, int]) -> None:
     page.set_viewport_size(tamano)
     page.goto(url)
-    page.wait_for_selector("#mapa[data-listo]", state="attached", timeout=30000)
+    page.wait_for_selector(DIBUJADO, state="attached", timeout=30000)
 
 
 def _ingresar(page: Page, usuario: str) -> None:
@@ -126,7 +126,7 @@ def test_a_field_tecnico_registers_an_alliance_on_a_phone_and_it_reaches_the_pub
 
     # the draft survives a reload (same tab: the session too)
     page.reload()
-    page.wait_for_selector("#mapa[data-listo]", state="attached", timeout=30000)
+    page.wait_for_selector(DIBUJADO, state="attached", timeout=30000)
     page.click("#boton-nueva-alianza")
     page.wait_for_selector("#form-alianza")
     assert "Se recuperó un borrador" in page.inner_text("#form-alianza")

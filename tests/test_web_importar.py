@@ -21,7 +21,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import Engine, text
 
 from geo.plataforma.config import Settings
-from tests.conftest import cabeceras
+from tests.conftest import DIBUJADO, cabeceras
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 TAMANOS = {"390": {"width": 390, "height": 844}, "1440": {"width": 1440, "height": 900}}
@@ -57,7 +57,7 @@ def limpio(servidor: str, demo_engine: Engine) -> Iterator[None]:
 def _abrir(page: Page, url: str, tamano: dict[str, int]) -> None:
     page.set_viewport_size(tamano)
     page.goto(url)
-    page.wait_for_selector("#mapa[data-listo]", state="attached", timeout=30000)
+    page.wait_for_selector(DIBUJADO, state="attached", timeout=30000)
 
 
 def _ingresar(page: Page) -> None:

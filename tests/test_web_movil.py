@@ -9,6 +9,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
+from tests.conftest import DIBUJADO
+
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 MOVIL = {"width": 390, "height": 844}
 ESCRITORIO = {"width": 1440, "height": 900}
@@ -18,7 +20,7 @@ COTOCA = "070102"
 def _abrir(page: Page, url: str, tamano: dict[str, int]) -> None:
     page.set_viewport_size(tamano)
     page.goto(url)
-    page.wait_for_selector("#mapa[data-listo]", state="attached", timeout=30000)
+    page.wait_for_selector(DIBUJADO, state="attached", timeout=30000)
 
 
 def _caja(page: Page, selector: str) -> dict[str, float]:
