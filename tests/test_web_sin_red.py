@@ -196,6 +196,12 @@ def test_offline_entries_survive_a_restart_and_sync_once_even_when_cut(
         "() => document.getElementById('boton-cola').textContent.startsWith('5 por enviar')",
         timeout=30000,
     )
+    # the second operation may still be on its way when the first one's answer is drawn: let
+    # the route see it (Playwright runs the route's handler while the page waits)
+    for _ in range(150):
+        if len(llegadas) >= 2:
+            break
+        page.wait_for_timeout(100)
     contexto.unroute("**/api/v1/**")
     assert len(llegadas) == 2
     assert _contar(api, "SINRED-1") == 1 and _contar(api, "SINRED-2") == 0
