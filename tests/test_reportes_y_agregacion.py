@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from geo.analisis.agregacion import Consulta, NivelAgregacion, estadisticas
+from geo.analisis.agregacion import MEDIDAS, Consulta, NivelAgregacion, estadisticas
 from geo.registro.consultas import Filtros
 
 
@@ -368,3 +368,33 @@ def test_manual_indicator_value_is_entered_with_its_source_and_can_be_sin_dato(d
         "/api/v1/indicadores/R5/valores", json={"periodo": "2023", "valor": 1, "fuente": "xyz"}
     )
     assert calculado.status_code == 422 and "se calcula" in calculado.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "filtros",
+    [
+        Filtros(programa="PAR2"),
+        Filtros(programa="PAR2", solo_validados=True, departamento="02"),
+        Filtros(programa="PAR2", etapa_alcanzada="convenio_firmado"),
+        Filtros(programa="PAR2", sector=["apicultura"]),  # the full query, not the summary
+    ],
+    ids=["programa", "validadas-la-paz", "alcanzaron-convenio", "sector"],
+)
+def test_a_measure_asked_alone_equals_the_same_measure_among_all(demo_conn, filtros):
+    """The statement sums only what the asked measures are computed from: each measure, asked
+    alone or in a pair, must come out as it does when every measure is asked."""
+    rnd = random.Random(17)
+    for nivel in NivelAgregacion:
+        c = Consulta(nivel, "2012", filtros, 6.86)
+        todas = {u["codigo"]: u for u in estadisticas(demo_conn, c)}
+        assert any(u["valores"]["alianzas"] for u in todas.values())  # not a vacuous check
+        for medida in MEDIDAS:
+            pedidas = [medida, rnd.choice(MEDIDAS)]
+            for u in estadisticas(demo_conn, c, pedidas):
+                completa = todas[u["codigo"]]
+                assert u["valores"] == {m: completa["valores"][m] for m in pedidas}, (
+                    nivel,
+                    pedidas,
+                )
+                esperado = {m: r for m, r in completa["sin_dato"].items() if m in pedidas}
+                assert u["sin_dato"] == esperado, (nivel, pedidas)

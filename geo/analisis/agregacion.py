@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import astuple, dataclass
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Connection,
+    Float,
     Select,
     and_,
     cast,
@@ -98,6 +98,34 @@ MEDIDAS = (
 )  # fmt: skip
 
 
+_ETAPAS = tuple(f"etapa_{e}" for e in ETAPAS)
+_ALCANZO = tuple(f"alcanzo_{e}" for e in ETAPAS_CICLO)
+# What each measure is computed from: the statement sums only these (a map shows one measure;
+# computing all 35 of them for it was most of an aggregate's time on the summary).
+NECESITA: dict[str, tuple[str, ...]] = {
+    "alianzas": ("alianzas",),
+    "alianzas_por_etapa": _ETAPAS,
+    "alianzas_alcanzaron": _ALCANZO,
+    **{s: (s,) for s in SUMAS},
+    **{m.replace("_bs", "_usd"): (m,) for m in MONTOS},
+    "subproyectos": ("subproyectos",),
+    **{s: (s,) for s in SUMAS_SP},
+    "municipios": (),
+    "municipios_con_alianzas": ("alianzas",),
+    "poblacion_rural_2012": (),
+    "pct_mujeres": ("familias_mujeres", "familias"),
+    "familias_por_mil_rurales": ("familias",),
+    "transferido_por_familia_bs": ("monto_transferido_bs", "familias"),
+    "cobertura_pct": ("alianzas",),
+}
+TODAS = frozenset(c for cs in NECESITA.values() for c in cs)
+
+
+def necesarias(medidas: list[str]) -> frozenset[str]:
+    """The statement's columns that ``medidas`` are computed from."""
+    return frozenset(c for m in medidas for c in NECESITA[m])
+
+
 @dataclass(frozen=True)
 class Consulta:
     nivel: NivelAgregacion
@@ -143,14 +171,14 @@ def _del_resumen(f: Filtros) -> Any:
     return q.subquery("fino")
 
 
-def _por_municipio(f: Filtros) -> Any:
+def _por_municipio(f: Filtros, columnas: frozenset[str]) -> Any:
     """Sums per municipality in two steps: the records are grouped once by (municipality,
     stage, stage reached), with a handful of sums per row (or those rows are read from the
     summary, when it answers the filters), and the per-stage counts are then taken from that
     small table rather than from every record."""
     if not sin_resumen(f):
         # A municipality whose summed records all went (a count of 0) has none.
-        return _de_fino(_del_resumen(f), lambda fino: func.sum(fino.c.n) > 0)
+        return _de_fino(_del_resumen(f), columnas, lambda fino: func.sum(fino.c.n) > 0)
     desde: Any = A
     if any((f.departamento, f.provincia, f.unidad_operativa)):
         desde = desde.join(M, en_su_municipio(A))
@@ -163,41 +191,47 @@ def _por_municipio(f: Filtros) -> Any:
             A.c.etapa,
             A.c.etapa_alcanzada,
             func.count().label("n"),
-            *(func.sum(A.c[c]).label(c) for c in SUMAS),
+            *(func.sum(A.c[c]).label(c) for c in SUMAS if c in columnas),
         )
         .select_from(desde)
         .group_by(A.c.cartografia, A.c.municipio_codigo, A.c.etapa, A.c.etapa_alcanzada),
         f,
     ).subquery("fino")
-    return _de_fino(fino)
+    return _de_fino(fino, columnas)
 
 
-def _de_fino(fino: Any, con: Callable[[Any], Any] | None = None) -> Any:
-    """Per municipality: the count, the per-stage and reached-stage counts and the sums of the
-    rows of ``fino`` (records grouped, or summary rows), keeping the groups ``con`` accepts."""
-    etapas = [func.sum(fino.c.n).filter(fino.c.etapa == e).label(f"etapa_{e}") for e in ETAPAS]
+def _de_fino(fino: Any, columnas: frozenset[str], con: Callable[[Any], Any] | None = None) -> Any:
+    """Per municipality: the count and, of ``columnas``, the per-stage and reached-stage counts
+    and the sums of the rows of ``fino`` (records grouped, or summary rows), keeping the groups
+    ``con`` accepts."""
+    etapas = [
+        func.sum(fino.c.n).filter(fino.c.etapa == e).label(f"etapa_{e}")
+        for e in ETAPAS
+        if f"etapa_{e}" in columnas
+    ]
     etapas += [
         func.sum(fino.c.n).filter(fino.c.etapa_alcanzada >= ORDEN_ETAPA[e]).label(f"alcanzo_{e}")
         for e in ETAPAS_CICLO
+        if f"alcanzo_{e}" in columnas
     ]
     q = select(
         fino.c.cartografia,
         fino.c.municipio_codigo,
         func.sum(fino.c.n).label("alianzas"),
         *etapas,
-        *(func.sum(fino.c[c]).label(c) for c in SUMAS),
+        *(func.sum(fino.c[c]).label(c) for c in SUMAS if c in columnas),
     ).group_by(fino.c.cartografia, fino.c.municipio_codigo)
     return (q if con is None else q.having(con(fino))).subquery("am")
 
 
-def _subproyectos(f: Filtros) -> Any:
+def _subproyectos(f: Filtros, columnas: frozenset[str]) -> Any:
     if f.corte is None:  # the summary answers every other filter subprojects take
         q = (
             select(
                 RS.c.cartografia,
                 RS.c.municipio_codigo,
                 func.sum(RS.c.n).label("subproyectos"),
-                *(func.sum(RS.c[n]).label(n) for n in SUMAS_SP),
+                *(func.sum(RS.c[n]).label(n) for n in SUMAS_SP if n in columnas),
             )
             .select_from(RS.join(PR, PR.c.id == RS.c.programa_id))
             .group_by(RS.c.cartografia, RS.c.municipio_codigo)
@@ -212,7 +246,7 @@ def _subproyectos(f: Filtros) -> Any:
             SP.c.cartografia,
             SP.c.municipio_codigo,
             func.count().label("subproyectos"),
-            *(func.sum(expr).label(n) for n, expr in SUMAS_SP.items()),
+            *(func.sum(expr).label(n) for n, expr in SUMAS_SP.items() if n in columnas),
         )
         .select_from(SP.join(PR, PR.c.id == SP.c.programa_id))
         .group_by(SP.c.cartografia, SP.c.municipio_codigo)
@@ -247,24 +281,32 @@ _DECIMALES = {
 
 
 def _total(expr: Any, nombre: str) -> Any:
+    """The sum of ``expr`` over the level's municipalities, 0 when none has any: whole numbers
+    as bigint, amounts and hectares as double precision (read far faster than numeric, and the
+    same float the answer carries)."""
     total = func.coalesce(func.sum(expr), 0)
-    return (total if nombre in _DECIMALES else cast(total, BigInteger)).label(nombre)
+    return cast(total, Float if nombre in _DECIMALES else BigInteger).label(nombre)
 
 
-def consulta_sql(c: Consulta) -> Select[Any]:
-    """One statement: per-municipality sums, joined to every municipality of the version (so
-    a unit with no records still appears), grouped by the level's key."""
-    am, sm = _por_municipio(c.filtros), _subproyectos(c.filtros)
+def consulta_sql(c: Consulta, columnas: frozenset[str] = TODAS) -> Select[Any]:
+    """One statement: per-municipality sums of ``columnas``, joined to every municipality of
+    the version (so a unit with no records still appears), grouped by the level's key."""
+    am = _por_municipio(c.filtros, columnas)
+    de_subproyectos = bool(columnas & {"subproyectos", *SUMAS_SP})
     clave = literal("BO") if c.nivel is NivelAgregacion.nacional else _TABLAS[c.nivel][1]
-    mun = _territorio(
-        select(M.c.codigo, clave.label("clave"), M.c.rural_2012, *am.c, *sm.c)
-        .select_from(
-            M.outerjoin(
-                am, and_(am.c.cartografia == M.c.cartografia, am.c.municipio_codigo == M.c.codigo)
-            ).outerjoin(
-                sm, and_(sm.c.cartografia == M.c.cartografia, sm.c.municipio_codigo == M.c.codigo)
-            )
+    desde: Any = M.outerjoin(
+        am, and_(am.c.cartografia == M.c.cartografia, am.c.municipio_codigo == M.c.codigo)
+    )
+    sm_c: list[Any] = []
+    if de_subproyectos:
+        sm = _subproyectos(c.filtros, columnas)
+        desde = desde.outerjoin(
+            sm, and_(sm.c.cartografia == M.c.cartografia, sm.c.municipio_codigo == M.c.codigo)
         )
+        sm_c = [*sm.c]
+    mun = _territorio(
+        select(M.c.codigo, clave.label("clave"), M.c.rural_2012, *am.c, *sm_c)
+        .select_from(desde)
         .where(M.c.cartografia == c.cartografia),
         c.filtros,
     ).subquery("mun")
@@ -280,6 +322,7 @@ def consulta_sql(c: Consulta) -> Select[Any]:
         base = select(t.c.codigo, t.c.nombre).select_from(
             t.join(mun, and_(mun.c.clave == t.c.codigo, t.c.cartografia == c.cartografia))
         )
+    sumas = ("alianzas", *_ETAPAS, *_ALCANZO, *SUMAS, "subproyectos", *SUMAS_SP)
     agregados: list[Any] = [
         func.count(mun.c.codigo).label("municipios"),
         func.count(mun.c.alianzas).label("municipios_con_alianzas"),
@@ -288,12 +331,7 @@ def consulta_sql(c: Consulta) -> Select[Any]:
         .is_(None)
         .label("poblacion_completa"),
         cast(func.sum(mun.c.rural_2012), BigInteger).label("poblacion_rural_2012"),
-        _total(mun.c.alianzas, "alianzas"),
-        *(_total(mun.c[f"etapa_{e}"], f"etapa_{e}") for e in ETAPAS),
-        *(_total(mun.c[f"alcanzo_{e}"], f"alcanzo_{e}") for e in ETAPAS_CICLO),
-        *(_total(mun.c[s], s) for s in SUMAS),
-        _total(mun.c.subproyectos, "subproyectos"),
-        *(_total(mun.c[s], s) for s in SUMAS_SP),
+        *(_total(mun.c[s], s) for s in sumas if s in columnas),
     ]
     return (
         base.add_columns(*agregados)
@@ -312,21 +350,23 @@ def estadisticas(
             f"medida desconocida: {', '.join(desconocidas)}; use: {', '.join(MEDIDAS)}",
             campo="medidas",
         )
-    sql, valores = _compilada(conn, c)
+    sql, valores = _compilada(conn, c, necesarias(pedidas))
     return [_unidad(r, c.tipo_cambio, pedidas) for r in conn.exec_driver_sql(sql, valores)]
 
 
 _COMPILADAS: dict[str, tuple[str, dict[str, Any]]] = {}
 
 
-def _compilada(conn: Connection, c: Consulta) -> tuple[str, dict[str, Any]]:
-    """The statement of ``c`` compiled once per distinct query (the level, the cartography
-    and every filter, as text: the filters hold lists): building and compiling this many
-    aggregates took longer than running them on the summary."""
-    clave = repr((conn.dialect.name, c.nivel, c.cartografia, astuple(c.filtros)))
+def _compilada(
+    conn: Connection, c: Consulta, columnas: frozenset[str] = TODAS
+) -> tuple[str, dict[str, Any]]:
+    """The statement of ``c`` for ``columnas`` compiled once per distinct query (the level, the
+    cartography, every filter, as text: the filters hold lists, and the columns): building and
+    compiling this many aggregates took longer than running them on the summary."""
+    clave = repr((conn.dialect.name, c.nivel, c.cartografia, astuple(c.filtros), sorted(columnas)))
     hecha = _COMPILADAS.get(clave)
     if hecha is None:
-        compilada = consulta_sql(c).compile(
+        compilada = consulta_sql(c, columnas).compile(
             dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
         )
         hecha = (str(compilada), dict(compilada.params))
@@ -336,66 +376,49 @@ def _compilada(conn: Connection, c: Consulta) -> tuple[str, dict[str, Any]]:
     return hecha
 
 
-def _numero(v: Any) -> Any:
-    if isinstance(v, Decimal):
-        return int(v) if v == v.to_integral_value() else float(v)
-    return v
+def _numero(v: float) -> float | int:
+    return int(v) if v.is_integer() else v
 
 
-_POR_ETAPA = [(e, f"etapa_{e}") for e in ETAPAS]
-_ALCANZARON = [(e, f"alcanzo_{e}") for e in ETAPAS_CICLO]
-_USD = [(m, m.replace("_bs", "_usd")) for m in MONTOS]
+_USD = {m.replace("_bs", "_usd"): m for m in MONTOS}
+_DIRECTAS = frozenset(("alianzas", *SUMAS, "subproyectos", *SUMAS_SP, "municipios",
+                       "municipios_con_alianzas"))  # fmt: skip
+_SIN_FAMILIAS = "sin familias registradas"
 
 
 def _unidad(r: Any, tipo_cambio: float, pedidas: list[str]) -> dict[str, Any]:
-    m = dict(r._mapping)
-    for k in _DECIMALES:
-        m[k] = _numero(m[k])
-    valores: dict[str, Any] = {
-        k: m[k]
-        for k in (
-            "alianzas",
-            *SUMAS,
-            "subproyectos",
-            *SUMAS_SP,
-            "municipios",
-            "municipios_con_alianzas",
-        )
-    }
-    valores["alianzas_por_etapa"] = {e: m[k] for e, k in _POR_ETAPA}
-    valores["alianzas_alcanzaron"] = {e: m[k] for e, k in _ALCANZARON}
-    for monto, usd in _USD:
-        valores[usd] = round(m[monto] / tipo_cambio, 2)
-    sin_dato: dict[str, str] = {}
+    """One unit's ``pedidas`` measures from its row, with the reason of each that has none."""
+    m = r._asdict()
     rural = m["poblacion_rural_2012"] if m["poblacion_completa"] else None
-    valores["poblacion_rural_2012"] = rural
-    if rural is None:
-        sin_dato["poblacion_rural_2012"] = "población rural 2012 desconocida en algún municipio"
-    razones = (
-        ("pct_mujeres", m["familias_mujeres"], m["familias"], 100, "sin familias registradas"),
-        (
-            "familias_por_mil_rurales",
-            m["familias"],
-            rural,
-            1000,
-            "población rural 2012 desconocida" if rural is None else "sin población rural",
-        ),
-        (
-            "transferido_por_familia_bs",
-            m["monto_transferido_bs"],
-            m["familias"],
-            1,
-            "sin familias registradas",
-        ),
-        ("cobertura_pct", m["municipios_con_alianzas"], m["municipios"], 100, "sin municipios"),
-    )
-    for nombre, num, den, escala, motivo in razones:
+    valores: dict[str, Any] = {}
+    sin_dato: dict[str, str] = {}
+
+    def razon(nombre: str, num: Any, den: Any, escala: int, motivo: str) -> None:
         valores[nombre] = round(num * escala / den, 4) if den else None
         if not den:
             sin_dato[nombre] = motivo
-    return {
-        "codigo": m["codigo"],
-        "nombre": m["nombre"],
-        "valores": {k: valores[k] for k in pedidas},
-        "sin_dato": {k: v for k, v in sin_dato.items() if k in pedidas},
-    }
+
+    for k in pedidas:
+        if k in _DIRECTAS:
+            v = m[k]
+            valores[k] = _numero(v) if k in _DECIMALES else v
+        elif k in _USD:
+            valores[k] = round(m[_USD[k]] / tipo_cambio, 2)
+        elif k == "alianzas_por_etapa":
+            valores[k] = {e: m[f"etapa_{e}"] for e in ETAPAS}
+        elif k == "alianzas_alcanzaron":
+            valores[k] = {e: m[f"alcanzo_{e}"] for e in ETAPAS_CICLO}
+        elif k == "poblacion_rural_2012":
+            valores[k] = rural
+            if rural is None:
+                sin_dato[k] = "población rural 2012 desconocida en algún municipio"
+        elif k == "pct_mujeres":
+            razon(k, m["familias_mujeres"], m["familias"], 100, _SIN_FAMILIAS)
+        elif k == "familias_por_mil_rurales":
+            motivo = "población rural 2012 desconocida" if rural is None else "sin población rural"
+            razon(k, m["familias"], rural, 1000, motivo)
+        elif k == "transferido_por_familia_bs":
+            razon(k, m["monto_transferido_bs"], m["familias"], 1, _SIN_FAMILIAS)
+        else:  # cobertura_pct
+            razon(k, m["municipios_con_alianzas"], m["municipios"], 100, "sin municipios")
+    return {"codigo": m["codigo"], "nombre": m["nombre"], "valores": valores, "sin_dato": sin_dato}
