@@ -116,16 +116,16 @@ def capa_ligera(
 def capa_ligera_en_la_pagina(request: Request) -> dict[str, Dato]:
     """The light layer for the map page's data block (api/pagina.py), as /capa-ligera answers
     it with the default cartography; nothing when the database does not answer: the page is
-    served without it and asks for it."""
+    served without it and asks for it. One small read (the territory's load) per page: the
+    layer of that load is held in memory."""
     cartografia = request.app.state.settings.cartografia
     try:
         with request.app.state.engine_lectura.connect() as conn:
-            cargada = cargada_en(conn, cartografia)
             c = capa_web(conn, cartografia, LIGERA)
     except (SQLAlchemyError, EntradaInvalida):
         return {}
-    desde = datetime.fromisoformat(cargada).timestamp() if cargada else 0.0
-    return {"/api/v1/mapa/capa-ligera": Dato(c.etag, desde, gzip.decompress(c.gzip))}
+    desde = datetime.fromisoformat(c.cargada).timestamp()
+    return {"/api/v1/mapa/capa-ligera": Dato(c.etag, desde, c.crudo)}
 
 
 @router.get(

@@ -90,6 +90,12 @@ class Capa:
     etag: str
     bytes_crudos: int
     municipios: gpd.GeoDataFrame  # the same simplified shapes, for downloads
+    cargada: str  # the load of the territory it was built from (cartografia.cargada_en)
+
+    @cached_property
+    def crudo(self) -> bytes:
+        """The TopoJSON itself, for who carries it elsewhere (the map page's data block)."""
+        return gzip.decompress(self.gzip)
 
     @cached_property
     def br(self) -> bytes:
@@ -136,13 +142,13 @@ def capa_web(conn: Connection, cartografia: str, detalle: Detalle = DETALLADA) -
         if clave in _CACHE:
             _CACHE.move_to_end(clave)
         else:
-            _CACHE[clave] = _construir(conn, cartografia, detalle)
+            _CACHE[clave] = _construir(conn, cartografia, detalle, cargada)
             if len(_CACHE) > CAPAS_MAX:
                 _CACHE.popitem(last=False)
         return _CACHE[clave]
 
 
-def _construir(conn: Connection, cartografia: str, detalle: Detalle) -> Capa:
+def _construir(conn: Connection, cartografia: str, detalle: Detalle, cargada: str) -> Capa:
     municipios = gpd.read_postgis(
         text(
             "SELECT codigo, nombre, provincia_codigo AS prov, departamento_codigo AS dep, "
@@ -169,6 +175,7 @@ def _construir(conn: Connection, cartografia: str, detalle: Detalle) -> Capa:
         hashlib.sha256(crudo).hexdigest()[:16],
         len(crudo),
         topo.to_gdf(crs=4326),
+        cargada,
     )
 
 
