@@ -5,7 +5,11 @@ runs in a transaction that is rolled back at the end."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlparse
 
@@ -214,50 +218,56 @@ def _puerto_libre() -> int:
         return int(s.getsockname()[1])
 
 
+@contextmanager
+def arrancado(
+    orden: list[str],
+    entorno: dict[str, str],
+    listo: Callable[[], object],
+    intentos: int = 200,
+    fin: float = 10,
+    **popen: Any,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process started with ``orden``: yielded once ``listo()`` stops raising
+    OSError (``intentos`` tries, 0.1 s apart), stopped afterwards; killed when it does not end
+    within ``fin`` seconds (a client kept a connection open: never hang the run)."""
+    proceso = subprocess.Popen(orden, env=entorno, cwd=PROJECT_ROOT, **popen)
+    try:
+        for _ in range(intentos):
+            try:
+                listo()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield proceso
+    finally:
+        proceso.terminate()
+        try:
+            proceso.wait(timeout=fin)
+        except subprocess.TimeoutExpired:
+            proceso.kill()
+            proceso.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def servidor(demo_engine: Engine) -> Iterator[str]:
     """The API on loopback over the demo database, in a process of its own, for real clients
     (Chromium, GDAL: GDAL holds the GIL while it waits for HTTP, so not in a thread)."""
-    import os
-    import subprocess
-    import sys
-    import time
     import urllib.request
 
     puerto = _puerto_libre()
     url = demo_engine.url.render_as_string(hide_password=False)
-    proceso = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(puerto),
-            "--log-level",
-            "warning",
-            "--no-proxy-headers",  # as `sigg serve`: X-Forwarded-For is not the client's address
-        ],
-        env=os.environ | {"SIGG_DATABASE_URL": url},
-        cwd=PROJECT_ROOT,
-    )
     base = f"http://127.0.0.1:{puerto}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(base + "/api/v1/health", timeout=1)  # noqa: S310
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield base
-    proceso.terminate()
-    try:
-        proceso.wait(timeout=10)
-    except subprocess.TimeoutExpired:  # a client kept a connection open: do not hang the run
-        proceso.kill()
-        proceso.wait(timeout=10)
+    orden = [
+        sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(puerto), "--log-level", "warning",
+        "--no-proxy-headers",  # as `sigg serve`: X-Forwarded-For is not the client's address
+    ]  # fmt: skip
+    with arrancado(
+        orden,
+        os.environ | {"SIGG_DATABASE_URL": url},
+        lambda: urllib.request.urlopen(base + "/api/v1/health", timeout=1),  # noqa: S310
+    ):
+        yield base
 
 
 # --- A real browser: Debian's Chromium driven by Playwright, nothing beyond localhost ---------

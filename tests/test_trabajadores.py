@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -25,7 +26,8 @@ from sqlalchemy import Engine
 
 from api.cache import DESFASE_MAXIMO
 from geo.acceso.limites import ContadorPostgres
-from geo.plataforma.config import PROJECT_ROOT, Settings
+from geo.plataforma.config import Settings
+from tests.conftest import arrancado
 from tests.test_acceso import YACUIBA, _alianza
 
 PUERTOS = range(8890, 8900)
@@ -116,6 +118,13 @@ def _puerto_libre() -> int:
     raise AssertionError("no free port in 8890-8899")
 
 
+def _acepta(puerto: int) -> None:
+    """Raises OSError until the server accepts connections."""
+    conexion = http.client.HTTPConnection("127.0.0.1", puerto, timeout=5)
+    conexion.connect()
+    conexion.close()
+
+
 @pytest.fixture(scope="module")
 def servidor(demo_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servidor]:
     """``sigg serve --workers 2`` over the demo database, with a state folder of its own and no
@@ -127,21 +136,11 @@ def servidor(demo_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> I
         "SIGG_CLAVE_SECRETA": "",
     }
     orden = [sys.executable, "-m", "etl.cli", "serve", "--port", str(puerto), "--workers", "2"]
-    proceso = subprocess.Popen(orden, env=entorno, cwd=PROJECT_ROOT, stderr=subprocess.DEVNULL)
-    servidor = Servidor(puerto, proceso, estado)
-    for _ in range(1200):  # both workers import the app: slow on a busy 2-core machine
-        try:
-            servidor.conectar().close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield servidor
-    proceso.terminate()
-    try:
-        proceso.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proceso.kill()
-        proceso.wait(timeout=10)
+    # 1200 tries: both workers import the app, slow on a busy 2-core machine
+    with arrancado(
+        orden, entorno, partial(_acepta, puerto), 1200, 30, stderr=subprocess.DEVNULL
+    ) as proceso:
+        yield Servidor(puerto, proceso, estado)
 
 
 @pytest.fixture
