@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -135,6 +136,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The aggregate summary's pending differences folded into its base (migration 0014).
         compactador = Compactador(app.state.engine)
         compactador.iniciar()
+        if owned:
+            # What the process holds from here on (modules, the app) is never garbage, and a
+            # full collection walks all of it: ~190 ms of CPU over 352,000 objects, a pause
+            # every request in flight waits out (the p99 at 256 connections). Frozen, the
+            # collector walks only what came later. Not in tests' in-process apps, made by the
+            # hundred: what a frozen app leaves in cycles would never be freed.
+            gc.collect()
+            gc.freeze()
         yield
         compactador.parar()
         app.state.trabajos.cerrar()
