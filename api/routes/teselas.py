@@ -4,7 +4,12 @@ one tile at a time, so that a million alliances never travel as one GeoJSON.
 A tile is computed once per data generation and reader scope (the cache of api/cache.py, the
 one every write moves on, with the same ETag form): a repeat is served from memory, a client
 that holds the current version gets 304. Tiles have a cache of their own on the application,
-so that a map panned over many tiles does not push the cached aggregates out."""
+so that a map panned over many tiles does not push the cached aggregates out.
+
+A cluster tile says how it was computed, as the aggregate routes do: ``X-SIGG-Agregado:
+resumen`` (from the cell summary kept by the writes) or ``consulta-completa`` with the filters
+that summary cannot answer in ``X-SIGG-Agregado-Motivo``. The headers follow from the request
+alone (its type and filters), so a tile served from the cache carries the same ones."""
 
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from api.parametros import FiltrosDep
 from api.respuestas import no_modificado
 from api.schemas.documento import archivos, problemas
 from geo.acceso.alcance import PUBLICO
-from geo.analisis.teselas import ZOOM_MAX, ZOOM_PUNTOS, mvt, tesela
+from geo.analisis.teselas import ZOOM_MAX, ZOOM_PUNTOS, mvt, sin_celdas, tesela
 
 MVT = "application/vnd.mapbox-vector-tile"
 # The tiles kept: at most this many, each at most this large (a zoom-9 tile over a dense
@@ -30,7 +35,10 @@ DESCRIPCION = (
     "Alianzas (todos los filtros del registro) o subproyectos (programa, territorio, etapa) "
     f"como tesela vectorial: por debajo del zoom {ZOOM_PUNTOS}, grupos con `cantidad` y "
     "`familias`; desde ese zoom, un punto por registro con `codigo`, `nombre`, `etapa`, "
-    "`etapa_nombre` y `estado`. Vacía: 204. Se calcula una vez por versión de los datos y "
+    "`etapa_nombre` y `estado`. Los grupos salen del resumen por celdas que mantienen las "
+    "escrituras (cabecera `X-SIGG-Agregado: resumen`) o, con un filtro que ese resumen no "
+    "responde, de los registros (`consulta-completa`, y el filtro en "
+    "`X-SIGG-Agregado-Motivo`). Vacía: 204. Se calcula una vez por versión de los datos y "
     "quien pregunta (ETag; 304 si no cambió)."
 )
 
@@ -43,6 +51,12 @@ def _cache(request: Request) -> CacheRespuestas:
         estado.cache_teselas = CacheRespuestas(maximo=TESELAS_EN_MEMORIA)
     cache: CacheRespuestas = estado.cache_teselas
     return cache
+
+
+def _como_se_agrupa(motivos: list[str]) -> dict[str, str]:
+    if not motivos:
+        return {"X-SIGG-Agregado": "resumen"}
+    return {"X-SIGG-Agregado": "consulta-completa", "X-SIGG-Agregado-Motivo": ",".join(motivos)}
 
 
 def _guardar(cache: CacheRespuestas, n: int, clave: str, cuerpo: bytes) -> Entrada:
@@ -87,6 +101,8 @@ def tesela_mvt(
         "Vary": "Authorization, Accept-Encoding",
         "X-Cache": "miss" if entrada is None else "hit",
     }
+    if z < ZOOM_PUNTOS:
+        cabeceras |= _como_se_agrupa(sin_celdas(f, tipo))
     if (igual := no_modificado(request.headers.get("if-none-match"), cabeceras)) is not None:
         return igual
     if entrada is None:

@@ -8,12 +8,18 @@ the column is never transformed to be compared).
 
 Below ``ZOOM_PUNTOS`` a tile holds clusters, not points: the tile is cut into a grid of
 ``CELDA`` tile units and each occupied cell becomes one point at the mean position of its
-records, with how many they are (``cantidad``) and their families. The cell is computed from
-longitude and latitude with the Mercator formula, not with ST_Transform per point, which costs
-more than the rest of the query at a million points. A record counts in exactly one tile (its
-bounds, no margin), so a zoom level's counts add up to the selection. From ``ZOOM_PUNTOS`` on
-every record is a point with its code, name and stage; those tiles carry a margin of
-``MARGEN`` tile units, so a symbol drawn at a tile's edge is not cut by the next tile."""
+records, with how many they are (``cantidad``) and their families. The cells are read from the
+cell summary kept by the writes (migration 0016: per key of the aggregate summary and zoom-8
+cell, the count, the sums of longitudes and latitudes, the families), so a zoom-5 tile over a
+million alliances adds a few thousand rows; a filter that summary cannot answer (the same as
+the aggregate summary's, ``sin_celdas``) computes the cells from the records. Both ways take a
+record's cell from the same database functions (``sigg_celda_x``/``_y``: the Mercator formula
+on longitude and latitude, not ST_Transform per point) and a record belongs to the tile its
+cell lies in: it counts in exactly one tile, so a zoom level's counts add up to the selection
+(a bound box test alone would not do: PostGIS compares single-precision boxes, and a point up
+to a float's step past an edge fell in both tiles). From ``ZOOM_PUNTOS`` on every record is a
+point with its code, name and stage; those tiles carry a margin of ``MARGEN`` tile units, so a
+symbol drawn at a tile's edge is not cut by the next tile."""
 
 from __future__ import annotations
 
@@ -22,12 +28,34 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Float, Integer, Table, cast, func, literal, select, text
+from sqlalchemy import (
+    Connection,
+    Float,
+    Integer,
+    Table,
+    cast,
+    column,
+    func,
+    literal,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
+from geo.analisis.agregacion import sin_resumen
 from geo.plataforma.errors import EntradaInvalida
 from geo.plataforma.models import Alianza, Municipio, Organizacion, SubproyectoMunicipal, tabla
-from geo.registro.consultas import Filtros, en_su_municipio, etiqueta, filtrar, filtrar_subproyectos
+from geo.registro.consultas import (
+    SOLO_ALIANZAS,
+    Filtros,
+    alcanzo,
+    comunes,
+    en_su_municipio,
+    etiqueta,
+    filtrar,
+    filtrar_subproyectos,
+)
 from geo.vocabulario.catalogos import ETAPAS, ETAPAS_SUBPROYECTO
 
 TIPOS = ("alianzas", "subproyectos")
@@ -135,36 +163,117 @@ def _puntos(f: Filtros, tipo: str, t: Tesela) -> Any:
     return select(func.ST_AsMVT(filas.table_valued(), tipo, EXTENSION, "geom", "id"))
 
 
-def _celda(valor: ColumnElement[Any]) -> ColumnElement[Any]:
-    return func.floor(valor / CELDA)
+# The cell summaries (migration 0016): base plus pending differences, per key and zoom-8 cell.
+ZOOM_CELDAS = 8  # the finest cluster zoom: its cells are the summary's
+BITS_TESELA = (EXTENSION // CELDA).bit_length() - 1  # a tile is 2^4 cells a side
+_MEDIDAS = ("cx", "cy", "n", "lon", "lat", "familias")
+_CLAVE = ("programa_id", "cartografia", "municipio_codigo", "etapa", "estado")
+CELDAS = {
+    "alianzas": table(
+        "resumen_celda_alianza_vista",
+        *(column(c) for c in (*_CLAVE, "etapa_alcanzada", *_MEDIDAS)),
+    ),
+    "subproyectos": table(
+        "resumen_celda_subproyecto_vista", *(column(c) for c in (*_CLAVE, *_MEDIDAS))
+    ),
+}
 
 
-def _agrupados(f: Filtros, tipo: str, t: Tesela) -> Any:
-    escala = 2**t.z * EXTENSION  # tile units across the world at this zoom
+def sin_celdas(f: Filtros, tipo: str) -> list[str]:
+    """The filters of ``f`` the cell summary cannot answer for ``tipo``: the clusters are then
+    computed from the records (and a filter subprojects do not take is refused there)."""
+    if tipo == "subproyectos":
+        return [n for n in (*SOLO_ALIANZAS, "corte") if getattr(f, n)]
+    return sin_resumen(f)
 
+
+def celdas(f: Filtros, tipo: str, t: Tesela) -> Any:
+    """The clusters of tile ``t`` (zoom below ZOOM_PUNTOS): one row per occupied cell with its
+    ``cantidad``, ``familias`` and mean ``lon`` and ``lat``, from the cell summary or, for
+    filters it cannot answer, from the records."""
+    if tipo not in TIPOS:
+        raise EntradaInvalida(f"tipo '{tipo}' desconocido; use: {', '.join(TIPOS)}", campo="tipo")
+    return _de_los_registros(f, tipo, t) if sin_celdas(f, tipo) else _del_resumen(f, tipo, t)
+
+
+def _en_tesela(cx: Any, cy: Any, t: Tesela) -> list[ColumnElement[bool]]:
+    """Zoom-8 cells ``cx``, ``cy`` of tile ``t``: a range of each (the summary's key begins
+    with them)."""
+    lado = 2 ** (ZOOM_CELDAS + BITS_TESELA - t.z)  # zoom-8 cells across a tile of zoom t.z
+    return [
+        cx.between(t.x * lado, (t.x + 1) * lado - 1),
+        cy.between(t.y * lado, (t.y + 1) * lado - 1),
+    ]
+
+
+def _a_zoom(celda: Any, t: Tesela) -> Any:
+    return celda.op(">>")(ZOOM_CELDAS - t.z)
+
+
+def _del_resumen(f: Filtros, tipo: str, t: Tesela) -> Any:
+    rc = CELDAS[tipo]
+    desde: Any = rc
+    if f.departamento or f.provincia or f.unidad_operativa:
+        desde = desde.join(tabla(Municipio), en_su_municipio(rc))
+    cx, cy = _a_zoom(rc.c.cx, t), _a_zoom(rc.c.cy, t)
+    n = func.sum(rc.c.n)
+    q = comunes(
+        select(
+            cx.label("cx"),
+            cy.label("cy"),
+            n.label("cantidad"),
+            func.sum(rc.c.familias).label("familias"),
+            (func.sum(rc.c.lon) / n).label("lon"),
+            (func.sum(rc.c.lat) / n).label("lat"),
+        ).select_from(desde),
+        rc,
+        f,
+    ).where(*_en_tesela(rc.c.cx, rc.c.cy, t))
+    if f.etapa:
+        q = q.where(rc.c.etapa.in_(f.etapa))
+    if f.etapa_alcanzada:
+        q = q.where(alcanzo(rc, f.etapa_alcanzada))
+    # A cell whose summed records all went (base and differences add up to 0) has none.
+    return q.group_by(cx, cy).having(n > 0)
+
+
+def _de_los_registros(f: Filtros, tipo: str, t: Tesela) -> Any:
     def columnas(r: Table) -> list[Any]:
         lon, lat = func.ST_X(r.c.geom), func.ST_Y(r.c.geom)
-        norte = func.ln(func.tan(math.pi / 4 + func.radians(lat) / 2))  # Mercator y / radius
         return [
             lon.label("lon"),
             lat.label("lat"),
             r.c.familias,
-            _celda((lon + 180) / 360 * escala).label("cx"),
-            _celda((1 - norte / math.pi) / 2 * escala).label("cy"),
+            func.sigg_celda_x(lon).label("cx8"),
+            func.sigg_celda_y(lat).label("cy8"),
         ]
 
-    s = _seleccion(f, tipo, t, 0.0, columnas).subquery("s")
+    # The box (with a tile unit to spare) only picks the index; the cell says which tile.
+    s = _seleccion(f, tipo, t, 1.0, columnas).subquery("s")
+    cx, cy = _a_zoom(s.c.cx8, t), _a_zoom(s.c.cy8, t)
+    return (
+        select(
+            cx.label("cx"),
+            cy.label("cy"),
+            func.count().label("cantidad"),
+            func.coalesce(func.sum(s.c.familias), 0).label("familias"),
+            func.avg(s.c.lon).label("lon"),
+            func.avg(s.c.lat).label("lat"),
+        )
+        .where(*_en_tesela(s.c.cx8, s.c.cy8, t))
+        .group_by(cx, cy)
+    )
+
+
+def _agrupados(f: Filtros, tipo: str, t: Tesela) -> Any:
+    c = celdas(f, tipo, t).subquery("c")
     centro = func.ST_Transform(
-        func.ST_SetSRID(func.ST_MakePoint(func.avg(s.c.lon), func.avg(s.c.lat)), 4326), 3857
+        func.ST_SetSRID(func.ST_MakePoint(cast(c.c.lon, Float), cast(c.c.lat, Float)), 4326), 3857
     )
     caja = func.ST_MakeEnvelope(*map(literal, t.mercator), 3857)
-    celdas = (
-        select(
-            cast(func.count(), Integer).label("cantidad"),
-            cast(func.coalesce(func.sum(s.c.familias), 0), Float).label("familias"),
-            func.ST_AsMVTGeom(centro, caja, EXTENSION, 0, False).label("geom"),
-        )
-        .group_by(s.c.cx, s.c.cy)
-        .subquery("c")
-    )
-    return select(func.ST_AsMVT(celdas.table_valued(), tipo, EXTENSION, "geom"))
+    rasgos = select(
+        cast(c.c.cantidad, Integer).label("cantidad"),
+        cast(c.c.familias, Float).label("familias"),
+        func.ST_AsMVTGeom(centro, caja, EXTENSION, 0, False).label("geom"),
+    ).subquery("g")
+    return select(func.ST_AsMVT(rasgos.table_valued(), tipo, EXTENSION, "geom"))
