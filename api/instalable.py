@@ -23,10 +23,9 @@ from api.pagina import Dato, Pagina
 # service worker itself are not part of the map page's shell.
 OTRAS_PAGINAS = {"sw.js", "docs.js", "reclamo.js", "reclamo.css", "ogc_mapa.js"}
 LEAFLET = ("leaflet.js", "leaflet.css")
-CLUSTER = ("leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css")
 
 
-def archivos_de_la_pagina(web: Path, leaflet: Path, cluster: Path) -> list[tuple[str, Path]]:
+def archivos_de_la_pagina(web: Path, leaflet: Path) -> list[tuple[str, Path]]:
     """Every file the map page loads, as (URL, file): what the service worker precaches."""
     propios = sorted(p for p in web.iterdir() if p.suffix in (".js", ".css"))
     vendidos = [
@@ -42,7 +41,6 @@ def archivos_de_la_pagina(web: Path, leaflet: Path, cluster: Path) -> list[tuple
         *((f"/static/iconos/{p.name}", p) for p in sorted((web / "iconos").glob("*.png"))),
         *((f"/vendor/leaflet/{n}", leaflet / n) for n in LEAFLET),
         *((f"/vendor/leaflet/images/{p.name}", p) for p in sorted((leaflet / "images").glob("*"))),
-        *((f"/vendor/markercluster/{n}", cluster / n) for n in CLUSTER),
     ]
 
 
@@ -65,7 +63,6 @@ def precache(archivos: list[tuple[str, Path]]) -> list[list[str]]:
 def router(
     web: Path,
     leaflet: Path,
-    cluster: Path,
     pagina: Pagina,
     datos: Callable[[Request], dict[str, Dato]],
 ) -> APIRouter:
@@ -78,7 +75,7 @@ def router(
         # Asked again on every navigation (no-cache): the browser compares it byte for byte.
         # "/" carries its stylesheets and the light layer: its revision is the page's own.
         revision = pagina.huella(datos(request))
-        entradas = precache(archivos_de_la_pagina(web, leaflet, cluster))
+        entradas = precache(archivos_de_la_pagina(web, leaflet))
         lista = json.dumps([[u, revision if u == "/" else h] for u, h in entradas])
         cuerpo = f"self.__SIGG_PRECACHE = {lista};\n" + (web / "sw.js").read_text("utf-8")
         return Response(

@@ -18,7 +18,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from xstatic.pkg import leaflet as xleaflet
-from xstatic.pkg import leaflet_markercluster as xcluster
 
 from api import errors, idempotencia, instalable
 from api.cache import ESPERA_MAXIMA, VIDA_CAPA, AtajoCache, CacheRespuestas
@@ -185,11 +184,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Brotli-compressed once when the browser accepts it (api/compresion.py), else gzip.
     estaticos = EstaticosComprimidos(directory=WEB)
     app.mount("/static", estaticos, name="static")
-    # Leaflet and its marker clusters come from their xstatic packages: no CDN, works offline.
+    # Leaflet comes from its xstatic package: no CDN, works offline. (The points are vector
+    # tiles drawn by web/static/teselas.js, with the decoders vendored in web/static/vendor.)
     app.mount("/vendor/leaflet", EstaticosComprimidos(directory=xleaflet.BASE_DIR), name="leaflet")
-    app.mount(
-        "/vendor/markercluster", EstaticosComprimidos(directory=xcluster.BASE_DIR), name="cluster"
-    )
     # The map page with its stylesheets and the light layer written into it (api/pagina.py).
     pagina = Pagina(
         WEB / "index.html",
@@ -200,9 +197,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # The service worker (root scope) and the manifest: the page installs and starts offline.
     app.include_router(
-        instalable.router(
-            WEB, Path(xleaflet.BASE_DIR), Path(xcluster.BASE_DIR), pagina, capa_ligera_en_la_pagina
-        )
+        instalable.router(WEB, Path(xleaflet.BASE_DIR), pagina, capa_ligera_en_la_pagina)
     )
 
     @app.get("/", include_in_schema=False)

@@ -39,13 +39,11 @@ let topo = null;
 const formasPorNivel = {};
 let capa = null;
 let valoresActuales = null;
-let puntosAlianzas = null;
-let puntosSubproyectos = null;
 let nombresMunicipio = {};  // code -> name, for the active-filter line
 let elegida = null;  // the alliance chosen in the search box, drawn over the map
 
 const BOLIVIA = [[-22.9, -69.7], [-9.7, -57.4]];
-// maxZoom is needed by the marker clusters when no tile layer sets one.
+// maxZoom: the points' tiles go up to 14 like the background's.
 const mapa = L.map("mapa", { zoomSnap: 0.25, maxZoom: 14, attributionControl: true }).fitBounds(BOLIVIA);
 mapa.createPane("contornos");
 mapa.getPane("contornos").style.zIndex = 450;
@@ -192,6 +190,7 @@ function textoValor(u) {
   return `${signo}${numero.format(u.valor)}${unidad}`;
 }
 // ``ajustar``: fit the view to what is drawn (false when only the shapes change, see detallar).
+let lugarAjustado = null;
 function dibujar({ nivel = estado.nivel, ajustar = true } = {}) {
   const fc = formas(nivel);
   const visibles = { type: "FeatureCollection",
@@ -215,6 +214,11 @@ function dibujar({ nivel = estado.nivel, ajustar = true } = {}) {
   // selects a place through the search box, which does what a click on the shape does.
   capa.eachLayer((l) => { const e = l.getElement && l.getElement(); if (e) e.setAttribute("data-codigo", l.options.codigo); });
   if (!ajustar) return;
+  // The view is fitted when the place changes (level, drill-down, territory filters), not when
+  // another filter does: a person looking at a town's points keeps the town.
+  const lugar = [nivel, estado.pila, estado.unidad_operativa, estado.departamento, estado.provincia, estado.municipio].join("|");
+  if (lugar === lugarAjustado) return;
+  lugarAjustado = lugar;
   const acotado = estado.pila || estado.unidad_operativa || estado.departamento || estado.provincia || estado.municipio;
   if (acotado && visibles.features.length) mapa.fitBounds(capa.getBounds(), { padding: [10, 10], animate: false });
   else if (!acotado) mapa.fitBounds(BOLIVIA, { animate: false });
@@ -639,28 +643,29 @@ async function tendencias(turno) {
 }
 
 /* ---------- points ---------- */
-// The points follow the filters and the session like the rest of the page: what each visible
-// layer was last asked for (request and who asked), and a counter so that only the latest
-// answer is drawn.
+// The points are the server's vector tiles (teselas.js, loaded the first time points are asked
+// for): the filters go into the tiles' query string and the login into their requests, so a
+// change of either draws the layer again from new tiles. What each visible layer was last
+// drawn with, and a counter so that only the latest request is drawn.
 const pedidoPuntos = { alianzas: "", subproyectos: "" };
 const turnoPuntos = { alianzas: 0, subproyectos: 0 };
-function rutaPuntos(tipo) {
-  const p = parametros({ tipo });
+const capasPuntos = { alianzas: null, subproyectos: null };
+function consultaPuntos(tipo) {
+  const p = parametros();
   if (tipo === "subproyectos") for (const k of SOLO_ALIANZAS) p.delete(k);
-  return "/mapa/puntos?" + p;
+  return p.toString();
 }
 function clavePuntos(tipo) {
-  return rutaPuntos(tipo) + "|" + (sesion.cabeceras().Authorization || "");
+  return consultaPuntos(tipo) + "|" + (sesion.cabeceras().Authorization || "");
 }
 function quitarPuntos(tipo) {
-  const actual = tipo === "alianzas" ? puntosAlianzas : puntosSubproyectos;
-  if (actual) actual.remove();
-  if (tipo === "alianzas") puntosAlianzas = null; else puntosSubproyectos = null;
+  if (capasPuntos[tipo]) capasPuntos[tipo].quitar();
+  capasPuntos[tipo] = null;
 }
 function refrescarPuntos() {
   for (const tipo of ["alianzas", "subproyectos"]) {
     if (document.getElementById(`ver-${tipo}`).checked && pedidoPuntos[tipo] !== clavePuntos(tipo)) {
-      puntos(tipo, true).catch(() => { /* pedir() already shows the message */ });
+      puntos(tipo, true).catch(() => { /* cargarTeselas() already shows the message */ });
     }
   }
 }
@@ -668,31 +673,18 @@ async function puntos(tipo, visible) {
   const mio = ++turnoPuntos[tipo];
   pedidoPuntos[tipo] = visible ? clavePuntos(tipo) : "";
   if (!visible) { quitarPuntos(tipo); return; }
-  let fc;
+  let teselas;
   try {
-    [fc] = await Promise.all([pedir(rutaPuntos(tipo)), cargarAgrupador()]);
+    teselas = await cargarTeselas();
   } catch (e) {
     if (mio === turnoPuntos[tipo]) pedidoPuntos[tipo] = "";  // ask again on the next change
     throw e;
   }
   if (mio !== turnoPuntos[tipo]) return;  // unticked or asked again meanwhile
   quitarPuntos(tipo);
-  const grupo = L.markerClusterGroup({ chunkedLoading: true });
-  L.geoJSON(fc, {
-    pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 5, color: tipo === "alianzas" ? "#b45309" : "#6d28d9", weight: 1, fillOpacity: 0.8 }),
-    onEachFeature: (f, layer) => {
-      layer.bindPopup(() => {
-        const caja = el("div");
-        const p = f.properties;
-        const verificacion = p.estado && p.estado !== "validado" ? ` · ${p.estado_nombre}` : "";
-        caja.append(el("strong", p.nombre), el("br"), el("span", `${p.codigo} · ${p.etapa_nombre}${verificacion}`), el("br"),
-          el("span", `${numero.format(p.familias)} familias · ${p.municipio}`));
-        return caja;
-      });
-    },
-  }).eachLayer((l) => grupo.addLayer(l));
-  grupo.addTo(mapa);
-  if (tipo === "alianzas") puntosAlianzas = grupo; else puntosSubproyectos = grupo;
+  // Read when each tile is asked: the filters and login of now.
+  const consulta = consultaPuntos(tipo);
+  capasPuntos[tipo] = teselas.mostrarPuntos(mapa, tipo, () => consulta, () => sesion.cabeceras());
 }
 
 /* ---------- downloads ---------- */
@@ -826,23 +818,16 @@ function cargarElResto() {
   });
   return resto;
 }
-// The point clusters (Leaflet.markercluster) load the first time points are asked for.
-let agrupador = null;
-function cargarAgrupador() {
-  agrupador ||= new Promise((resolver, rechazar) => {
-    for (const hoja of ["MarkerCluster.css", "MarkerCluster.Default.css"]) {
-      const l = document.createElement("link");
-      l.rel = "stylesheet";
-      l.href = `/vendor/markercluster/${hoja}`;
-      document.head.append(l);
-    }
-    const s = document.createElement("script");
-    s.src = "/vendor/markercluster/leaflet.markercluster.js";
-    s.onload = resolver;
-    s.onerror = () => { agrupador = null; rechazar(new Error("no se pudo cargar el agrupador de puntos")); };
-    document.head.append(s);
+// The points' tile reader and renderer load the first time points are asked for: the first
+// map on a slow line never waits for them.
+let lectorTeselas = null;
+function cargarTeselas() {
+  lectorTeselas ||= import("/static/teselas.js").catch((e) => {
+    lectorTeselas = null;
+    aviso("No se pudieron cargar los puntos: revise la conexión.", () => refrescarPuntos());
+    throw e;
   });
-  return agrupador;
+  return lectorTeselas;
 }
 function enlazar() {
   const form = document.getElementById("filtros");

@@ -13,6 +13,12 @@
      that carries a login goes to a cache of that login only ("sigg-privado-" and a hash of the
      token), which instalar.js empties when the session ends or another begins; only answers
      to the public go to the shared "sigg-datos".
+   - The points' vector tiles (/api/v1/teselas/, drawn by teselas.js) as the other API answers,
+     but the public's in a cache of their own ("sigg-teselas"), so that a map panned over
+     hundreds of tiles never pushes the last map values out of "sigg-datos". An empty tile is a
+     204, not kept: offline, a tile never seen is simply not drawn. The tiles' reader and decoder
+     (teselas.js's vendored modules, loaded the first time points are asked for) are kept the
+     first time they load (stale-while-revalidate), so points work offline once seen online.
    - Never cached: anything but GET, the session, imports, exports and downloads, the search,
      an attachment's original file, and any answer marked no-store.
    Modules come from this server (/static/vendor/workbox), never from Google's CDN. */
@@ -86,6 +92,16 @@ const datos = new strategies.NetworkFirst({
   plugins: [guardable, new expiration.ExpirationPlugin({ maxEntries: 300, purgeOnQuotaError: true })],
 });
 
+const teselas = new strategies.NetworkFirst({
+  cacheName: "sigg-teselas",
+  networkTimeoutSeconds: ESPERA_S,
+  plugins: [guardable, new expiration.ExpirationPlugin({ maxEntries: 600, purgeOnQuotaError: true })],
+});
+const TESELA = /^\/api\/v1\/teselas\//;
+const LECTOR_TESELAS = /^\/static\/vendor\/(pbf|mapbox-vector-tile|mapbox-point-geometry)\/index\.js$/;
+routing.registerRoute(({ url }) => url.origin === self.location.origin && LECTOR_TESELAS.test(url.pathname),
+  new strategies.StaleWhileRevalidate({ cacheName: "sigg-modulos", plugins: [guardable] }));
+
 function delApi(url, patron) {
   return url.origin === self.location.origin && patron.test(url.pathname);
 }
@@ -118,7 +134,7 @@ routing.registerRoute(
   ({ url }) => url.origin === self.location.origin && url.pathname.startsWith("/api/v1/") && !NUNCA.test(url.pathname),
   async ({ event, request }) => {
     const autorizacion = request.headers.get("Authorization");
-    if (!autorizacion) return datos.handle({ event, request });
+    if (!autorizacion) return (TESELA.test(new URL(request.url).pathname) ? teselas : datos).handle({ event, request });
     // No expiration plugin here: the cache lives as long as the session (minutes to hours).
     const nombre = await cacheDe(autorizacion);
     const abierta = { cacheWillUpdate: async ({ response }) => (cerradas.has(nombre) ? null : response) };
