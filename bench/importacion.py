@@ -1,10 +1,12 @@
 """Bulk import throughput: rows per second for N alliances (CSV as an office exports it),
 beside a plain COPY of the same rows into the same table as the ceiling, in one run.
 
-    .venv/bin/python -m bench.importacion [--filas 100000] [--repeticiones 3]
+    .venv/bin/python -m bench.importacion [--filas 100000] [--repeticiones 3] [--base sigg_bench]
 
-Runs on a database of its own (sigg_bench) on the configured server; prints a Markdown table
-and writes it to bench/RESULTS_importacion.md. Ratios are the headline: absolute times vary.
+Runs on a database of its own (``--base``, made afresh) on the configured server; prints a
+Markdown table and writes it to bench/RESULTS_importacion.md, with the load average at the start
+and the end (the machine is shared: the ratio, measured in the same run, is the headline;
+absolute times vary).
 
 Every run starts on emptied tables whose statistics are kept as TRUNCATE leaves them
 (autovacuum is off for them while measuring): an emptied table that autovacuum analyzes has
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import platform
 import random
 import statistics
@@ -193,19 +196,25 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--filas", type=int, default=100_000)
     parser.add_argument("--repeticiones", type=int, default=3)
+    parser.add_argument("--base", default="sigg_bench", help="the benchmark's database")
     args = parser.parse_args()
     settings = Settings()
-    engine = make_engine(base_con_territorio(settings, "sigg_bench"))
+    carga = os.getloadavg()
+    engine = make_engine(base_con_territorio(settings, args.base))
     with engine.begin() as conn:
         version = postgis_version(conn)
     res = comparar(engine, settings, args.filas, args.repeticiones)
+    al_final = os.getloadavg()
     n, imp, cop = int(res.pop("filas")), res.pop("importar"), res.pop("copy")
     del res["veces"], res["libro_reltuples"]
     lineas = [
         f"# Bulk import benchmark ({n:,} alliances, median of {args.repeticiones} runs)",
         "",
         f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python "
-        f"{platform.python_version()}, PostGIS {version}.",
+        f"{platform.python_version()}, PostGIS {version}; {os.cpu_count()} cores, load average "
+        f"(1/5/15 min) at the start {carga[0]:.2f} / {carga[1]:.2f} / {carga[2]:.2f}, at the end "
+        f"{al_final[0]:.2f} / {al_final[1]:.2f} / {al_final[2]:.2f}. Written on "
+        f"{time.strftime('%Y-%m-%d %H:%M')}.",
         "",
         "| what | seconds | rows/s | vs COPY |",
         "|---|---:|---:|---:|",

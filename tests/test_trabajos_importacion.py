@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, text
 from api.schemas.importaciones import ListaTrabajos, TrabajoImportacion
 from geo.acceso.alcance import Alcance
 from geo.plataforma.config import Settings
-from geo.registro import trabajos
+from geo.registro import escritura, trabajos
 from tests.conftest import aplicacion_en, cabeceras
 from tests.test_openapi import diferencias
 
@@ -196,6 +196,39 @@ def test_a_file_with_two_bad_rows_gets_exactly_those_two_rows_and_writes_nothing
     hecho = _esperar(c, _enviar(c, arreglado).headers["location"])
     assert (hecho["estado"], hecho["informe"]["insertadas"]) == ("terminado", 7)
     assert _cuantas(engine) == 7
+
+
+def test_a_job_that_fails_halfway_through_writing_leaves_nothing_written(como, engine, monkeypatch):
+    # The job breaks once the first 1,000 of its 2,500 rows are written (their alliances,
+    # organization, stage history, audit trail and ledger movements are in the table).
+    monkeypatch.setattr(escritura, "BLOQUE_ESCRIBIR", 1000)
+    contar = trabajos._Avance.filas
+    cortes: list[int] = []
+
+    def cortar(self: Any, hechas: int, total: int) -> None:
+        if self.actual == 3 and 0 < hechas < self.total:
+            cortes.append(hechas)
+            raise RuntimeError("corte a mitad de la escritura")
+        contar(self, hechas, total)
+
+    monkeypatch.setattr(trabajos._Avance, "filas", cortar)
+    c = como("nacional")
+
+    filas = [f"{f},OPP {i % 3},500,250" for i, f in enumerate(_buenas(2500))]
+    datos = _csv(filas).replace(
+        ENCABEZADO.encode(),
+        f"{ENCABEZADO},organizacion,monto_par_comprometido_bs,monto_transferido_bs".encode(),
+    )
+    hecho = _esperar(c, _enviar(c, datos).headers["location"])
+
+    assert cortes == [1000]
+    assert (hecho["estado"], hecho["mensaje"], hecho["informe"]) == (
+        "fallido",
+        trabajos.ERROR_INTERNO,
+        None,
+    )
+    tablas = ("alianza", "alianza_etapa", "organizacion", "auditoria", "movimiento")
+    assert [_cuantas(engine, t) for t in tablas] == [0] * len(tablas)
 
 
 def test_the_error_table_downloads_as_a_csv_a_spreadsheet_opens_safely(como):

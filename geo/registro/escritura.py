@@ -9,7 +9,12 @@ row has its place ``n``), all in the caller's one transaction: still all or noth
 Money transferred and accounted for (``monto_transferido_bs``, ``monto_descargado_bs``) that a
 row carries enters the dated ledger in the same statement (migration 0012): a trigger adds the
 difference from the ledger's sum as an ``ajuste`` movement, dated at the row's stage date for a
-new alliance and today for a change. Movements themselves go through geo.registro.movimientos."""
+new alliance and today for a change. Movements themselves go through geo.registro.movimientos.
+
+An import stages its rows block by block as it validates them (:func:`preparar`,
+:func:`cargar`), so that it holds one block of validated rows in memory, never the file's, and
+then compares (:func:`cambios_preparados`) and writes (:func:`escribir_preparadas`) from the
+staging table in the same transaction."""
 
 from __future__ import annotations
 
@@ -25,8 +30,8 @@ _TIPOS = {
     "familias_mujeres": "int", "hectareas_riego": "numeric(12, 2)",
 }  # fmt: skip
 _STAGING = (
-    "n", "codigo", "organizacion", "organizacion_id", *COLUMNAS, "municipio_codigo", "lon", "lat",
-    "precision", "alertas",
+    "n", "fila", "codigo", "organizacion", "organizacion_id", *COLUMNAS, "municipio_codigo",
+    "lon", "lat", "precision", "alertas",
 )  # fmt: skip
 # Staged rows written per statement when someone follows the progress.
 BLOQUE_ESCRIBIR = 5_000
@@ -48,6 +53,7 @@ class Cambio:
 
     estado: str
     campos: dict[str, tuple[str | None, str | None]]
+    fila: int | None = None  # the file's row that would change it
 
 
 def comparar(conn: Connection, prog: Programa, validas: list[AlianzaValida]) -> dict[str, Cambio]:
@@ -55,13 +61,38 @@ def comparar(conn: Connection, prog: Programa, validas: list[AlianzaValida]) -> 
     change; unchanged ones are absent. :func:`escribir` then writes from the same staging."""
     if not validas:
         return {}
+    preparar(conn)
+    cargar(conn, validas, 0)
+    return cambios_preparados(conn, prog)
+
+
+def preparar(conn: Connection) -> None:
+    """An empty staging table for this transaction (dropped at its end, or by the write)."""
+    cols = ", ".join(
+        f"{c} {_TIPOS.get(c, 'numeric(16, 2)' if c.startswith('monto') else 'text')}"
+        for c in COLUMNAS
+    )
+    conn.execute(text("DROP TABLE IF EXISTS _carga_alianza"))
+    conn.execute(
+        text(
+            f"CREATE TEMP TABLE _carga_alianza (n int NOT NULL, fila int, codigo text PRIMARY KEY, "
+            f"organizacion text, organizacion_id bigint, {cols}, municipio_codigo text, "
+            "lon float8, lat float8, precision smallint, alertas text[]) ON COMMIT DROP"
+        )
+    )
+
+
+def cambios_preparados(conn: Connection, prog: Programa) -> dict[str, Cambio]:
+    """The staged rows' changes to existing alliances (see :func:`comparar`), under the
+    program's write lock, held from here to the transaction's end."""
     p = {"p": prog.id}
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('sigg.alianza'), :p)"), p)
-    _staging(conn, validas)
     orden = [campo for campo, _, _ in _CAMPOS]
     return {
-        codigo: Cambio(estado, {c: (campos[c][0], campos[c][1]) for c in orden if c in campos})
-        for codigo, estado, campos in conn.execute(_CAMBIOS, p)
+        codigo: Cambio(
+            estado, {c: (campos[c][0], campos[c][1]) for c in orden if c in campos}, fila
+        )
+        for codigo, fila, estado, campos in conn.execute(_CAMBIOS, p)
     }
 
 
@@ -75,11 +106,25 @@ def escribir(
     """Write the rows. ``cambios`` is what :func:`comparar` answered for these same rows in
     this transaction (so they are staged); without it they are compared here. With
     ``progreso(escritas, filas)``, the rows are written in blocks of BLOQUE_ESCRIBIR, telling it
-    after each; without it, in one UPDATE and one INSERT."""
+    after each; without it, in one UPDATE and one INSERT. The answer names each row's id."""
     if not validas:
         return Escritura(0, 0, 0, {})
     if cambios is None:
         cambios = comparar(conn, prog, validas)
+    return escribir_preparadas(conn, prog, len(validas), cambios, progreso, con_ids=True)
+
+
+def escribir_preparadas(
+    conn: Connection,
+    prog: Programa,
+    filas: int,
+    cambios: dict[str, Cambio],
+    progreso: Callable[[int, int], None] | None = None,
+    *,
+    con_ids: bool = False,
+) -> Escritura:
+    """Write the ``filas`` staged rows (numbered 0 to filas - 1) as :func:`escribir` does, and
+    drop the staging table; ``con_ids``: answer each code's alliance id (else none)."""
     p = {"p": prog.id, "v": prog.cartografia, "c": list(cambios)}
     conn.execute(
         text(
@@ -88,52 +133,44 @@ def escribir(
         ),
         p,
     )
-    bloque = BLOQUE_ESCRIBIR if progreso else len(validas)
+    bloque = BLOQUE_ESCRIBIR if progreso else max(filas, 1)
     actualizadas = insertadas = 0
-    for desde in range(0, len(validas), bloque):
+    for desde in range(0, filas, bloque):
         rango = p | {"desde": desde, "hasta": desde + bloque}
         if cambios:
             actualizadas += conn.execute(_UPDATE, rango).rowcount
         insertadas += conn.execute(_INSERT, rango).rowcount
         if progreso:
-            progreso(min(desde + bloque, len(validas)), len(validas))
-    ids: dict[str, int] = dict(
-        conn.execute(
-            text(
-                "SELECT a.codigo, a.id FROM alianza a JOIN _carga_alianza s ON s.codigo = a.codigo "
-                "WHERE a.programa_id = :p"
-            ),
-            p,
-        ).all()
-    )
-    conn.execute(text("DROP TABLE _carga_alianza"))
-    return Escritura(insertadas, actualizadas, len(validas) - insertadas - actualizadas, ids)
-
-
-def _staging(conn: Connection, validas: list[AlianzaValida]) -> None:
-    cols = ", ".join(
-        f"{c} {_TIPOS.get(c, 'numeric(16, 2)' if c.startswith('monto') else 'text')}"
-        for c in COLUMNAS
-    )
-    conn.execute(text("DROP TABLE IF EXISTS _carga_alianza"))
-    conn.execute(
-        text(
-            f"CREATE TEMP TABLE _carga_alianza (n int NOT NULL, codigo text PRIMARY KEY, "
-            f"organizacion text, organizacion_id bigint, {cols}, municipio_codigo text, "
-            "lon float8, lat float8, precision smallint, alertas text[]) ON COMMIT DROP"
+            progreso(min(desde + bloque, filas), filas)
+    ids: dict[str, int] = {}
+    if con_ids:
+        ids = dict(
+            conn.execute(
+                text(
+                    "SELECT a.codigo, a.id FROM alianza a JOIN _carga_alianza s "
+                    "ON s.codigo = a.codigo WHERE a.programa_id = :p"
+                ),
+                p,
+            ).all()
         )
-    )
+    conn.execute(text("DROP TABLE _carga_alianza"))
+    return Escritura(insertadas, actualizadas, filas - insertadas - actualizadas, ids)
+
+
+def cargar(conn: Connection, validas: list[AlianzaValida], desde: int) -> None:
+    """Append ``validas`` to the staging table (COPY), numbered from ``desde``."""
     raw = conn.connection.driver_connection
     assert raw is not None
     with (
         raw.cursor() as cur,
         cur.copy(f"COPY _carga_alianza ({', '.join(_STAGING)}) FROM STDIN") as copy,
     ):
-        for n, v in enumerate(validas):
+        for n, v in enumerate(validas, start=desde):
             e = v.entrada
             copy.write_row(
                 (
                     n,
+                    v.fila,
                     e.codigo,
                     e.organizacion,
                     e.organizacion_id,
@@ -179,8 +216,9 @@ _DIFERENCIAS = ", ".join(
 )
 
 _CAMBIOS = text(f"""
-SELECT codigo, estado, campos FROM (
-    SELECT s.codigo, a.estado, jsonb_strip_nulls(jsonb_build_object({_DIFERENCIAS})) AS campos
+SELECT codigo, fila, estado, campos FROM (
+    SELECT s.codigo, s.fila, a.estado,
+           jsonb_strip_nulls(jsonb_build_object({_DIFERENCIAS})) AS campos
     FROM _carga_alianza s
     JOIN alianza a ON a.programa_id = :p AND a.codigo = s.codigo
 ) c

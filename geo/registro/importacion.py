@@ -10,7 +10,14 @@ each field it would change.
 An export of the field form (geo/registro/formularios_campo.py) reads as KoboToolbox or ODK
 Central give it: headers as the questions' names or labels, under their groups or not (see
 geo/formatos/kobo.py), choices as codes or labels. Its photos are not imported (they stay on
-the Kobo server): the report lists each row's file names."""
+the Kobo server): the report lists each row's file names.
+
+How it scales (issue 17): the rows are grouped by code, then converted, validated, located and
+staged into a temporary table one block at a time (a code's rows all in one block, so that a
+repeated code is still found), then compared with the alliances and written from the staging
+table by a few set-based statements, all in the caller's one transaction. Python holds one
+block of validated alliances, never the file's; the numbers, dates and models a file repeats
+are parsed once (:class:`Conversor`)."""
 
 from __future__ import annotations
 
@@ -23,6 +30,7 @@ from sqlalchemy import Connection, text
 
 from geo.acceso.alcance import Alcance, fijar
 from geo.formatos import kobo
+from geo.formatos.lectura import Fila as FilaLeida
 from geo.formatos.lectura import (
     Tabla,
     coordenadas,
@@ -32,7 +40,7 @@ from geo.formatos.lectura import (
 )
 from geo.plataforma.errors import EntradaInvalida
 from geo.registro.alianzas import AlianzaValida, ErrorFila, Fila, Programa, validar
-from geo.registro.escritura import Cambio, comparar, escribir
+from geo.registro.escritura import Cambio, cambios_preparados, cargar, escribir_preparadas, preparar
 from geo.registro.formularios_campo import (
     ETIQUETA_FOTO,
     FOTO,
@@ -111,9 +119,11 @@ COORDENADAS = (
 PASOS = ("Leyendo filas", "Validando y ubicando", "Escribiendo")
 Avance = Callable[[str], None]
 # progreso(hechas, filas): the rows done in the current step (PASOS) out of the file's rows, told
-# every CADA rows while reading them, after each block located and after each block written.
+# every CADA rows while grouping them, after each block validated and after each block written.
 Progreso = Callable[[int, int], None]
 CADA = 1000
+# Rows converted, validated, located and staged at a time (what Python holds of a file).
+BLOQUE = 10_000
 
 
 class ArchivoSinFilas(EntradaInvalida):
@@ -168,10 +178,52 @@ def mapa_columnas(columnas: list[str]) -> tuple[dict[str, str], list[str]]:
     return mapa, sobrantes
 
 
+class Conversor:
+    """Converts file rows (:func:`convertir`), remembering each number, date and model it has
+    parsed: an office's file repeats them (stages, models, family counts, amounts), and a
+    parse is pure (a date is checked against today, the same for the whole import)."""
+
+    TOPE = 100_000  # values remembered at most (memory stays flat on any file)
+
+    def __init__(self, mapa: dict[str, str]) -> None:
+        self.mapa = mapa
+        self._vistos: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, valores: dict[str, str | None]) -> tuple[dict[str, Any], dict[str, str]]:
+        return convertir(valores, self.mapa, self._valor)
+
+    def _valor(self, campo: str, texto: str) -> Any:
+        if campo not in _PARSEADOS:
+            return texto
+        clave = (campo, texto)
+        hallado = self._vistos.get(clave, _NADA)
+        if hallado is _NADA:
+            try:
+                hallado = _valor(campo, texto)
+            except ValueError as exc:
+                hallado = _Rechazo(str(exc))
+            if len(self._vistos) >= self.TOPE:
+                self._vistos.clear()
+            self._vistos[clave] = hallado
+        if isinstance(hallado, _Rechazo):
+            raise ValueError(hallado.mensaje)  # a new one: a raised exception keeps its frames
+        return hallado
+
+
+@dataclass(frozen=True)
+class _Rechazo:
+    """Why a value does not parse, as the :class:`Conversor` remembers it."""
+
+    mensaje: str
+
+
 def convertir(
-    valores: dict[str, str | None], mapa: dict[str, str]
+    valores: dict[str, str | None],
+    mapa: dict[str, str],
+    valor: Callable[[str, str], Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """A file row as the fields of an alliance, parsing Bolivian numbers and dates."""
+    leer = valor or _valor
     datos: dict[str, Any] = {}
     errores: dict[str, str] = {}
     for campo, columna in mapa.items():
@@ -179,7 +231,7 @@ def convertir(
         if texto is None:
             continue
         try:
-            datos[campo] = _valor(campo, texto)
+            datos[campo] = leer(campo, texto)
         except ValueError as exc:
             errores[campo] = str(exc)
     lon, lat, error = coordenadas(valores)
@@ -205,6 +257,10 @@ def _valor(campo: str, texto: str) -> Any:
     return texto
 
 
+_PARSEADOS = frozenset((*ENTEROS, *DECIMALES, *FECHAS))
+_NADA = object()
+
+
 def importar_alianzas(
     conn: Connection,
     prog: Programa,
@@ -219,8 +275,10 @@ def importar_alianzas(
     progreso: Progreso | None = None,
 ) -> Informe:
     """Import ``tabla`` (see the module's docstring). ``avance`` is told each step's name,
-    ``progreso`` the rows done within it; without ``progreso`` rows are located and written in
-    one statement each, with it in blocks (the same result, in the same one transaction)."""
+    ``progreso`` the rows done within it. The rows are converted, validated, located and
+    staged in blocks of BLOQUE (all the rows of one code in the same block, so that a code
+    repeated anywhere in the file is found), then compared and written from the staging table:
+    Python holds one block at a time, and everything happens in the caller's one transaction."""
     if not tabla.filas:
         raise ArchivoSinFilas(sin_filas(tabla))
     paso = avance or (lambda _m: None)
@@ -229,25 +287,30 @@ def importar_alianzas(
     )
     paso(PASOS[0])
     tabla = kobo.sin_grupos(tabla, GRUPOS)
-    mapa, filas, errores = _leer(tabla, informe, progreso)
-    contar = _en_filas(progreso, informe.filas)
+    mapa, sobrantes = mapa_columnas(tabla.columnas)
+    if sobrantes:
+        informe.avisos.append(f"columnas no usadas: {', '.join(sobrantes)}")
+    bloques = por_codigo(tabla.filas, mapa.get("codigo"), progreso)
     paso(PASOS[1])
-    lote = validar(conn, prog, filas, tolerancia_m, progreso=contar)
-    errores += lote.errores
     with conn.begin_nested() as punto:
         fijar(conn, alcance or Alcance(usuario))
-        cambios = comparar(conn, prog, lote.validas)
-        errores += rechazadas(conn, prog, alcance, lote.validas, cambios)
-        celdas = {f.numero: f.valores for f in tabla.filas} if errores else {}
-        informe.errores = [
-            fila_del_informe(e, mapa, celdas.get(e.fila or 0, {}))
-            for e in sorted(errores, key=lambda e: (e.fila or 0, e.campo))
-        ]
-        if informe.errores:
+        errores, preparadas = _validar_en_bloques(
+            conn, prog, bloques, Conversor(mapa), informe, tolerancia_m, alcance, progreso
+        )
+        del bloques
+        cambios = cambios_preparados(conn, prog)
+        errores += cambios_rechazados(alcance, cambios)
+        if errores:
+            celdas = {f.numero: f.valores for f in tabla.filas}
+            informe.errores = [
+                fila_del_informe(e, mapa, celdas.get(e.fila or 0, {}))
+                for e in sorted(errores, key=lambda e: (e.fila or 0, e.campo))
+            ]
             punto.rollback()
             return informe
         paso(PASOS[2])
-        escritura = escribir(conn, prog, lote.validas, cambios, progreso=contar)
+        contar = _en_filas(progreso, informe.filas)
+        escritura = escribir_preparadas(conn, prog, preparadas, cambios, progreso=contar)
         if simulacro:
             punto.rollback()
     informe.insertadas, informe.actualizadas = escritura.insertadas, escritura.actualizadas
@@ -263,18 +326,68 @@ def sin_filas(tabla: Tabla) -> str:
     )
 
 
-def _leer(
-    tabla: Tabla, informe: Informe, progreso: Progreso | None
-) -> tuple[dict[str, str], list[Fila], list[ErrorFila]]:
-    """The file's rows as alliance fields (those that read well), the errors of those that do
-    not; the files each row names are noted in ``informe``."""
-    mapa, sobrantes = mapa_columnas(tabla.columnas)
-    if sobrantes:
-        informe.avisos.append(f"columnas no usadas: {', '.join(sobrantes)}")
-    filas: list[Fila] = []
+def por_codigo(
+    filas: list[FilaLeida], columna: str | None, progreso: Progreso | None = None
+) -> list[list[FilaLeida]]:
+    """The file's rows in blocks of about BLOQUE, in the file's order, every row of one code
+    (as the schema reads it: trimmed) in the block of the code's first row. A row without a
+    code is alone in its group. So the rows are written in the file's order."""
+    primera: dict[int, int] = {}  # the code's hash -> its block (a collision only groups more)
+    por_bloque: list[list[FilaLeida]] = []
+    for i, f in enumerate(filas, start=1):
+        texto = (f.valores.get(columna) or "").strip() if columna else ""
+        clave = hash(texto) if texto else None
+        b = primera.setdefault(clave, (i - 1) // BLOQUE) if clave is not None else (i - 1) // BLOQUE
+        while len(por_bloque) <= b:
+            por_bloque.append([])
+        por_bloque[b].append(f)
+        if progreso and i % CADA == 0:
+            progreso(i, len(filas))
+    if progreso:
+        progreso(len(filas), len(filas))
+    return por_bloque
+
+
+def _validar_en_bloques(
+    conn: Connection,
+    prog: Programa,
+    bloques: list[list[FilaLeida]],
+    conversor: Conversor,
+    informe: Informe,
+    tolerancia_m: float,
+    alcance: Alcance | None,
+    progreso: Progreso | None,
+) -> tuple[list[ErrorFila], int]:
+    """Convert, validate, locate and stage each block (see :func:`importar_alianzas`): every
+    row's errors, and the number of rows staged."""
+    preparar(conn)
     errores: list[ErrorFila] = []
-    for n, f in enumerate(tabla.filas, start=1):
-        datos, errs = convertir(f.valores, mapa)
+    preparadas = hechas = 0
+    for bloque in bloques:
+        filas = _convertir(bloque, conversor, informe, errores)
+        lote = validar(conn, prog, filas, tolerancia_m)
+        errores += lote.errores
+        if alcance:
+            errores += fuera_de_unidad(conn, prog, alcance, lote.validas)
+        # Staged even once a row is wrong (then nothing is written), so that the report also
+        # names the refused changes of the rows after it.
+        cargar(conn, lote.validas, preparadas)
+        preparadas += len(lote.validas)
+        hechas += len(bloque)
+        if progreso:
+            progreso(hechas, informe.filas)
+    informe.anotar_adjuntos()
+    return errores, preparadas
+
+
+def _convertir(
+    bloque: list[FilaLeida], conversor: Conversor, informe: Informe, errores: list[ErrorFila]
+) -> list[Fila]:
+    """A block's rows as alliance fields (those that read well); the errors of the others go
+    to ``errores``, the files each row names to ``informe``."""
+    filas: list[Fila] = []
+    for f in sorted(bloque, key=lambda f: f.numero):
+        datos, errs = conversor(f.valores)
         errores += [ErrorFila(f.numero, c, m, datos.get("codigo")) for c, m in errs.items()]
         if not errs:
             filas.append((f.numero, datos))
@@ -282,12 +395,7 @@ def _leer(
             informe.adjuntos.append(
                 {"fila": f.numero, "codigo": datos.get("codigo"), "archivos": nombres}
             )
-        if progreso and n % CADA == 0:
-            progreso(n, informe.filas)
-    if progreso:
-        progreso(informe.filas, informe.filas)
-    informe.anotar_adjuntos()
-    return mapa, filas, errores
+    return filas
 
 
 def _en_filas(progreso: Progreso | None, filas: int) -> Progreso | None:
@@ -298,21 +406,13 @@ def _en_filas(progreso: Progreso | None, filas: int) -> Progreso | None:
     return lambda hechas, de: progreso(filas * hechas // max(de, 1), filas)
 
 
-def rechazadas(
-    conn: Connection,
-    prog: Programa,
-    alcance: Alcance | None,
-    validas: list[AlianzaValida],
-    cambios: dict[str, Cambio],
-) -> list[ErrorFila]:
-    """Rows this caller may not write: outside the user's unit, or a real change to a validated
+def cambios_rechazados(alcance: Alcance | None, cambios: dict[str, Cambio]) -> list[ErrorFila]:
+    """Rows this caller may not write although they are valid: a real change to a validated
     alliance (anyone: the database would refuse it) or, for a técnico, to a verified one. An
-    unchanged row writes nothing, so its alliance's state does not matter."""
-    errores = fuera_de_unidad(conn, prog, alcance, validas) if alcance else []
-    for v in validas:
-        cambio = cambios.get(v.entrada.codigo)
-        if cambio is None:
-            continue
+    unchanged row writes nothing, so its alliance's state does not matter. (Rows outside the
+    user's unit: :func:`fuera_de_unidad`.)"""
+    errores: list[ErrorFila] = []
+    for codigo, cambio in cambios.items():
         if cambio.estado == "validado":
             motivo = (
                 "la alianza está validada: la coordinación nacional debe reabrirla antes de "
@@ -324,10 +424,7 @@ def rechazadas(
             continue
         errores += [
             ErrorFila(
-                v.fila,
-                campo,
-                f"{motivo} (cambiaría {_o_vacio(a)} → {_o_vacio(d)})",
-                v.entrada.codigo,
+                cambio.fila, campo, f"{motivo} (cambiaría {_o_vacio(a)} → {_o_vacio(d)})", codigo
             )
             for campo, (a, d) in cambio.campos.items()
         ]
