@@ -35,6 +35,7 @@ const COLOR_ETAPA = {
   evaluacion_fps: "#f768a1", licitacion: "#ae017e", ejecucion: "#f16913", recepcion_provisional: "#d94801",
   recepcion_definitiva: "#7f2704",
 };
+const ORDEN_ETAPA = Object.keys(COLOR_ETAPA);
 // geo/vocabulario/catalogos.py ESTADOS (a tile carries the code; the popup writes the label).
 const ESTADOS = { registrado: "Registrado", observado: "Observado", verificado: "Verificado por la unidad" };
 const RADIO_PUNTO = 5;
@@ -298,7 +299,9 @@ function dibujarLeyenda(mapa) {
     filas.push(nodo("p", varios[0].toUpperCase() + varios.slice(1), "subtitulo-leyenda"));
     const etapas = capa.etapas();
     if (!etapas.size) filas.push(nodo("p", "Ninguno en esta vista", "meta"));
-    for (const [codigo, nombre] of etapas) {
+    // in the cycle's order (COLOR_ETAPA's), the closed ones last: the colours read as a scale
+    const orden = (c) => { const i = ORDEN_ETAPA.indexOf(c); return i < 0 ? ORDEN_ETAPA.length : i; };
+    for (const [codigo, nombre] of [...etapas].sort((a, b) => orden(a[0]) - orden(b[0]))) {
       const f = nodo("div", null, "fila");
       const m = nodo("span", null, `muestra-punto punto-${capa.tipo}`);
       m.style.background = COLOR_ETAPA[codigo] || "#9aa5b1";
