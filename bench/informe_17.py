@@ -59,9 +59,10 @@ def escritura(r: Resultados) -> list[str]:
         return []
     nombres = ", ".join(f"`{t}`" for t in r.precios[0].disparadores) or "none found (no summary)"
     lineas = [
-        "## The price a write pays for the summary",
+        "## The price a write pays for the summaries",
         "",
-        "An alliance written with the summary's triggers enabled, and with only those disabled "
+        "An alliance written with the summaries' triggers enabled (the aggregate summary's and "
+        "the tiles' cell summary's), and with only those disabled "
         "(`ALTER TABLE alianza DISABLE TRIGGER …`; audit, history, ledger and the others run "
         "in both): single-row INSERTs (a copy of a demo alliance, as an office registers one), "
         "then an UPDATE of each of those rows (`familias + 1`: a summed column changes), one "

@@ -32,7 +32,7 @@ from geo.vocabulario.catalogos import ORDEN_ETAPA
 
 CABECERA = "X-SIGG-Agregado"
 MOTIVO = "X-SIGG-Agregado-Motivo"
-PREFIJO = "sigg_resumen_"
+PREFIJOS = ("sigg_resumen_", "sigg_celda_")
 UNIDAD = "CHACO"  # the operational unit that spans three departments
 ETAPA = "aprobado"  # reached by about half of the demo's alliances
 SECTOR = "riego_tecnificado"  # a filter the summary cannot answer: the fallback
@@ -183,11 +183,13 @@ class Precio:
 
 
 def disparadores(c: psycopg.Connection) -> tuple[str, ...]:
-    """The summary's triggers on alianza (migration 0014), by their name's prefix."""
+    """The summaries' triggers on alianza (migrations 0014 and 0016), by their names'
+    prefixes."""
     filas = c.execute(
         "SELECT tgname FROM pg_trigger WHERE tgrelid = 'alianza'::regclass "
-        "AND NOT tgisinternal AND starts_with(tgname, %s) ORDER BY 1",
-        (PREFIJO,),
+        "AND NOT tgisinternal AND (starts_with(tgname, %s) OR starts_with(tgname, %s)) "
+        "ORDER BY 1",
+        PREFIJOS,
     )
     return tuple(r[0] for r in filas)
 
