@@ -24,12 +24,9 @@ def construidas(conn, monkeypatch) -> list[str]:
     each load it is asked for, by its ``cargada_en``."""
     registro: list[str] = []
 
-    def construir(conn, cartografia: str, tolerancia: float) -> Capa:
-        cargada = conn.execute(
-            text("SELECT cargada_en::text FROM cartografia WHERE codigo = :v"), {"v": cartografia}
-        ).scalar_one()
+    def construir(conn, cartografia: str, detalle: mapa.Detalle, cargada: str) -> Capa:
         registro.append(cargada)
-        return Capa(b"", cargada, 0, gpd.GeoDataFrame())
+        return Capa(b"", cargada, 0, gpd.GeoDataFrame(), cargada)
 
     monkeypatch.setattr(mapa, "_construir", construir)
     monkeypatch.setattr(mapa, "_CACHE", type(mapa._CACHE)())
