@@ -91,7 +91,12 @@ def como_se_agrega(f: Filtros) -> dict[str, str]:
     (``resumen``: its time does not grow with the records), or, when a filter is one the
     summary cannot answer, from the records themselves (``consulta-completa``, naming the
     filters)."""
-    motivos = sin_resumen(f)
+    return por_motivos(sin_resumen(f))
+
+
+def por_motivos(motivos: list[str]) -> dict[str, str]:
+    """The headers of :func:`como_se_agrega` for ``motivos``, the filters a summary cannot
+    answer (the vector tiles name their own: geo.analisis.teselas.sin_celdas)."""
     if not motivos:
         return {"X-SIGG-Agregado": "resumen"}
     return {"X-SIGG-Agregado": "consulta-completa", "X-SIGG-Agregado-Motivo": ",".join(motivos)}

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Path, Request, Response
 from api.cache import CacheRespuestas, Entrada, ambito, clave_de, generacion
 from api.deps import ConnDep
 from api.parametros import FiltrosDep
-from api.respuestas import no_modificado
+from api.respuestas import no_modificado, por_motivos
 from api.schemas.documento import archivos, problemas
 from geo.acceso.alcance import PUBLICO
 from geo.analisis.teselas import ZOOM_MAX, ZOOM_PUNTOS, mvt, sin_celdas, tesela
@@ -51,12 +51,6 @@ def _cache(request: Request) -> CacheRespuestas:
         estado.cache_teselas = CacheRespuestas(maximo=TESELAS_EN_MEMORIA)
     cache: CacheRespuestas = estado.cache_teselas
     return cache
-
-
-def _como_se_agrupa(motivos: list[str]) -> dict[str, str]:
-    if not motivos:
-        return {"X-SIGG-Agregado": "resumen"}
-    return {"X-SIGG-Agregado": "consulta-completa", "X-SIGG-Agregado-Motivo": ",".join(motivos)}
 
 
 def _guardar(cache: CacheRespuestas, n: int, clave: str, cuerpo: bytes) -> Entrada:
@@ -102,7 +96,7 @@ def tesela_mvt(
         "X-Cache": "miss" if entrada is None else "hit",
     }
     if z < ZOOM_PUNTOS:
-        cabeceras |= _como_se_agrupa(sin_celdas(f, tipo))
+        cabeceras |= por_motivos(sin_celdas(f, tipo))
     if (igual := no_modificado(request.headers.get("if-none-match"), cabeceras)) is not None:
         return igual
     if entrada is None:
