@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from geo.plataforma.config import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    # async: read on the event loop, not handed to a worker thread.
     settings: Settings = request.app.state.settings
     return settings
 

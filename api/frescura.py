@@ -67,6 +67,11 @@ class Frescura:
             return False
         return self._edad() < self.vida + self.espera
 
+    def fresca(self) -> bool:
+        """Whether the value held is younger than ``vida`` (and this process has not written
+        since): it may be used as it is, without starting a read."""
+        return not self._caducada and self._edad() < self.vida
+
     def leida(self, desde: float) -> bool:
         """A read sent at ``desde`` returned. True: its value is now the one held; False: a
         read sent later, or a write of this process, came first (the value is not kept)."""

@@ -40,6 +40,7 @@ import httpx
 import mapbox_vector_tile
 import psycopg
 
+from api.cache import VIDA_GENERACION
 from bench.agregacion import base, llenar
 from bench.comun import borrar_base, dsn, esperar, servidor_sigg
 from bench.maquina import versiones
@@ -162,7 +163,11 @@ class Medidor:
         self.crudo = conectar(url)
 
     def mover_generacion(self) -> None:
+        """A change to the data as another process makes it; then the wait past the time a
+        server may answer the public from the generation it holds (api/cache.py
+        ``VIDA_GENERACION``), so that the next tile is computed afresh."""
         self.crudo.execute("UPDATE generacion SET n = n + 1 WHERE id = 1")
+        time.sleep(VIDA_GENERACION * 2)
 
     def de_sigg(self, t: tuple[int, int, int], cliente: httpx.Client | None = None) -> bytes:
         r = (cliente or self.sigg).get("/api/v1/teselas/alianzas/{}/{}/{}.pbf".format(*t))

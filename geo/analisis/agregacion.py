@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import astuple, dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -200,26 +201,40 @@ def _por_municipio(f: Filtros, columnas: frozenset[str]) -> Any:
     return _de_fino(fino, columnas)
 
 
+# Counts and families are summed as double precision: exact for whole numbers below 2**53, and
+# several times faster to add than the numeric PostgreSQL sums bigints into (the statement on
+# the summary spent most of its time there). Amounts and hectares stay numeric: their sums
+# must equal the records' to the cent.
+_CUENTAS = frozenset(("familias", "familias_mujeres", "subproyectos_familias"))
+
+
+def _cuenta(col: Any) -> Any:
+    return func.sum(cast(col, Float))
+
+
+def _suma(col: Any, nombre: str) -> Any:
+    return _cuenta(col) if nombre in _CUENTAS else func.sum(col)
+
+
 def _de_fino(fino: Any, columnas: frozenset[str], con: Callable[[Any], Any] | None = None) -> Any:
     """Per municipality: the count and, of ``columnas``, the per-stage and reached-stage counts
     and the sums of the rows of ``fino`` (records grouped, or summary rows), keeping the groups
     ``con`` accepts."""
+    n = _cuenta(fino.c.n)
     etapas = [
-        func.sum(fino.c.n).filter(fino.c.etapa == e).label(f"etapa_{e}")
-        for e in ETAPAS
-        if f"etapa_{e}" in columnas
+        n.filter(fino.c.etapa == e).label(f"etapa_{e}") for e in ETAPAS if f"etapa_{e}" in columnas
     ]
     etapas += [
-        func.sum(fino.c.n).filter(fino.c.etapa_alcanzada >= ORDEN_ETAPA[e]).label(f"alcanzo_{e}")
+        n.filter(fino.c.etapa_alcanzada >= ORDEN_ETAPA[e]).label(f"alcanzo_{e}")
         for e in ETAPAS_CICLO
         if f"alcanzo_{e}" in columnas
     ]
     q = select(
         fino.c.cartografia,
         fino.c.municipio_codigo,
-        func.sum(fino.c.n).label("alianzas"),
+        n.label("alianzas"),
         *etapas,
-        *(func.sum(fino.c[c]).label(c) for c in SUMAS if c in columnas),
+        *(_suma(fino.c[c], c).label(c) for c in SUMAS if c in columnas),
     ).group_by(fino.c.cartografia, fino.c.municipio_codigo)
     return (q if con is None else q.having(con(fino))).subquery("am")
 
@@ -230,8 +245,8 @@ def _subproyectos(f: Filtros, columnas: frozenset[str]) -> Any:
             select(
                 RS.c.cartografia,
                 RS.c.municipio_codigo,
-                func.sum(RS.c.n).label("subproyectos"),
-                *(func.sum(RS.c[n]).label(n) for n in SUMAS_SP if n in columnas),
+                _cuenta(RS.c.n).label("subproyectos"),
+                *(_suma(RS.c[n], n).label(n) for n in SUMAS_SP if n in columnas),
             )
             .select_from(RS.join(PR, PR.c.id == RS.c.programa_id))
             .group_by(RS.c.cartografia, RS.c.municipio_codigo)
@@ -351,7 +366,9 @@ def estadisticas(
             campo="medidas",
         )
     sql, valores = _compilada(conn, c, necesarias(pedidas))
-    return [_unidad(r, c.tipo_cambio, pedidas) for r in conn.exec_driver_sql(sql, valores)]
+    filas = conn.exec_driver_sql(sql, valores)
+    armar = _armado(tuple(filas.keys()), tuple(pedidas))
+    return [armar(r, c.tipo_cambio) for r in filas]
 
 
 _COMPILADAS: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -384,41 +401,79 @@ _USD = {m.replace("_bs", "_usd"): m for m in MONTOS}
 _DIRECTAS = frozenset(("alianzas", *SUMAS, "subproyectos", *SUMAS_SP, "municipios",
                        "municipios_con_alianzas"))  # fmt: skip
 _SIN_FAMILIAS = "sin familias registradas"
+_SIN_RURAL = "población rural 2012 desconocida en algún municipio"
+# The ratios: (numerator, denominator or None for the rural population, scale, reason).
+_RAZONES: dict[str, tuple[str, str | None, int, str]] = {
+    "pct_mujeres": ("familias_mujeres", "familias", 100, _SIN_FAMILIAS),
+    "familias_por_mil_rurales": ("familias", None, 1000, ""),
+    "transferido_por_familia_bs": ("monto_transferido_bs", "familias", 1, _SIN_FAMILIAS),
+    "cobertura_pct": ("municipios_con_alianzas", "municipios", 100, "sin municipios"),
+}
+Armado = Callable[[tuple[Any, ...], float], dict[str, Any]]
 
 
-def _unidad(r: Any, tipo_cambio: float, pedidas: list[str]) -> dict[str, Any]:
-    """One unit's ``pedidas`` measures from its row, with the reason of each that has none."""
-    m = r._asdict()
-    rural = m["poblacion_rural_2012"] if m["poblacion_completa"] else None
-    valores: dict[str, Any] = {}
-    sin_dato: dict[str, str] = {}
+@lru_cache(maxsize=256)
+def _armado(columnas: tuple[str, ...], pedidas: tuple[str, ...]) -> Armado:
+    """How a unit's ``pedidas`` measures, with the reason of each that has none, are read from
+    a row of ``columnas``: worked out once per statement shape, so that building a level's
+    units is a plain loop over positions (a dict per row and a name test per measure took as
+    long as the statement itself on the summary)."""
+    i = {n: k for k, n in enumerate(columnas)}
+    enteras = [(k, i[k]) for k in pedidas if k in _DIRECTAS and k not in _DECIMALES]
+    decimales = [(k, i[k]) for k in pedidas if k in _DIRECTAS and k in _DECIMALES]
+    usd = [(k, i[_USD[k]]) for k in pedidas if k in _USD]
+    etapas = [(e, i[f"etapa_{e}"]) for e in ETAPAS] if "alianzas_por_etapa" in pedidas else None
+    alcanzo = (
+        [(e, i[f"alcanzo_{e}"]) for e in ETAPAS_CICLO] if "alianzas_alcanzaron" in pedidas else None
+    )
+    razones = [
+        (k, i[num], None if den is None else i[den], escala, motivo)
+        for k, (num, den, escala, motivo) in _RAZONES.items()
+        if k in pedidas
+    ]
+    rural_pedida = "poblacion_rural_2012" in pedidas
+    orden = tuple(dict.fromkeys(pedidas))  # the answer keeps the order asked
+    i_cod, i_nom, i_comp, i_rural = (
+        i["codigo"], i["nombre"], i["poblacion_completa"], i["poblacion_rural_2012"]
+    )  # fmt: skip
 
-    def razon(nombre: str, num: Any, den: Any, escala: int, motivo: str) -> None:
-        valores[nombre] = round(num * escala / den, 4) if den else None
-        if not den:
-            sin_dato[nombre] = motivo
-
-    for k in pedidas:
-        if k in _DIRECTAS:
-            v = m[k]
-            valores[k] = _numero(v) if k in _DECIMALES else v
-        elif k in _USD:
-            valores[k] = round(m[_USD[k]] / tipo_cambio, 2)
-        elif k == "alianzas_por_etapa":
-            valores[k] = {e: m[f"etapa_{e}"] for e in ETAPAS}
-        elif k == "alianzas_alcanzaron":
-            valores[k] = {e: m[f"alcanzo_{e}"] for e in ETAPAS_CICLO}
-        elif k == "poblacion_rural_2012":
-            valores[k] = rural
+    def armar(r: tuple[Any, ...], tipo_cambio: float) -> dict[str, Any]:
+        rural = r[i_rural] if r[i_comp] else None
+        valores: dict[str, Any] = dict.fromkeys(orden)  # in the order asked, filled below
+        sin_dato: dict[str, str] = {}
+        for k, j in enteras:
+            valores[k] = r[j]
+        for k, j in decimales:
+            v = r[j]
+            valores[k] = int(v) if v.is_integer() else v
+        for k, j in usd:
+            valores[k] = round(r[j] / tipo_cambio, 2)
+        if etapas is not None:
+            valores["alianzas_por_etapa"] = {e: r[j] for e, j in etapas}
+        if alcanzo is not None:
+            valores["alianzas_alcanzaron"] = {e: r[j] for e, j in alcanzo}
+        if rural_pedida:
+            valores["poblacion_rural_2012"] = rural
             if rural is None:
-                sin_dato[k] = "población rural 2012 desconocida en algún municipio"
-        elif k == "pct_mujeres":
-            razon(k, m["familias_mujeres"], m["familias"], 100, _SIN_FAMILIAS)
-        elif k == "familias_por_mil_rurales":
-            motivo = "población rural 2012 desconocida" if rural is None else "sin población rural"
-            razon(k, m["familias"], rural, 1000, motivo)
-        elif k == "transferido_por_familia_bs":
-            razon(k, m["monto_transferido_bs"], m["familias"], 1, _SIN_FAMILIAS)
-        else:  # cobertura_pct
-            razon(k, m["municipios_con_alianzas"], m["municipios"], 100, "sin municipios")
-    return {"codigo": m["codigo"], "nombre": m["nombre"], "valores": valores, "sin_dato": sin_dato}
+                sin_dato["poblacion_rural_2012"] = _SIN_RURAL
+        for k, j_num, j_den, escala, motivo in razones:
+            den = rural if j_den is None else r[j_den]
+            if den:
+                valores[k] = round(r[j_num] * escala / den, 4)
+            else:
+                valores[k] = None
+                if j_den is None:
+                    motivo = (
+                        "población rural 2012 desconocida"
+                        if rural is None
+                        else "sin población rural"
+                    )
+                sin_dato[k] = motivo
+        return {
+            "codigo": r[i_cod],
+            "nombre": r[i_nom],
+            "valores": valores,
+            "sin_dato": {k: sin_dato[k] for k in orden if k in sin_dato} if sin_dato else sin_dato,
+        }
+
+    return armar
