@@ -5,13 +5,13 @@ A write moves the generation on, and every cached body goes stale.
 
 Two paths serve a cached body. The route (``cacheada``) reads the generation from the database
 on the request's connection (exact) for staff, and for the public when the one this process
-holds is older than ``VIDA_GENERACION`` (``generacion_para``). In front of the router, ``AtajoCache`` answers a
-public repeat (no Authorization header) without routing, dependencies or a database round trip,
-while the generation it holds is fresh (api/frescura.py): a write request through this process
-expires it at once, and a write anywhere else (another worker process, another machine, the
-command line) is served here at most ``DESFASE_MAXIMO`` seconds after its commit, plus the
-replica's lag when reads go to a replica. The database is what every worker shares; nothing
-else tells them.
+holds is older than ``VIDA_GENERACION`` (``generacion_para``). In front of the router,
+``AtajoCache`` answers a public repeat (no Authorization header) without routing, dependencies
+or a database round trip, while the generation it holds is fresh (api/frescura.py): a write
+request through this process expires it at once, and a write anywhere else (another worker
+process, another machine, the command line) is served here at most ``DESFASE_MAXIMO`` seconds
+after its commit, plus the replica's lag when reads go to a replica. The database is what every
+worker shares; nothing else tells them.
 
 The map layer (``/api/v1/mapa/capa``) changes only when the territory is loaded again: its body
 is built once per load, kept plain and gzipped (``CuerposFijos``), and answered the same way

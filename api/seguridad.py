@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from limits import parse
 from limits.strategies import FixedWindowRateLimiter
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import ConnDep, SettingsDep
 from geo.acceso.alcance import PUBLICO, Alcance, exigir_personal
@@ -71,7 +72,7 @@ def leer(settings: Settings, token: str) -> Alcance:
     return Alcance(claims["sub"], claims["rol"], claims.get("uo"))
 
 
-def alcance(
+async def alcance(
     request: Request,
     settings: SettingsDep,
     conn: ConnDep,
@@ -82,8 +83,10 @@ def alcance(
     scheme documents the login in OpenAPI; the header is read here by the one rule (any scheme
     but Bearer is a 401, never the public)."""
     quien = alcance_de_cabecera(settings, request.headers.get("authorization"))
-    if not quien.publico:
-        comprobar_vigente(conn, quien.usuario or "", quien.rol or "", quien.unidad)
+    if not quien.publico:  # the one lookup in a worker thread; the public's takes none
+        await run_in_threadpool(
+            comprobar_vigente, conn, quien.usuario or "", quien.rol or "", quien.unidad
+        )
     return quien
 
 
@@ -98,7 +101,7 @@ def alcance_de_cabecera(settings: Settings, cabecera: str | None) -> Alcance:
     return leer(settings, token)
 
 
-def personal(quien: Annotated[Alcance, Depends(alcance)]) -> Alcance:
+async def personal(quien: Annotated[Alcance, Depends(alcance)]) -> Alcance:
     """A staff user; 401 for the public."""
     exigir_personal(quien)
     return quien

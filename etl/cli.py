@@ -536,6 +536,15 @@ def serve(
             "SIGG_WORKERS, o uno por núcleo",
         ),
     ] = None,
+    keep_alive: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=3600,
+            help="Segundos que una conexión HTTP inactiva sigue abierta (más que los del proxy "
+            "que esté delante, si lo hay)",
+        ),
+    ] = 5,
 ) -> None:
     """Sirve la API y la aplicación web."""
     import uvicorn
@@ -565,6 +574,7 @@ def serve(
         workers=1 if reload else (workers or settings.procesos()),
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies,
+        timeout_keep_alive=keep_alive,
     )
 
 

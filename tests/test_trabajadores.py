@@ -135,7 +135,10 @@ def servidor(demo_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> I
         "SIGG_STATE_DIR": str(estado),
         "SIGG_CLAVE_SECRETA": "",
     }
+    # The tests hold one connection per worker while the other works (the map layer's first
+    # build takes seconds on a busy machine): past uvicorn's 5 s the idle one would be closed.
     orden = [sys.executable, "-m", "etl.cli", "serve", "--port", str(puerto), "--workers", "2"]
+    orden += ["--keep-alive", "120"]
     # 1200 tries: both workers import the app, slow on a busy 2-core machine
     with arrancado(
         orden, entorno, partial(_acepta, puerto), 1200, 30, stderr=subprocess.DEVNULL
@@ -168,6 +171,14 @@ def test_two_worker_processes_answer_on_one_port(servidor):
     assert len(grupos) == 2
     assert servidor.proceso.pid not in grupos  # the supervisor answers nothing itself
     assert set(grupos) <= set(servidor.trabajadores())
+
+
+def test_an_idle_connection_stays_open_for_the_keep_alive_it_was_given(servidor):
+    conexion = http.client.HTTPConnection("127.0.0.1", servidor.puerto, timeout=30)
+    assert pedir(conexion, "GET", "/api/v1/programas")[0] == 200
+    time.sleep(6)  # past uvicorn's default of 5 s, well within the 120 s the fixture gives
+    assert pedir(conexion, "GET", "/api/v1/programas")[0] == 200
+    conexion.close()
 
 
 def test_a_write_on_one_worker_is_seen_by_the_others_public_repeats_within_the_bound(
