@@ -91,7 +91,7 @@ def _url(zxy: tuple, tipo: str = "alianzas") -> str:
     return f"/api/v1/teselas/{tipo}/{zxy[0]}/{zxy[1]}/{zxy[2]}.pbf"
 
 
-def test_a_point_tile_holds_exactly_the_alliances_in_it_with_code_name_and_stage(
+def test_a_point_tile_holds_exactly_the_alliances_in_it_with_code_name_stage_and_families(
     demo_client, demo_conn
 ):
     zxy = _tesela_densa(demo_conn, 12)
@@ -99,6 +99,12 @@ def test_a_point_tile_holds_exactly_the_alliances_in_it_with_code_name_and_stage
     assert len(esperadas) >= 5  # a tile worth comparing
     rasgos = _capa(demo_client.get(_url(zxy)))
     assert {f["id"]: f["properties"]["codigo"] for f in rasgos} == esperadas
+    familias = dict(
+        demo_conn.execute(
+            text("SELECT id, familias FROM alianza WHERE id = ANY(:i)"), {"i": list(esperadas)}
+        ).all()
+    )
+    assert {f["id"]: f["properties"]["familias"] for f in rasgos} == familias
     etapas = {f["properties"]["etapa"]: f["properties"]["etapa_nombre"] for f in rasgos}
     assert all(nombre != codigo for codigo, nombre in etapas.items())  # a label, not the code
     for f in rasgos:

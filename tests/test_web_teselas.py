@@ -7,6 +7,7 @@ in verification of its unit that the public does not."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -242,12 +243,18 @@ def test_the_tiles_carry_the_login_a_unit_sees_its_record_in_verification(
     assert pedidas and all(h.get("authorization", "").startswith("Bearer ") for h in pedidas)
     # the unit's tile is drawn with the record in it (the public's held none here)
     pagina.wait_for_function("() => +mapa.getContainer().dataset.puntosAlianzas > 0")
+    # the record's own page cannot be reached (as offline): the families come with the tile
+    detalle = re.compile(r"/api/v1/alianzas/[0-9]+$")
+    pagina.route(detalle, lambda ruta: ruta.abort())
     _clic_en(pagina, lon, lat)
     popup = pagina.locator(".leaflet-popup-content .ficha-punto")
     popup.wait_for(timeout=5000)
     assert popup.get_attribute("data-codigo") == CODIGO
     texto = popup.inner_text()
+    pagina.unroute(detalle)
+    assert "1.234 familias" in texto  # the test's record, in Bolivian format
     assert "Cacao de prueba en teselas" in texto and "Registrado" in texto
     assert "registrado" not in texto  # the state's label, not its code
+    pagina.wait_for_timeout(400)  # the popup's fade-in, for the picture
     pagina.screenshot(path=str(DOCS / f"teselas-{rol}-en-verificacion-1440.png"))
     assert pagina.errores == []

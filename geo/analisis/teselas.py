@@ -155,6 +155,7 @@ def _puntos(f: Filtros, tipo: str, t: Tesela) -> Any:
             r.c.etapa,
             etiqueta(r.c.etapa, ETAPAS | ETAPAS_SUBPROYECTO).label("etapa_nombre"),
             r.c.estado,
+            r.c.familias,  # the popup says them at once, offline too (a cached tile)
             func.ST_AsMVTGeom(func.ST_Transform(r.c.geom, 3857), caja, EXTENSION, MARGEN, True)
             .label("geom"),
         ]  # fmt: skip

@@ -321,8 +321,10 @@ function abrirFicha(mapa, tipo, hallado, cabeceras) {
   const detalle = nodo("span", null, "meta");
   caja.append(nodo("strong", p.nombre), nodo("br"), nodo("span", `${p.codigo} · ${p.etapa_nombre}${verificacion}`),
     nodo("br"), detalle);
+  // The families come with the tile (a popup offline says them too); the municipality is not
+  // in it: the record says it, when the line allows.
+  if (typeof p.familias === "number") detalle.textContent = `${decimal.format(p.familias)} familias`;
   L.popup({ maxWidth: 280 }).setLatLng(hallado.latlng).setContent(caja).openOn(mapa);
-  // The families and the municipality are not in the tile: the record says them.
   if (hallado.r.id === undefined) return;
   fetch(`/api/v1/${tipo}/${hallado.r.id}`, { headers: { ...cabeceras(), Accept: "application/json" } })
     .then((r) => (r.ok ? r.json() : null))
