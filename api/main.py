@@ -172,11 +172,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AtajoCache)
     errors.install(app)
     idempotencia.instalar(app)  # a retried write gets its stored answer
-    # Every route refuses a query parameter it does not read (400 naming it).
+    # Every route refuses a query parameter it does not read (400 naming it). The map's routes
+    # first: a request is matched against the routes in this order, one after another. A tile
+    # at the end of the list made 270 matching calls; first, 9 (a cached tile's request went
+    # from 8,132 Python calls on the event loop to 5,642).
     for modulo in (
-        salud, sesion, territorio, verificacion, alianzas, importaciones, organizaciones,
-        subproyectos, estadisticas, mapa, ogc, exportar, reclamos, buscar, vocabulario, programas,
-        adjuntos, movimientos, informes, teselas,
+        teselas, mapa, estadisticas, salud, sesion, territorio, verificacion, alianzas,
+        importaciones, organizaciones, subproyectos, ogc, exportar, reclamos, buscar, vocabulario,
+        programas, adjuntos, movimientos, informes,
     ):  # fmt: skip
         app.include_router(modulo.router, dependencies=[Depends(solo_conocidos)])
     # The problem+json and GeoJSON bodies the routes declare, in the OpenAPI components.
