@@ -129,7 +129,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine_lectura = make_engine(replica) if replica else app.state.engine
         # Import jobs run on this process's own pool, on connections of the primary.
         app.state.trabajos = Trabajador(
-            app.state.engine, settings.tolerancia_borde_m, settings.importacion_hilos
+            app.state.engine,
+            settings.tolerancia_borde_m,
+            settings.importacion_hilos,
+            settings.state_dir / "importaciones",
         )
         recuperar_trabajos(app.state.trabajos)
         # The aggregate summary's pending differences folded into its base (migration 0014).

@@ -3,7 +3,8 @@ once and a worker of the server imports the file on connections of its own. A fi
 rows ends "con_errores" with a report of exactly those two rows and writes nothing; a good one
 is written with its progress reaching the file's rows; a dry run writes nothing; nobody else
 reads a user's job; the error table downloads as a CSV for a spreadsheet; a job a dead process
-left running is marked failed.
+left running is marked failed. A job takes a CSV past the direct import's 100,000 rows (read
+as a stream, issue 17), up to a size limit of its own.
 
 The worker commits (that is its point), so these tests cannot live in the rolled-back
 transaction of the other API tests: each starts from the empty registry of the test database
@@ -23,6 +24,7 @@ from sqlalchemy import Connection, Engine, text
 
 from api.schemas.importaciones import ListaTrabajos, TrabajoImportacion
 from geo.acceso.alcance import Alcance
+from geo.formatos.lectura import MAX_FILAS
 from geo.plataforma.config import Settings
 from geo.registro import escritura, trabajos
 from tests.conftest import aplicacion_en, cabeceras
@@ -103,9 +105,11 @@ def _enviar(c: TestClient, datos: bytes, nombre: str = "alianzas.csv", **form: s
     return c.post(RUTA, files={"archivo": (nombre, datos)}, data={"programa": "PAR2", **form})
 
 
-def _esperar(c: TestClient, ruta: str, vistos: list[str] | None = None) -> dict[str, Any]:
+def _esperar(
+    c: TestClient, ruta: str, vistos: list[str] | None = None, limite_s: float = 120
+) -> dict[str, Any]:
     """Poll the job until it ends; ``vistos`` collects the states seen on the way."""
-    fin = time.monotonic() + 120
+    fin = time.monotonic() + limite_s
     while time.monotonic() < fin:
         r = c.get(ruta)
         assert r.status_code == 200, r.text
@@ -115,7 +119,7 @@ def _esperar(c: TestClient, ruta: str, vistos: list[str] | None = None) -> dict[
         if trabajo["estado"] not in trabajos.PENDIENTES:
             return trabajo
         time.sleep(0.02)
-    raise AssertionError(f"el trabajo {ruta} no terminó en 120 s")
+    raise AssertionError(f"el trabajo {ruta} no terminó en {limite_s} s")
 
 
 def test_a_job_is_queued_at_once_and_imports_with_its_progress_reaching_every_row(
@@ -337,3 +341,53 @@ def test_a_job_left_running_by_a_dead_process_is_marked_failed(como, engine):
             text("SELECT estado, contenido FROM trabajo_importacion ORDER BY id")
         ).all()
     assert estados == [("fallido", None), ("fallido", None)]
+
+
+def test_a_job_takes_a_file_past_the_direct_imports_row_limit_with_its_progress(
+    como, engine, monkeypatch
+):
+    avance: list[tuple[int, int, int]] = []
+    escribir = trabajos._Avance._escribir
+
+    def anotar(self: Any, paso: int, hechas: int) -> None:
+        avance.append((paso, hechas, self.total))
+        escribir(self, paso, hechas)
+
+    monkeypatch.setattr(trabajos._Avance, "_escribir", anotar)
+    c = como("nacional")
+    filas = MAX_FILAS + 1
+    datos = _csv([_fila(i) for i in range(filas)])
+    assert (
+        "más de 100.000 filas"
+        in c.post(
+            "/api/v1/importaciones", files={"archivo": ("a.csv", datos)}, data={"programa": "PAR2"}
+        ).json()["detail"]
+    )  # the direct import keeps its limit
+
+    r = _enviar(c, datos)
+    hecho = _esperar(c, r.headers["location"], limite_s=900)
+
+    assert (hecho["estado"], hecho["hechas"], hecho["total"]) == ("terminado", filas, filas)
+    assert (hecho["informe"]["filas"], hecho["informe"]["insertadas"]) == (filas, filas)
+    assert _cuantas(engine) == filas
+    for paso in (1, 2, 3):  # each step ends at the file's rows
+        assert [(h, t) for p, h, t in avance if p == paso][-1] == (filas, filas), paso
+    # While the first pass counts, the total is its estimate from the bytes read.
+    contando = [(h, t) for p, h, t in avance if p == 1 and 0 < h < filas]
+    assert contando and all(h <= t for h, t in contando)
+    carpeta = trabajos.carpeta(c.app.state.trabajos.directorio, engine)
+    assert not (carpeta / str(hecho["id"])).exists()  # the file is gone with the job
+
+
+def test_a_job_upload_past_its_own_limit_is_a_413_naming_it(como, settings, monkeypatch):
+    monkeypatch.setattr(settings, "importacion_max_mb", 1)
+    c = como("tecnico", "CHACO")
+    carpeta = trabajos.carpeta(c.app.state.trabajos.directorio, c.app.state.engine)
+    antes = set(carpeta.iterdir()) if carpeta.is_dir() else set()
+
+    r = _enviar(c, _csv(_buenas(20_000)))  # about 1.4 MB
+
+    assert r.status_code == 413 and r.headers["content-type"] == PROBLEMA
+    assert "el límite es 1 MB" in r.json()["detail"]
+    assert c.get(RUTA).json()["count"] == 0
+    assert set(carpeta.iterdir()) == antes  # nothing of it kept

@@ -5,6 +5,8 @@ error table is downloaded as a CSV."""
 
 from __future__ import annotations
 
+import pathlib
+import secrets
 import threading
 from typing import Annotated, Any
 
@@ -18,7 +20,7 @@ from api.schemas.comun import Problema
 from api.schemas.documento import PROBLEMA, archivos, cuerpo, exito, problemas
 from api.schemas.importaciones import InformeImportacion, ListaTrabajos, TrabajoImportacion
 from api.seguridad import PersonalDep
-from geo.formatos.lectura import leer_tabla
+from geo.formatos.lectura import formato, leer_tabla
 from geo.plataforma.config import Settings
 from geo.registro import trabajos
 from geo.registro.alianzas import programa
@@ -32,6 +34,7 @@ router = APIRouter(
 )
 
 MAX_BYTES = 50 * 1024 * 1024
+_TROZO = 1024 * 1024
 Archivo = Annotated[UploadFile, File(description="CSV, XLSX o exportación de KoboToolbox")]
 ProgramaForm = Annotated[
     str | None,
@@ -51,7 +54,10 @@ def trabajador(request: Request) -> trabajos.Trabajador:
         if getattr(estado, "trabajos", None) is None:
             ajustes: Settings = estado.settings
             estado.trabajos = trabajos.Trabajador(
-                estado.engine, ajustes.tolerancia_borde_m, ajustes.importacion_hilos
+                estado.engine,
+                ajustes.tolerancia_borde_m,
+                ajustes.importacion_hilos,
+                ajustes.state_dir / "importaciones",
             )
     t: trabajos.Trabajador = estado.trabajos
     return t
@@ -64,13 +70,42 @@ def _leer_archivo(archivo: UploadFile) -> bytes | JSONResponse:
     """The upload's bytes, or the 413 problem past MAX_BYTES (read no further than that)."""
     datos = archivo.file.read(MAX_BYTES + 1)
     if len(datos) > MAX_BYTES:
-        return problema(
-            413,
-            "Archivo demasiado grande",
-            "el límite es 50 MB; divida el archivo",
-            "archivo-grande",
-        )
+        return _grande(MAX_BYTES)
     return datos
+
+
+def _grande(limite: int, consejo: str = "divida el archivo") -> JSONResponse:
+    return problema(
+        413,
+        "Archivo demasiado grande",
+        f"el límite es {limite // 2**20} MB; {consejo}",
+        "archivo-grande",
+    )
+
+
+def _guardar_archivo(
+    archivo: UploadFile, donde: pathlib.Path, limite: int
+) -> pathlib.Path | JSONResponse:
+    """A job's upload copied, a megabyte at a time, to a file in ``donde`` (never held whole),
+    or the 413 problem past ``limite`` bytes (nothing kept). An XLSX is read whole by the job,
+    so it keeps the direct import's limit."""
+    xlsx = formato(archivo.filename or "archivo.csv") == "xlsx"
+    if xlsx:
+        limite = min(limite, MAX_BYTES)
+    donde.mkdir(parents=True, exist_ok=True)
+    destino = donde / f"subida-{secrets.token_hex(8)}.part"
+    escritos = 0
+    with destino.open("wb") as salida:
+        while trozo := archivo.file.read(_TROZO):
+            escritos += len(trozo)
+            if escritos > limite:
+                break
+            salida.write(trozo)
+    if escritos > limite:
+        destino.unlink()
+        consejo = "guárdelo como CSV o divídalo" if xlsx else "divida el archivo"
+        return _grande(limite, consejo)
+    return destino
 
 
 # A plain ``def``: FastAPI runs it in its threadpool, so parsing and validating a file of
@@ -148,19 +183,21 @@ def crear_trabajo(
     """Importación como trabajo del servidor, para archivos grandes y para la página: responde
     202 enseguida; el trabajo lee, valida, ubica y escribe el archivo todo o nada, como la
     importación directa, y su avance y su informe se leen en la dirección de Location. Sigue
-    aunque se cierre la página. Una importación pendiente por usuario."""
-    datos = _leer_archivo(archivo)
+    aunque se cierre la página. Una importación pendiente por usuario. Un CSV puede pasar el
+    límite de la importación directa (SIGG_IMPORTACION_MAX_MB); un XLSX, no."""
+    nombre = archivo.filename or "archivo.csv"
+    donde = trabajos.carpeta(trabajador.directorio, trabajador.engine)
+    datos = _guardar_archivo(archivo, donde, settings.importacion_max_mb * 2**20)
     if isinstance(datos, JSONResponse):
         return datos
     with trabajador.engine.begin() as conn:
-        trabajo_id = trabajos.crear(
-            conn,
-            quien,
-            programa_codigo or settings.programa,
-            archivo.filename or "archivo.csv",
-            datos,
-            simulacro=simulacro,
-        )
+        try:
+            programa_codigo = programa_codigo or settings.programa
+            trabajo_id = trabajos.crear(
+                conn, quien, programa_codigo, nombre, datos, simulacro=simulacro
+            )
+        finally:
+            datos.unlink(missing_ok=True)  # renamed as the job's file when it was created
         trabajo = trabajos.leer(conn, quien, trabajo_id)
     trabajador.encolar(trabajo_id)
     ruta = f"{router.prefix}/trabajos/{trabajo_id}"

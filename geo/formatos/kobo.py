@@ -44,17 +44,23 @@ def sin_grupos(tabla: Tabla, grupos: Iterable[str]) -> Tabla:
     """``tabla`` with the form's group names (or labels) taken off the front of its columns:
     "beneficiarios-familias" -> "familias", "Lugar y fotografía-_Ubicación_latitude" ->
     "_ubicacion_latitude". A column whose short name another column already has keeps its own."""
-    todos = (*grupos, *GRUPOS_KOBO)
-    prefijos = sorted({p for g in todos if (p := normalizar_encabezado(g))}, key=len, reverse=True)
-    nuevos = {c: _sin_prefijos(c, prefijos) for c in tabla.columnas}
-    cuantos: dict[str, int] = {}
-    for nombre in nuevos.values():
-        cuantos[nombre] = cuantos.get(nombre, 0) + 1
-    nuevos = {c: n if cuantos[n] == 1 else c for c, n in nuevos.items()}
+    nuevos = nombres_sin_grupos(tabla.columnas, grupos)
     if all(c == n for c, n in nuevos.items()):
         return tabla
     filas = [Fila(f.numero, {nuevos[c]: v for c, v in f.valores.items()}) for f in tabla.filas]
     return Tabla([nuevos[c] for c in tabla.columnas], filas, tabla.encabezado)
+
+
+def nombres_sin_grupos(columnas: list[str], grupos: Iterable[str]) -> dict[str, str]:
+    """Each column -> its name without the groups (see :func:`sin_grupos`), for a reader that
+    renames its rows one at a time."""
+    todos = (*grupos, *GRUPOS_KOBO)
+    prefijos = sorted({p for g in todos if (p := normalizar_encabezado(g))}, key=len, reverse=True)
+    nuevos = {c: _sin_prefijos(c, prefijos) for c in columnas}
+    cuantos: dict[str, int] = {}
+    for nombre in nuevos.values():
+        cuantos[nombre] = cuantos.get(nombre, 0) + 1
+    return {c: n if cuantos[n] == 1 else c for c, n in nuevos.items()}
 
 
 def _sin_prefijos(columna: str, prefijos: list[str]) -> str:

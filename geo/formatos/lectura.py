@@ -1,6 +1,7 @@
 """Reading the tabular files that field offices upload for bulk import (CSV and XLSX).
 
-Everything here is pure: bytes in, plain rows of text out, no database. Headers are normalised
+Everything here is pure: bytes in (or, for an import job's large CSV, a file on disk read as a
+stream of rows: :class:`CsvEnDisco`), plain rows of text out, no database. Headers are normalised
 to ``snake_case`` without accents, every cell is stripped text or ``None``, and row numbers are
 the ones a person sees in the spreadsheet, so later validation errors can point at them. Helpers
 parse Bolivian numbers, dates and the coordinate shapes that KoboToolbox/ODK exports produce.
@@ -13,6 +14,7 @@ file is refused in about a second and in flat memory, naming the limit.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import json
@@ -26,7 +28,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from itertools import islice
-from typing import IO, TypeAlias
+from pathlib import Path
+from typing import IO, Protocol, TypeAlias
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -67,6 +70,32 @@ class Tabla:
     columnas: list[str]
     filas: list[Fila]
     encabezado: int = 1  # the header's row number
+
+    def recorrer(self) -> Iterator[Fila]:
+        return iter(self.filas)
+
+    def estimar(self, leidas: int) -> int:
+        return len(self.filas)
+
+
+class Origen(Protocol):
+    """Rows an import reads, as often as it needs: a :class:`Tabla` held in memory, or a
+    :class:`CsvEnDisco` read from disk each time (an import job's large file)."""
+
+    @property
+    def columnas(self) -> list[str]: ...
+
+    @property
+    def encabezado(self) -> int: ...
+
+    def recorrer(self) -> Iterator[Fila]:
+        """The data rows, in the file's order, from the first."""
+        ...
+
+    def estimar(self, leidas: int) -> int:
+        """How many data rows the whole file likely holds, while the last :meth:`recorrer`
+        has given ``leidas`` of them (exact once it is exhausted)."""
+        ...
 
 
 class ErrorLectura(EntradaInvalida):
@@ -180,6 +209,76 @@ def _detectar_delimitador(texto: str) -> str:
     return detectado
 
 
+# --- a CSV streamed from disk (import jobs) ------------------------------------------------
+
+_TROZO = 1024 * 1024
+
+
+class CsvEnDisco:
+    """A CSV file on disk read as a stream of rows, as many times as an import job needs
+    (counting, then validating): it holds one row at a time, never the file, so a job's file
+    is bound by its size alone (no MAX_FILAS). The same rules as :func:`leer_tabla` otherwise:
+    encoding, delimiter, header, limits per cell and column, row numbers."""
+
+    def __init__(self, ruta: Path) -> None:
+        self.ruta = ruta
+        self.tamano = ruta.stat().st_size
+        if self.tamano == 0:
+            raise ErrorLectura(_VACIO)
+        self.codificacion = _codificacion(ruta)
+        with self._texto() as (_, texto):
+            muestra = "".join(islice(texto, _LINEAS_MUESTRA))
+        self.delimitador = _detectar_delimitador(muestra)
+        self._leido = 0
+        with self._texto() as (_, texto):
+            self.encabezado, self._columnas = _encabezado(self._numerados(texto))
+        self.columnas = [nombre for _, nombre in self._columnas]
+
+    def recorrer(self) -> Iterator[Fila]:
+        with self._texto() as (binario, texto):
+            numerados = self._numerados(texto)
+            _encabezado(numerados)
+            for fila in _filas(numerados, self._columnas):
+                self._leido = binario.tell()
+                yield fila
+
+    def estimar(self, leidas: int) -> int:
+        """From the share of the file's bytes read so far (the reader's buffer ahead of it)."""
+        return max(leidas, leidas * self.tamano // max(self._leido, 1))
+
+    def _numerados(self, texto: IO[str]) -> Iterator[tuple[int, Sequence[Celda]]]:
+        lector = csv.reader(texto, delimiter=self.delimitador, strict=True)
+        return _vigilados(_registros_csv(lector), con_tope=False)
+
+    @contextlib.contextmanager
+    def _texto(self) -> Iterator[tuple[IO[bytes], IO[str]]]:
+        errores = "replace" if self.codificacion == "utf-16" else "strict"
+        with open(self.ruta, "rb") as binario:
+            texto = io.TextIOWrapper(binario, self.codificacion, errores, newline="")
+            try:
+                yield binario, texto
+            finally:
+                texto.detach()
+
+
+def _codificacion(ruta: Path) -> str:
+    """As :func:`_decodificar` chooses, reading the file a piece at a time."""
+    with open(ruta, "rb") as archivo:
+        if archivo.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return "utf-16"
+        for codificacion in ("utf-8-sig", "cp1252"):
+            archivo.seek(0)
+            decodificador = codecs.getincrementaldecoder(codificacion)()
+            try:
+                while trozo := archivo.read(_TROZO):
+                    decodificador.decode(trozo)
+                decodificador.decode(b"", final=True)
+            except UnicodeDecodeError:
+                continue
+            return codificacion
+    return "latin-1"
+
+
 _DANADO = "no se pudo abrir el archivo XLSX: está dañado o no es un libro de Excel .xlsx"
 
 
@@ -283,20 +382,11 @@ def _texto_celda(valor: object) -> Celda:
 def _armar_tabla(registros: Iterable[Sequence[Celda]]) -> Tabla:
     """Header = first non-empty row; empty rows skipped but counted, so numbers match the sheet."""
     numerados = _vigilados(registros)
-    primera = next(((n, celdas) for n, celdas in numerados if any(celdas)), None)
-    if primera is None:
-        raise ErrorLectura(_VACIO)
-    fila_encabezado, encabezado = primera
-    columnas = _columnas(encabezado)
-    con_nombre = frozenset(indice for indice, _ in columnas)
+    fila_encabezado, columnas = _encabezado(numerados)
     tope = min(MAX_FILAS, MAX_CELDAS // len(columnas))
     filas: list[Fila] = []
-    for numero, celdas in numerados:
-        if not any(celdas):
-            continue
-        _verificar_sin_encabezado(numero, celdas, con_nombre)
-        valores = {n: celdas[i] if i < len(celdas) else None for i, n in columnas}
-        filas.append(Fila(numero=numero, valores=valores))
+    for fila in _filas(numerados, columnas):
+        filas.append(fila)
         if len(filas) > tope:
             raise _demasiadas_filas(tope, len(columnas))
     return Tabla(
@@ -304,12 +394,37 @@ def _armar_tabla(registros: Iterable[Sequence[Celda]]) -> Tabla:
     )
 
 
-def _vigilados(registros: Iterable[Sequence[Celda]]) -> Iterator[tuple[int, Sequence[Celda]]]:
+def _encabezado(
+    numerados: Iterator[tuple[int, Sequence[Celda]]],
+) -> tuple[int, list[tuple[int, str]]]:
+    """The header's row number and its columns: the first non-empty record of ``numerados``."""
+    primera = next(((n, celdas) for n, celdas in numerados if any(celdas)), None)
+    if primera is None:
+        raise ErrorLectura(_VACIO)
+    return primera[0], _columnas(primera[1])
+
+
+def _filas(
+    numerados: Iterable[tuple[int, Sequence[Celda]]], columnas: list[tuple[int, str]]
+) -> Iterator[Fila]:
+    """The data rows under the header, one at a time; empty records skipped."""
+    con_nombre = frozenset(indice for indice, _ in columnas)
+    for numero, celdas in numerados:
+        if not any(celdas):
+            continue
+        _verificar_sin_encabezado(numero, celdas, con_nombre)
+        yield Fila(numero, {n: celdas[i] if i < len(celdas) else None for i, n in columnas})
+
+
+def _vigilados(
+    registros: Iterable[Sequence[Celda]], con_tope: bool = True
+) -> Iterator[tuple[int, Sequence[Celda]]]:
     """Records numbered as the sheet numbers them, each refused as it arrives when it passes a
-    limit: rows, columns, or the size of a cell. (What a stored value may hold, a NUL for one,
-    is the input boundary's rule, geo.plataforma.entrada, applied to each imported field.)"""
+    limit: rows (MAX_FILAS; ``con_tope`` False: a file streamed from disk, bound by its size),
+    columns, or the size of a cell. (What a stored value may hold, a NUL for one, is the input
+    boundary's rule, geo.plataforma.entrada, applied to each imported field.)"""
     for numero, celdas in enumerate(registros, start=1):
-        if numero > MAX_FILAS + 1:
+        if con_tope and numero > MAX_FILAS + 1:
             raise _demasiadas_filas(MAX_FILAS)
         for indice, celda in enumerate(celdas):
             if celda is not None and (indice >= MAX_COLUMNAS or len(celda) > MAX_CELDA):

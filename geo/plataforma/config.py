@@ -101,6 +101,13 @@ class Settings(BaseSettings):
         description="Import jobs each server process runs at once (the others wait their turn, "
         "queued): one leaves the other core of a small server to the people using the map",
     )
+    importacion_max_mb: int = Field(
+        default=400,
+        ge=1,
+        le=4096,
+        description="Largest file an import job takes, in MB (streamed to the state folder; a "
+        "CSV of 1,000,000 alliances is about 150 MB). The direct import keeps its 50 MB",
+    )
     workers: int | None = Field(
         default=None,
         ge=1,

@@ -12,27 +12,32 @@ Central give it: headers as the questions' names or labels, under their groups o
 geo/formatos/kobo.py), choices as codes or labels. Its photos are not imported (they stay on
 the Kobo server): the report lists each row's file names.
 
-How it scales (issue 17): the rows are grouped by code, then converted, validated, located and
-staged into a temporary table one block at a time (a code's rows all in one block, so that a
-repeated code is still found), then compared with the alliances and written from the staging
-table by a few set-based statements, all in the caller's one transaction. Python holds one
-block of validated alliances, never the file's; the numbers, dates and models a file repeats
-are parsed once (:class:`Conversor`)."""
+How it scales (issue 17): the rows are read twice, as a stream when the file is an import
+job's CSV on disk (geo/formatos/lectura.py ``CsvEnDisco``). The first pass counts them and
+finds the codes the file repeats (keeping a hash per row, not the row); the second converts,
+validates, locates and stages them into a temporary table one block at a time (the rows of a
+repeated code together in a last block, so that the repeat is named). Then the staged rows
+are compared with the alliances and written by a few set-based statements, all in
+the caller's one transaction. Python holds one block, never the file's rows; the report
+keeps the bad rows' errors only (at most ``max_errores``); the numbers, dates and models a file
+repeats are parsed once (:class:`Conversor`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, text
 
 from geo.acceso.alcance import Alcance, fijar
 from geo.formatos import kobo
 from geo.formatos.lectura import Fila as FilaLeida
 from geo.formatos.lectura import (
-    Tabla,
+    Origen,
     coordenadas,
     normalizar_encabezado,
     parse_decimal,
@@ -264,7 +269,7 @@ _NADA = object()
 def importar_alianzas(
     conn: Connection,
     prog: Programa,
-    tabla: Tabla,
+    tabla: Origen,
     *,
     archivo: str,
     tolerancia_m: float,
@@ -273,39 +278,37 @@ def importar_alianzas(
     avance: Avance | None = None,
     alcance: Alcance | None = None,
     progreso: Progreso | None = None,
+    max_errores: int | None = None,
 ) -> Informe:
-    """Import ``tabla`` (see the module's docstring). ``avance`` is told each step's name,
-    ``progreso`` the rows done within it. The rows are converted, validated, located and
-    staged in blocks of BLOQUE (all the rows of one code in the same block, so that a code
-    repeated anywhere in the file is found), then compared and written from the staging table:
-    Python holds one block at a time, and everything happens in the caller's one transaction."""
-    if not tabla.filas:
-        raise ArchivoSinFilas(sin_filas(tabla))
+    """Import ``tabla`` (see the module's docstring): a :class:`Tabla` in memory or a file read
+    from disk as a stream (an import job's). ``avance`` is told each step's name, ``progreso``
+    the rows done within it. A first pass counts the rows and finds the codes the file
+    repeats; a second converts, validates, locates and stages them in blocks of BLOQUE, then
+    they are compared and written from the staging table: Python holds one block at a time,
+    and everything happens in the caller's one transaction. ``max_errores``: the report lists
+    at most that many errors (and says how many there are)."""
     paso = avance or (lambda _m: None)
-    informe = Informe(
-        archivo=archivo, programa=prog.codigo, simulacro=simulacro, filas=len(tabla.filas)
-    )
     paso(PASOS[0])
-    tabla = kobo.sin_grupos(tabla, GRUPOS)
-    mapa, sobrantes = mapa_columnas(tabla.columnas)
+    origen = _sin_grupos(tabla)
+    mapa, sobrantes = mapa_columnas(origen.columnas)
+    filas, repetidos = _contar(origen, mapa.get("codigo"), progreso)
+    if not filas:
+        raise ArchivoSinFilas(sin_filas(tabla))
+    informe = Informe(archivo=archivo, programa=prog.codigo, simulacro=simulacro, filas=filas)
     if sobrantes:
         informe.avisos.append(f"columnas no usadas: {', '.join(sobrantes)}")
-    bloques = por_codigo(tabla.filas, mapa.get("codigo"), progreso)
     paso(PASOS[1])
     with conn.begin_nested() as punto:
         fijar(conn, alcance or Alcance(usuario))
-        errores, preparadas = _validar_en_bloques(
-            conn, prog, bloques, Conversor(mapa), informe, tolerancia_m, alcance, progreso
+        errores = _Errores(mapa, max_errores)
+        bloques = por_codigo(origen.recorrer(), mapa.get("codigo"), repetidos)
+        preparadas = _validar_en_bloques(
+            conn, prog, bloques, Conversor(mapa), informe, tolerancia_m, alcance, progreso, errores
         )
-        del bloques
         cambios = cambios_preparados(conn, prog)
-        errores += cambios_rechazados(alcance, cambios)
-        if errores:
-            celdas = {f.numero: f.valores for f in tabla.filas}
-            informe.errores = [
-                fila_del_informe(e, mapa, celdas.get(e.fila or 0, {}))
-                for e in sorted(errores, key=lambda e: (e.fila or 0, e.campo))
-            ]
+        errores.anotar_sin_celdas(cambios_rechazados(alcance, cambios), origen)
+        if errores.total:
+            errores.informar(informe)
             punto.rollback()
             return informe
         paso(PASOS[2])
@@ -319,56 +322,143 @@ def importar_alianzas(
     return informe
 
 
-def sin_filas(tabla: Tabla) -> str:
+def sin_filas(tabla: Origen) -> str:
     return (
         f"el archivo no tiene filas de datos debajo del encabezado (fila {tabla.encabezado})"
         ": no se importó nada"
     )
 
 
-def por_codigo(
-    filas: list[FilaLeida], columna: str | None, progreso: Progreso | None = None
-) -> list[list[FilaLeida]]:
-    """The file's rows in blocks of about BLOQUE, in the file's order, every row of one code
-    (as the schema reads it: trimmed) in the block of the code's first row. A row without a
-    code is alone in its group. So the rows are written in the file's order."""
-    primera: dict[int, int] = {}  # the code's hash -> its block (a collision only groups more)
-    por_bloque: list[list[FilaLeida]] = []
-    for i, f in enumerate(filas, start=1):
-        texto = (f.valores.get(columna) or "").strip() if columna else ""
-        clave = hash(texto) if texto else None
-        b = primera.setdefault(clave, (i - 1) // BLOQUE) if clave is not None else (i - 1) // BLOQUE
-        while len(por_bloque) <= b:
-            por_bloque.append([])
-        por_bloque[b].append(f)
-        if progreso and i % CADA == 0:
-            progreso(i, len(filas))
+class _SinGrupos:
+    """A file's rows with the form's group names taken off their columns (kobo.sin_grupos),
+    renamed one row at a time as they are read."""
+
+    def __init__(self, origen: Origen, nuevos: dict[str, str]) -> None:
+        self.origen = origen
+        self.nuevos = nuevos
+        self.columnas = [nuevos[c] for c in origen.columnas]
+        self.encabezado = origen.encabezado
+
+    def recorrer(self) -> Iterator[FilaLeida]:
+        for f in self.origen.recorrer():
+            yield FilaLeida(f.numero, {self.nuevos[c]: v for c, v in f.valores.items()})
+
+    def estimar(self, leidas: int) -> int:
+        return self.origen.estimar(leidas)
+
+
+def _sin_grupos(origen: Origen) -> Origen:
+    nuevos = kobo.nombres_sin_grupos(origen.columnas, GRUPOS)
+    return origen if all(c == n for c, n in nuevos.items()) else _SinGrupos(origen, nuevos)
+
+
+def _codigo(fila: FilaLeida, columna: str | None) -> str:
+    """The row's code as the schema reads it (trimmed); "" for none."""
+    return (fila.valores.get(columna) or "").strip() if columna else ""
+
+
+def _contar(
+    origen: Origen, columna: str | None, progreso: Progreso | None
+) -> tuple[int, frozenset[int]]:
+    """The first pass: the file's data rows, and the hashes of the codes that more than one
+    row holds. It keeps 8 bytes per row with a code (the code's hash), never the rows."""
+    hashes = array("q")
+    n = 0
+    for n, f in enumerate(origen.recorrer(), start=1):
+        if texto := _codigo(f, columna):
+            hashes.append(hash(texto))
+        if progreso and n % CADA == 0:
+            progreso(n, origen.estimar(n))
     if progreso:
-        progreso(len(filas), len(filas))
-    return por_bloque
+        progreso(n, n)
+    valores, veces = np.unique(np.frombuffer(hashes, dtype=np.int64), return_counts=True)
+    return n, frozenset(valores[veces > 1].tolist())
+
+
+def por_codigo(
+    filas: Iterable[FilaLeida], columna: str | None, repetidos: frozenset[int]
+) -> Iterator[list[FilaLeida]]:
+    """The file's rows in blocks of BLOQUE, in the file's order, as they are read; the rows of
+    a code the file repeats (``repetidos``: hashes, see :func:`_contar`) held back and given
+    together in a last block, so that the repeat is found (such a file writes nothing)."""
+    bloque: list[FilaLeida] = []
+    aparte: list[FilaLeida] = []
+    for f in filas:
+        texto = _codigo(f, columna)
+        if texto and hash(texto) in repetidos:
+            aparte.append(f)
+            continue
+        bloque.append(f)
+        if len(bloque) >= BLOQUE:
+            yield bloque
+            bloque = []
+    if bloque:
+        yield bloque
+    if aparte:
+        yield aparte
+
+
+class _Errores:
+    """The report's errors as they are found, each with what its row holds (taken while the
+    row's block is in memory); past ``tope`` they are only counted."""
+
+    def __init__(self, mapa: dict[str, str], tope: int | None) -> None:
+        self.mapa = mapa
+        self.tope = tope
+        self.total = 0
+        self.filas: list[tuple[int, str, dict[str, Any]]] = []
+
+    def anotar(self, errores: list[ErrorFila], celdas: dict[int, dict[str, str | None]]) -> None:
+        for e in errores:
+            self.total += 1
+            if self.tope is None or len(self.filas) < self.tope:
+                valores = celdas.get(e.fila or 0, {})
+                self.filas.append((e.fila or 0, e.campo, fila_del_informe(e, self.mapa, valores)))
+
+    def anotar_sin_celdas(self, errores: list[ErrorFila], origen: Origen) -> None:
+        """Errors found after the blocks: their rows' cells read again from ``origen``."""
+        if not errores:
+            return
+        libres = len(errores) if self.tope is None else max(self.tope - len(self.filas), 0)
+        numeros = {e.fila for e in errores[:libres]}
+        celdas = {f.numero: f.valores for f in origen.recorrer() if f.numero in numeros}
+        self.anotar(errores, celdas)
+
+    def informar(self, informe: Informe) -> None:
+        self.filas.sort(key=lambda x: (x[0], x[1]))
+        informe.errores = [d for _, _, d in self.filas]
+        if self.total > len(self.filas):
+            informe.avisos.append(
+                f"el archivo tiene {self.total} errores: el informe muestra {len(self.filas)}; "
+                "corríjalos y envíe el archivo de nuevo para ver los demás"
+            )
 
 
 def _validar_en_bloques(
     conn: Connection,
     prog: Programa,
-    bloques: list[list[FilaLeida]],
+    bloques: Iterable[list[FilaLeida]],
     conversor: Conversor,
     informe: Informe,
     tolerancia_m: float,
     alcance: Alcance | None,
     progreso: Progreso | None,
-) -> tuple[list[ErrorFila], int]:
-    """Convert, validate, locate and stage each block (see :func:`importar_alianzas`): every
-    row's errors, and the number of rows staged."""
+    errores: _Errores,
+) -> int:
+    """Convert, validate, locate and stage each block (see :func:`importar_alianzas`), its
+    errors to ``errores`` with the cells of their rows; the number of rows staged."""
     preparar(conn)
-    errores: list[ErrorFila] = []
     preparadas = hechas = 0
     for bloque in bloques:
-        filas = _convertir(bloque, conversor, informe, errores)
+        malas: list[ErrorFila] = []
+        filas = _convertir(bloque, conversor, informe, malas)
         lote = validar(conn, prog, filas, tolerancia_m)
-        errores += lote.errores
+        malas += lote.errores
         if alcance:
-            errores += fuera_de_unidad(conn, prog, alcance, lote.validas)
+            malas += fuera_de_unidad(conn, prog, alcance, lote.validas)
+        if malas:
+            numeros = {e.fila for e in malas}
+            errores.anotar(malas, {f.numero: f.valores for f in bloque if f.numero in numeros})
         # Staged even once a row is wrong (then nothing is written), so that the report also
         # names the refused changes of the rows after it.
         cargar(conn, lote.validas, preparadas)
@@ -377,7 +467,7 @@ def _validar_en_bloques(
         if progreso:
             progreso(hechas, informe.filas)
     informe.anotar_adjuntos()
-    return errores, preparadas
+    return preparadas
 
 
 def _convertir(

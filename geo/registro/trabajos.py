@@ -23,9 +23,15 @@ How a job runs, and why:
   advisory lock (geo/registro/escritura.py), taken when the staged rows are compared, at the
   end of the validation: readers (the map, lists, exports) never wait for it; another write of
   an alliance of the same program does, for the comparison and the writing only.
-- Memory: the file's rows are validated and located a block at a time and staged in the
-  database (geo/registro/importacion.py), so that the worker holds one block of validated
-  alliances, not the file's; the file itself and its cells are read whole (geo/formatos).
+- Memory and size (issue 17): the upload is streamed to a file of the state folder
+  (``Trabajador.directorio``, one folder per database), never held whole, up to its own limit
+  (``SIGG_IMPORTACION_MAX_MB``), not the synchronous import's 50 MB and 100,000 rows. A CSV is
+  read from there as a stream of rows, twice (count and find repeated codes, then validate,
+  locate and stage a block at a time: geo/registro/importacion.py), so the worker holds one
+  block, whatever the file's size; the report keeps the bad rows only, at most MAX_ERRORES. An
+  XLSX is read whole, within the synchronous limits (geo/formatos/lectura.py). The file is
+  deleted when the job ends. (A job whose file was sent as bytes, ``contenido``, as before this
+  folder, is written out to it first.)
 - A process that dies mid-import loses its transaction: nothing of that import is written. Its
   job is marked "fallido" with a message saying so, when the next process starts (or when the
   job is read): each running job holds a session advisory lock on its progress connection, so
@@ -42,11 +48,13 @@ import io
 import json
 import logging
 import os
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -54,7 +62,7 @@ from sqlalchemy.exc import DBAPIError
 
 from geo.acceso.alcance import Alcance, exigir_personal
 from geo.formatos.celdas import fila_csv
-from geo.formatos.lectura import formato, leer_tabla
+from geo.formatos.lectura import CsvEnDisco, Origen, formato, leer_tabla
 from geo.plataforma.errors import Conflicto, NoEncontrado, SiggError
 from geo.registro.alianzas import programa
 from geo.registro.importacion import PASOS, importar_alianzas
@@ -62,12 +70,14 @@ from geo.registro.importacion import PASOS, importar_alianzas
 log = logging.getLogger("sigg.trabajos")
 
 PENDIENTES = ("en_cola", "en_curso")
-# Share of a job's time taken by each step (0 reads the file; 1-3 are importacion.PASOS: 1 groups
-# the rows by code, 2 converts, validates, locates and stages them block by block, 3 writes),
-# measured on 100,000 rows (bench/RESULTS_importacion.md): the overall percentage.
-PESOS = (0.03, 0.01, 0.52, 0.44)
+# Share of a job's time taken by each step (0 opens the file; 1-3 are importacion.PASOS: 1 counts
+# the rows and finds repeated codes, 2 converts, validates, locates and stages them block by
+# block, 3 writes), measured on 100,000 rows of a CSV streamed from disk: the overall percentage.
+PESOS = (0.01, 0.03, 0.53, 0.43)
 FASES = ("Leyendo el archivo", "Revisando las filas", "Validando y ubicando", "Escribiendo")
 INTERVALO_S = 0.5  # the least time between two writes of a job's progress
+MAX_ERRORES = 10_000  # errors a job's report lists (it says how many more there are)
+VIEJO_S = 24 * 3600  # a file in the folder whose job is no longer pending, this old, is removed
 RECIENTES = 20  # jobs a list shows
 # The advisory lock a running job holds: (this key, job id).
 _LLAVE = "hashtext('sigg.trabajo_importacion')"
@@ -77,6 +87,10 @@ _COLUMNAS = (
 )
 INTERRUMPIDO = (
     "el servidor se detuvo mientras importaba este archivo (un reinicio o un corte): no se "
+    "escribió nada; envíe el archivo de nuevo"
+)
+ARCHIVO_PERDIDO = (
+    "el archivo de este trabajo ya no está en el servidor (se borró su carpeta): no se "
     "escribió nada; envíe el archivo de nuevo"
 )
 ERROR_INTERNO = (
@@ -142,13 +156,15 @@ def crear(
     alcance: Alcance,
     programa_codigo: str,
     archivo: str,
-    datos: bytes,
+    datos: bytes | Path,
     *,
     simulacro: bool,
 ) -> int:
-    """Store an upload as a queued job of ``alcance``'s user and return its id. An unknown
-    format or program is refused now; reading the file is the job's work. One pending job per
-    user: a second is a 409 naming the first."""
+    """Store an upload as a queued job of ``alcance``'s user and return its id. ``datos``: the
+    file's bytes, kept in the row, or the file written in the job folder (:func:`carpeta`),
+    renamed there as the job's (:func:`ruta`). An unknown format or program is refused now;
+    reading the file is the job's work. One pending job per user: a second is a 409 naming the
+    first."""
     exigir_personal(alcance)
     tipo = formato(archivo)
     programa(conn, programa_codigo)
@@ -164,7 +180,7 @@ def crear(
             f"ya tiene una importación en curso (trabajo {pendiente}): espere a que termine",
             trabajo=pendiente,
         )
-    return int(
+    trabajo_id = int(
         conn.execute(
             text(
                 "INSERT INTO trabajo_importacion (usuario, rol, unidad_operativa_codigo, "
@@ -178,12 +194,25 @@ def crear(
                 "p": programa_codigo,
                 "a": archivo,
                 "f": tipo,
-                "b": len(datos),
-                "c": datos,
+                "b": datos.stat().st_size if isinstance(datos, Path) else len(datos),
+                "c": None if isinstance(datos, Path) else datos,
                 "s": simulacro,
             },
         ).scalar_one()
     )
+    if isinstance(datos, Path):
+        datos.rename(ruta(datos.parent, trabajo_id))
+    return trabajo_id
+
+
+def carpeta(directorio: Path, engine: Engine) -> Path:
+    """Where the files of this database's jobs wait: one folder per database, so that two
+    databases of one cluster (or a test's) never share a job's file."""
+    return directorio / (engine.url.database or "sigg")
+
+
+def ruta(carpeta_bd: Path, trabajo_id: int) -> Path:
+    return carpeta_bd / str(trabajo_id)
 
 
 def leer(conn: Connection, alcance: Alcance, trabajo_id: int) -> Trabajo:
@@ -254,9 +283,17 @@ class Trabajador:
     """The import jobs of this process: a pool of ``hilos`` threads, each job on connections
     of its own from ``engine``."""
 
-    def __init__(self, engine: Engine, tolerancia_m: float, hilos: int = 1) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        tolerancia_m: float,
+        hilos: int = 1,
+        directorio: Path | None = None,
+    ) -> None:
         self.engine = engine
         self.tolerancia_m = tolerancia_m
+        # The state folder's (api/main.py); a temporary one when the app is built without it.
+        self.directorio = directorio or Path(tempfile.gettempdir()) / "sigg-importaciones"
         self._pool = ThreadPoolExecutor(
             max_workers=hilos, thread_name_prefix="sigg-importacion", initializer=_ceder_cpu
         )
@@ -272,10 +309,28 @@ class Trabajador:
                 text("SELECT id FROM trabajo_importacion WHERE estado = 'en_cola' ORDER BY id")
             ).scalars()
             pendientes = list(en_cola)
+            self._barrer(conn)
         if interrumpidos:
             log.warning("trabajos de importación interrumpidos: %s", interrumpidos)
         for trabajo_id in pendientes:
             self.encolar(trabajo_id)
+
+    def _barrer(self, conn: Connection) -> None:
+        """Remove the files of jobs no longer pending (failed, interrupted, or rows never
+        committed), once they are old enough that no upload can still be naming them."""
+        donde = carpeta(self.directorio, self.engine)
+        if not donde.is_dir():
+            return
+        vivos = set(
+            conn.execute(
+                text("SELECT id::text FROM trabajo_importacion WHERE estado = ANY(:e)"),
+                {"e": list(PENDIENTES)},
+            ).scalars()
+        )
+        limite = time.time() - VIEJO_S
+        for archivo in donde.iterdir():
+            if archivo.name not in vivos and archivo.stat().st_mtime < limite:
+                archivo.unlink(missing_ok=True)
 
     def cerrar(self) -> None:
         """Let the running job finish; the queued ones stay queued for the next start."""
@@ -283,7 +338,7 @@ class Trabajador:
 
     def _correr(self, trabajo_id: int) -> None:
         try:
-            ejecutar(self.engine, trabajo_id, self.tolerancia_m)
+            ejecutar(self.engine, trabajo_id, self.tolerancia_m, self.directorio)
         except Exception:  # a worker thread must outlive any job
             log.exception("el trabajo de importación %s falló", trabajo_id)
 
@@ -296,8 +351,9 @@ def _ceder_cpu() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
-def ejecutar(engine: Engine, trabajo_id: int, tolerancia_m: float) -> None:
-    """Run one queued job to its end, unless another worker has it or it is no longer queued."""
+def ejecutar(engine: Engine, trabajo_id: int, tolerancia_m: float, directorio: Path) -> None:
+    """Run one queued job to its end, unless another worker has it or it is no longer queued.
+    ``directorio``: the job folder (Trabajador.directorio)."""
     with engine.connect() as control:
         control.execution_options(isolation_level="AUTOCOMMIT")
         llave = {"i": trabajo_id}
@@ -311,23 +367,32 @@ def ejecutar(engine: Engine, trabajo_id: int, tolerancia_m: float) -> None:
                 text(
                     "UPDATE trabajo_importacion SET estado = 'en_curso', empezado_en = now() "
                     "WHERE id = :i AND estado = 'en_cola' RETURNING usuario, rol, "
-                    "unidad_operativa_codigo, programa, archivo, simulacro, contenido"
+                    "unidad_operativa_codigo, programa, archivo, formato, simulacro, contenido"
                 ),
                 llave,
             ).first()
             if fila is not None:
-                _importar(engine, control, trabajo_id, fila, tolerancia_m)
+                donde = ruta(carpeta(directorio, engine), trabajo_id)
+                try:
+                    _importar(engine, control, trabajo_id, fila, tolerancia_m, donde)
+                finally:
+                    donde.unlink(missing_ok=True)
         finally:
             control.execute(text(f"SELECT pg_advisory_unlock({_LLAVE}, CAST(:i AS int))"), llave)
 
 
 def _importar(
-    engine: Engine, control: Connection, trabajo_id: int, fila: Any, tolerancia_m: float
+    engine: Engine,
+    control: Connection,
+    trabajo_id: int,
+    fila: Any,
+    tolerancia_m: float,
+    archivo: Path,
 ) -> None:
     avance = _Avance(control, trabajo_id)
     try:
-        tabla = leer_tabla(fila.contenido, fila.archivo)
-        avance.empezar(len(tabla.filas))
+        avance.empezar(0)
+        tabla = _abrir(fila, archivo)
         with engine.connect() as conn:
             transaccion = conn.begin()
             informe = importar_alianzas(
@@ -340,6 +405,7 @@ def _importar(
                 alcance=Alcance(fila.usuario, fila.rol, fila.unidad_operativa_codigo),
                 avance=avance.paso,
                 progreso=avance.filas,
+                max_errores=MAX_ERRORES,
             )
             estado = "con_errores" if informe.errores else "terminado"
             if informe.errores or fila.simulacro:
@@ -360,6 +426,18 @@ def _importar(
     except Exception:
         log.exception("trabajo de importación %s", trabajo_id)
         _terminar(control, trabajo_id, "fallido", None, ERROR_INTERNO)
+
+
+def _abrir(fila: Any, archivo: Path) -> Origen:
+    """The job's file: a CSV as a stream from disk, an XLSX read whole (its own limits)."""
+    if fila.contenido is not None:  # sent as bytes: written out, so that it streams as well
+        archivo.parent.mkdir(parents=True, exist_ok=True)
+        archivo.write_bytes(fila.contenido)
+    if not archivo.is_file():
+        raise SiggError(ARCHIVO_PERDIDO)
+    if fila.formato == "csv":
+        return CsvEnDisco(archivo)
+    return leer_tabla(archivo.read_bytes(), fila.archivo)
 
 
 def _terminar(
@@ -405,9 +483,11 @@ class _Avance:
         self._escribir(self.actual, 0)
 
     def filas(self, hechas: int, total: int) -> None:
+        """``total``: the file's rows, estimated while the first pass counts them."""
         ahora = time.monotonic()
         if hechas >= total or ahora - self.escrito_en >= INTERVALO_S:
-            self._escribir(self.actual, min(hechas, self.total))
+            self.total = total
+            self._escribir(self.actual, min(hechas, total))
 
     def _escribir(self, paso: int, hechas: int) -> None:
         self.control.execute(
