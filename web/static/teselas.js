@@ -324,7 +324,10 @@ function abrirFicha(mapa, tipo, hallado, cabeceras) {
   // The families come with the tile (a popup offline says them too); the municipality is not
   // in it: the record says it, when the line allows.
   if (typeof p.familias === "number") detalle.textContent = `${decimal.format(p.familias)} familias`;
-  L.popup({ maxWidth: 280 }).setLatLng(hallado.latlng).setContent(caja).openOn(mapa);
+  // Panned clear of the controls along the map's top edge (on a phone the points' legend is
+  // there, and a popup near the edge opened under it).
+  L.popup({ maxWidth: 280, autoPanPaddingTopLeft: L.point(8, 64) })
+    .setLatLng(hallado.latlng).setContent(caja).openOn(mapa);
   if (hallado.r.id === undefined) return;
   fetch(`/api/v1/${tipo}/${hallado.r.id}`, { headers: { ...cabeceras(), Accept: "application/json" } })
     .then((r) => (r.ok ? r.json() : null))
