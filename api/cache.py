@@ -193,11 +193,17 @@ def _cabeceras(n: int, clave: str, publico: bool, acierto: bool) -> dict[str, st
     }
 
 
-def _codificada(entrada: Entrada, acepta: str | None, cabeceras: dict[str, str]) -> Response:
+def codificada(
+    entrada: Entrada,
+    acepta: str | None,
+    cabeceras: dict[str, str],
+    media_type: str = "application/json",
+) -> Response:
+    """The answer held in ``entrada``, in the encoding a client sending ``acepta`` takes."""
     cuerpo, codificacion = entrada.codificado(acepta)
     if codificacion:
         cabeceras = cabeceras | {"Content-Encoding": codificacion}
-    return Response(cuerpo, media_type="application/json", headers=cabeceras)
+    return Response(cuerpo, media_type=media_type, headers=cabeceras)
 
 
 def cacheada(
@@ -221,7 +227,7 @@ def cacheada(
         cuerpo = a_json(calcular())
         entrada = cache.guardar(n, clave, cuerpo, propias)
     cabeceras |= dict(entrada.propias)
-    return _codificada(entrada, request.headers.get("accept-encoding"), cabeceras)
+    return codificada(entrada, request.headers.get("accept-encoding"), cabeceras)
 
 
 class AtajoCache:
@@ -277,7 +283,7 @@ class AtajoCache:
         if (igual := no_modificado(cabeceras.get("if-none-match"), salida)) is not None:
             return igual
         salida |= dict(entrada.propias)
-        return _codificada(entrada, cabeceras.get("accept-encoding"), salida)
+        return codificada(entrada, cabeceras.get("accept-encoding"), salida)
 
     async def _capa(self, scope: Scope, estado: State) -> Response | None:
         """The layer of the cartography asked for (``?cartografia=``, or the default) while

@@ -122,9 +122,8 @@ def _esperar(
     raise AssertionError(f"el trabajo {ruta} no terminó en {limite_s} s")
 
 
-def test_a_job_is_queued_at_once_and_imports_with_its_progress_reaching_every_row(
-    como, engine, monkeypatch
-):
+def _anotar_avance(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int, int]]:
+    """Every progress report a job writes, as (step, rows done, total), in a list."""
     avance: list[tuple[int, int, int]] = []
     escribir = trabajos._Avance._escribir
 
@@ -133,6 +132,13 @@ def test_a_job_is_queued_at_once_and_imports_with_its_progress_reaching_every_ro
         escribir(self, paso, hechas)
 
     monkeypatch.setattr(trabajos._Avance, "_escribir", anotar)
+    return avance
+
+
+def test_a_job_is_queued_at_once_and_imports_with_its_progress_reaching_every_row(
+    como, engine, monkeypatch
+):
+    avance = _anotar_avance(monkeypatch)
     monkeypatch.setattr(trabajos, "INTERVALO_S", 0)  # every report is written
     c = como("tecnico", "CHACO")
 
@@ -346,14 +352,7 @@ def test_a_job_left_running_by_a_dead_process_is_marked_failed(como, engine):
 def test_a_job_takes_a_file_past_the_direct_imports_row_limit_with_its_progress(
     como, engine, monkeypatch
 ):
-    avance: list[tuple[int, int, int]] = []
-    escribir = trabajos._Avance._escribir
-
-    def anotar(self: Any, paso: int, hechas: int) -> None:
-        avance.append((paso, hechas, self.total))
-        escribir(self, paso, hechas)
-
-    monkeypatch.setattr(trabajos._Avance, "_escribir", anotar)
+    avance = _anotar_avance(monkeypatch)
     c = como("nacional")
     filas = MAX_FILAS + 1
     datos = _csv([_fila(i) for i in range(filas)])

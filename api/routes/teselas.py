@@ -17,7 +17,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from api.cache import CacheRespuestas, Entrada, ambito, clave_de, generacion_para
+from api.cache import CacheRespuestas, Entrada, ambito, clave_de, codificada, generacion_para
 from api.deps import ConnDep
 from api.parametros import FiltrosDep
 from api.respuestas import no_modificado, por_motivos
@@ -103,7 +103,4 @@ def tesela_mvt(
         entrada = _guardar(cache, n, clave, mvt(conn, f, tipo, t))
     if not entrada.cuerpo:
         return Response(status_code=204, headers=cabeceras)
-    cuerpo, codificacion = entrada.codificado(request.headers.get("accept-encoding"))
-    if codificacion:
-        cabeceras["Content-Encoding"] = codificacion
-    return Response(cuerpo, media_type=MVT, headers=cabeceras)
+    return codificada(entrada, request.headers.get("accept-encoding"), cabeceras, MVT)

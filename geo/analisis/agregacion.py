@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 
 from geo.acceso.alcance import condicion_lectura
+from geo.plataforma.db import Compiladas
 from geo.plataforma.errors import EntradaInvalida, NoEncontrado
 from geo.plataforma.models import (
     Alianza,
@@ -371,7 +372,7 @@ def estadisticas(
     return [armar(r, c.tipo_cambio) for r in filas]
 
 
-_COMPILADAS: dict[str, tuple[str, dict[str, Any]]] = {}
+_COMPILADAS = Compiladas(512)
 
 
 def _compilada(
@@ -380,17 +381,8 @@ def _compilada(
     """The statement of ``c`` for ``columnas`` compiled once per distinct query (the level, the
     cartography, every filter, as text: the filters hold lists, and the columns): building and
     compiling this many aggregates took longer than running them on the summary."""
-    clave = repr((conn.dialect.name, c.nivel, c.cartografia, astuple(c.filtros), sorted(columnas)))
-    hecha = _COMPILADAS.get(clave)
-    if hecha is None:
-        compilada = consulta_sql(c, columnas).compile(
-            dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
-        )
-        hecha = (str(compilada), dict(compilada.params))
-        if len(_COMPILADAS) >= 512:
-            _COMPILADAS.clear()
-        _COMPILADAS[clave] = hecha
-    return hecha
+    clave = repr((c.nivel, c.cartografia, astuple(c.filtros), sorted(columnas)))
+    return _COMPILADAS(conn, clave, lambda: consulta_sql(c, columnas))
 
 
 def _numero(v: float) -> float | int:

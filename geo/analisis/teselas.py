@@ -45,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from geo.analisis.agregacion import sin_resumen
+from geo.plataforma.db import Compiladas
 from geo.plataforma.errors import EntradaInvalida
 from geo.plataforma.models import Alianza, Municipio, Organizacion, SubproyectoMunicipal, tabla
 from geo.registro.consultas import (
@@ -145,7 +146,7 @@ def _seleccion(f: Filtros, tipo: str, caja: Any, columnas: Callable[[Table], lis
 
 
 _BORDES = ("oeste", "sur", "este", "norte")
-_PUNTOS: dict[str, tuple[str, dict[str, Any]]] = {}
+_PUNTOS = Compiladas(256)
 
 
 def _caja(prefijo: str, srid: int) -> Any:
@@ -163,14 +164,14 @@ def _limites(t: Tesela) -> dict[str, float]:
 
 def _puntos(conn: Connection, f: Filtros, tipo: str) -> tuple[str, dict[str, Any]]:
     """The point tiles' statement for ``f`` and ``tipo``, compiled, the tile's bounds left as
-    parameters (``_limites``). Made once per filter set and type, as the aggregates' are
-    (geo/analisis/agregacion.py ``_compilada``): building it for every tile was most of a
+    parameters (``_limites``). Made once per filter set and type (``Compiladas``, as the
+    aggregates' statements are): building it for every tile was most of a
     zoom-14 tile's time in this module (in-process on the demo, with CI running alongside:
     1.7 ms a tile before, 0.5 to 0.9 ms now)."""
-    clave = repr((conn.dialect.name, tipo, astuple(f)))
-    hecha = _PUNTOS.get(clave)
-    if hecha is not None:
-        return hecha
+    return _PUNTOS(conn, repr((tipo, astuple(f))), lambda: _puntos_sql(f, tipo))
+
+
+def _puntos_sql(f: Filtros, tipo: str) -> Any:
     caja = _caja("m", 3857)
 
     def columnas(r: Table) -> list[Any]:
@@ -187,14 +188,7 @@ def _puntos(conn: Connection, f: Filtros, tipo: str) -> tuple[str, dict[str, Any
         ]  # fmt: skip
 
     filas = _seleccion(f, tipo, _caja("g", 4326), columnas).subquery("t")
-    compilada = select(func.ST_AsMVT(filas.table_valued(), tipo, EXTENSION, "geom", "id")).compile(
-        dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
-    )
-    hecha = (str(compilada), dict(compilada.params))
-    if len(_PUNTOS) >= 256:
-        _PUNTOS.clear()
-    _PUNTOS[clave] = hecha
-    return hecha
+    return select(func.ST_AsMVT(filas.table_valued(), tipo, EXTENSION, "geom", "id"))
 
 
 # The cell summaries (migration 0016): base plus pending differences, per key and zoom-8 cell.

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.elements import ClauseElement
@@ -71,3 +71,30 @@ def como_sql(clausula: ClauseElement, prefijo: str = "") -> tuple[str, dict[str,
     nombres = "|".join(re.escape(k) for k in sorted(valores, key=len, reverse=True))
     sql = re.sub(rf":({nombres})\b", lambda m: f":{prefijo}{m.group(1)}", sql)
     return sql, {prefijo + k: v for k, v in valores.items()}
+
+
+class Compiladas:
+    """Statements compiled once per key, for the hot paths whose statement depends only on the
+    query's shape and filters (aggregates, point tiles): building and compiling a Core
+    statement took longer than running it. At most ``maximo`` are kept (all dropped past it)."""
+
+    def __init__(self, maximo: int) -> None:
+        self.maximo = maximo
+        self._hechas: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    def __call__(
+        self, conn: Connection, clave: str, hacer: Callable[[], ClauseElement]
+    ) -> tuple[str, dict[str, Any]]:
+        """The SQL text and bound values of ``hacer()`` for ``conn``'s dialect, made the first
+        time ``clave`` is asked (``clave`` names everything the statement depends on)."""
+        clave = f"{conn.dialect.name}:{clave}"
+        hecha = self._hechas.get(clave)
+        if hecha is None:
+            compilada = hacer().compile(
+                dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
+            )
+            hecha = (str(compilada), dict(compilada.params))
+            if len(self._hechas) >= self.maximo:
+                self._hechas.clear()
+            self._hechas[clave] = hecha
+        return hecha
