@@ -64,6 +64,11 @@ _STAGING_COLS = (
 )
 
 
+_ANALIZADAS = (
+    "municipio", "municipio_parte", "provincia", "departamento", "unidad_operativa", "cuerpo_agua",
+)  # fmt: skip
+
+
 def cargar_territorio(
     conn: Connection,
     fuente: FuenteTerritorio,
@@ -140,6 +145,10 @@ def _escribir(
         text("UPDATE cartografia SET reporte = CAST(:r AS jsonb) WHERE codigo = :v"),
         v | {"r": _json(reporte.como_dict())},
     )
+    # The planner's statistics of the tables just written, as after any bulk load: until
+    # autovacuum gets to them, a fresh database's first import located its points through a
+    # needless second index (bench/RESULTS.md, section 7).
+    conn.execute(text(f"ANALYZE {', '.join(_ANALIZADAS)}"))
 
 
 def _copiar_staging(

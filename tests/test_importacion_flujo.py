@@ -6,6 +6,8 @@ as it is told (saying how many there are)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -145,3 +147,48 @@ def test_a_report_past_its_limit_lists_the_first_errors_and_says_how_many(conn, 
 
     assert [e["fila"] for e in informe.errores] == [3, 5, 7]
     assert "el archivo tiene 5 errores: el informe muestra 3" in " ".join(informe.avisos)
+
+
+def test_blocks_are_read_one_ahead_on_a_worker_thread_in_order_and_its_errors_reach_the_import():
+    hilos: list[str] = []
+    pedidos: list[int] = []
+
+    def bloques() -> Iterator[int]:
+        for i in range(5):
+            pedidos.append(i)
+            hilos.append(threading.current_thread().name)
+            if i == 3:
+                raise ErrorLectura("fila 4: comillas sin cerrar")
+            yield i
+
+    vistos: list[tuple[int, list[int]]] = []
+    with pytest.raises(ErrorLectura, match="comillas sin cerrar"):
+        for i in importacion._por_delante(bloques()):
+            hasta = time.monotonic() + 5
+            while len(pedidos) < i + 2 and time.monotonic() < hasta:
+                time.sleep(0.01)  # the next block is read while this one is worked on
+            time.sleep(0.05)  # ... and no further one
+            vistos.append((i, list(pedidos)))
+    # Each block was worked on while the next one was read, never more than one ahead, all on
+    # the worker thread; the reading error is raised in the import's own thread, in its turn.
+    assert vistos == [(0, [0, 1]), (1, [0, 1, 2]), (2, [0, 1, 2, 3])]
+    assert set(hilos) != {threading.current_thread().name}
+    assert all(h.startswith("sigg-importacion") for h in hilos)
+
+
+def test_an_import_runs_without_jit_and_leaves_the_setting_after_its_transaction(conn, tmp_path):
+    antes = conn.execute(text("SELECT current_setting('jit')")).scalar_one()
+    vista: list[str] = []
+    original = importacion.validar_esquemas
+
+    def espiar(c, *args, **kwargs):  # type: ignore[no-untyped-def]
+        vista.append(c.execute(text("SELECT current_setting('jit')")).scalar_one())
+        return original(c, *args, **kwargs)
+
+    importacion.validar_esquemas = espiar  # type: ignore[assignment]
+    try:
+        informe = _importar(conn, _escribir(tmp_path / "a.csv", [_fila(1), _fila(2)]))
+    finally:
+        importacion.validar_esquemas = original  # type: ignore[assignment]
+    assert (informe.insertadas, vista) == (2, ["off"])
+    assert antes == "on"

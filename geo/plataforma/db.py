@@ -34,6 +34,14 @@ def make_engine(url: str, **kwargs) -> Engine:  # type: ignore[no-untyped-def]
     return create_engine(url, **kwargs)
 
 
+def sin_jit(conn: Connection) -> None:
+    """JIT compilation off for the rest of this transaction. A statement over thousands of
+    rows given at once (an import's block of points, bench/RESULTS.md) is estimated costly
+    enough to be compiled, and compiling it (0.5 s for a block of 10,000 points) took longer
+    than running it (0.45 s)."""
+    conn.execute(text("SELECT set_config('jit', 'off', true)"))
+
+
 def safe_url(url: str) -> str:
     """The URL with its password hidden, for printing."""
     return make_url(url).render_as_string(hide_password=True)

@@ -82,8 +82,37 @@ def validar(
 ) -> Lote:
     """Check every row; ``solo_nuevas`` (creation) treats an existing code as a conflict.
     ``progreso(ubicadas, a_ubicar)`` is told as the rows are located (see :func:`_ubicar`)."""
+    return validar_esquemas(
+        conn, prog, esquemas(filas), tolerancia_m, solo_nuevas=solo_nuevas, progreso=progreso
+    )
+
+
+@dataclass
+class Esquemas:
+    """Rows read against the schema alone (no database): those that pass, and why the others
+    do not. An import reads the next block's while the database locates this one's."""
+
+    entradas: list[tuple[int | None, AlianzaEntrada]]
+    errores: list[ErrorFila]
+
+
+def esquemas(filas: Sequence[Fila]) -> Esquemas:
     lote = Lote()
-    entradas = _esquema(filas, lote)
+    return Esquemas(_esquema(filas, lote), lote.errores)
+
+
+def validar_esquemas(
+    conn: Connection,
+    prog: Programa,
+    leidas: Esquemas,
+    tolerancia_m: float,
+    *,
+    solo_nuevas: bool = False,
+    progreso: Callable[[int, int], None] | None = None,
+) -> Lote:
+    """:func:`validar` from rows already read against the schema (:func:`esquemas`)."""
+    lote = Lote(errores=list(leidas.errores))
+    entradas = leidas.entradas
     existentes = _existentes(conn, prog.id, [e.codigo for _, e in entradas])
     entradas = _contra_existentes(entradas, existentes, lote, solo_nuevas)
     entradas = _organizaciones(conn, prog.id, entradas, lote)

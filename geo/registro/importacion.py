@@ -16,7 +16,10 @@ How it scales (issue 17): the rows are read twice, as a stream when the file is 
 job's CSV on disk (geo/formatos/lectura.py ``CsvEnDisco``). The first pass counts them and
 finds the codes the file repeats (keeping a hash per row, not the row); the second converts,
 validates, locates and stages them into a temporary table one block at a time (the rows of a
-repeated code together in a last block, so that the repeat is named). Then the staged rows
+repeated code together in a last block, so that the repeat is named); while the database
+locates and stages a block, a worker thread reads and converts the next one, so that Python's
+work and the database's overlap. JIT compilation is off for the import's statements
+(:func:`geo.plataforma.db.sin_jit`). Then the staged rows
 are compared with the alliances and written by a few set-based statements, all in
 the caller's one transaction. Python holds one block, never the file's rows; the report
 keeps the bad rows' errors only (at most ``max_errores``); the numbers, dates and models a file
@@ -26,9 +29,10 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import Connection, text
@@ -43,8 +47,17 @@ from geo.formatos.lectura import (
     parse_decimal,
     parse_fecha,
 )
+from geo.plataforma.db import sin_jit
 from geo.plataforma.errors import EntradaInvalida
-from geo.registro.alianzas import AlianzaValida, ErrorFila, Fila, Programa, validar
+from geo.registro.alianzas import (
+    AlianzaValida,
+    ErrorFila,
+    Esquemas,
+    Fila,
+    Programa,
+    esquemas,
+    validar_esquemas,
+)
 from geo.registro.escritura import Cambio, cambios_preparados, cargar, escribir_preparadas, preparar
 from geo.registro.formularios_campo import (
     ETIQUETA_FOTO,
@@ -262,6 +275,7 @@ def _valor(campo: str, texto: str) -> Any:
     return texto
 
 
+T = TypeVar("T")
 _PARSEADOS = frozenset((*ENTEROS, *DECIMALES, *FECHAS))
 _NADA = object()
 
@@ -300,10 +314,13 @@ def importar_alianzas(
     paso(PASOS[1])
     with conn.begin_nested() as punto:
         fijar(conn, alcance or Alcance(usuario))
+        sin_jit(conn)
         errores = _Errores(mapa, max_errores)
         bloques = por_codigo(origen.recorrer(), mapa.get("codigo"), repetidos)
+        conversor = Conversor(mapa)
+        leidos = ((b, *_leer(b, conversor, informe)) for b in bloques)
         preparadas = _validar_en_bloques(
-            conn, prog, bloques, Conversor(mapa), informe, tolerancia_m, alcance, progreso, errores
+            conn, prog, leidos, informe, tolerancia_m, alcance, progreso, errores
         )
         cambios = cambios_preparados(conn, prog)
         errores.anotar_sin_celdas(cambios_rechazados(alcance, cambios), origen)
@@ -437,22 +454,21 @@ class _Errores:
 def _validar_en_bloques(
     conn: Connection,
     prog: Programa,
-    bloques: Iterable[list[FilaLeida]],
-    conversor: Conversor,
+    leidos: Iterator[tuple[list[FilaLeida], list[ErrorFila], Esquemas]],
     informe: Informe,
     tolerancia_m: float,
     alcance: Alcance | None,
     progreso: Progreso | None,
     errores: _Errores,
 ) -> int:
-    """Convert, validate, locate and stage each block (see :func:`importar_alianzas`), its
-    errors to ``errores`` with the cells of their rows; the number of rows staged."""
+    """Validate, locate and stage each block (see :func:`importar_alianzas`), read and
+    converted ahead (``leidos``: each block, its conversion errors, its rows as the schema
+    reads them), its errors to ``errores`` with the cells of their rows; the number of rows
+    staged."""
     preparar(conn)
     preparadas = hechas = 0
-    for bloque in bloques:
-        malas: list[ErrorFila] = []
-        filas = _convertir(bloque, conversor, informe, malas)
-        lote = validar(conn, prog, filas, tolerancia_m)
+    for bloque, malas, leidas in _por_delante(leidos):
+        lote = validar_esquemas(conn, prog, leidas, tolerancia_m)
         malas += lote.errores
         if alcance:
             malas += fuera_de_unidad(conn, prog, alcance, lote.validas)
@@ -468,6 +484,31 @@ def _validar_en_bloques(
             progreso(hechas, informe.filas)
     informe.anotar_adjuntos()
     return preparadas
+
+
+def _leer(
+    bloque: list[FilaLeida], conversor: Conversor, informe: Informe
+) -> tuple[list[ErrorFila], Esquemas]:
+    """A block read, converted and checked against the schema: all that needs no database.
+    Its conversion errors, and the rows as the schema reads them."""
+    malas: list[ErrorFila] = []
+    return malas, esquemas(_convertir(bloque, conversor, informe, malas))
+
+
+_FIN = object()
+
+
+def _por_delante(pasos: Iterator[T]) -> Iterator[T]:
+    """The items of ``pasos``, each computed on a worker thread while the caller works on the
+    one before: the next block is read and converted (Python) while the database locates and
+    stages this one, so the two overlap instead of adding up (bench/RESULTS.md, section 7).
+    One thread calls ``next``, one call at a time; leaving early waits for the one item under
+    way."""
+    with ThreadPoolExecutor(1, thread_name_prefix="sigg-importacion") as hilo:
+        futuro = hilo.submit(next, pasos, _FIN)
+        while (item := futuro.result()) is not _FIN:
+            futuro = hilo.submit(next, pasos, _FIN)
+            yield item  # type: ignore[misc]
 
 
 def _convertir(
