@@ -153,6 +153,42 @@ def a_json(datos: Any) -> bytes:
     return orjson.dumps(datos, default=jsonable_encoder, option=orjson.OPT_NON_STR_KEYS)
 
 
+class Unidades:
+    """The JSON of each unit of an aggregate answer, kept by the row it was built from.
+
+    After a write the statement is run again (every value comes afresh from the summary), but
+    of a level's units only those whose row changed need building again: building the 339
+    municipalities with every measure took longer than the statement (5.3 ms, bench/RESULTS.md)
+    and encoding them another 1 ms. A unit's JSON is a pure function of its row, how it is
+    built (``armar``) and the exchange rate, which together are the key; an answer is then the
+    kept fragments joined (``orjson.Fragment``). At most ``tope`` units are kept: past it the
+    store starts again (memory stays bounded; threads share it without a lock, as each get and
+    set is atomic and a lost one only builds a unit again)."""
+
+    def __init__(self, tope: int = 4096) -> None:
+        self.tope = tope
+        self._hechas: dict[tuple[Any, ...], orjson.Fragment] = {}
+
+    def __call__(
+        self,
+        armar: Callable[[tuple[Any, ...], float], dict[str, Any]],
+        filas: list[tuple[Any, ...]],
+        tipo_cambio: float,
+    ) -> list[orjson.Fragment]:
+        hechas = self._hechas
+        salida = []
+        for fila in filas:
+            clave = (armar, tipo_cambio, fila)
+            hecha = hechas.get(clave)
+            if hecha is None:
+                hecha = orjson.Fragment(a_json(armar(fila, tipo_cambio)))
+                if len(hechas) >= self.tope:
+                    hechas.clear()
+                hechas[clave] = hecha
+            salida.append(hecha)
+        return salida
+
+
 def generacion(conn: Connection) -> int:
     return int(conn.execute(text("SELECT n FROM generacion WHERE id = 1")).scalar_one())
 

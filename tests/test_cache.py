@@ -3,8 +3,12 @@ a client holding the current version gets 304, and any write makes every cached 
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 import pytest
 
+from api.cache import Unidades, a_json
 from tests.test_acceso import TARIJA, YACUIBA, _alianza
 
 
@@ -192,3 +196,30 @@ def test_a_public_repeat_after_a_write_through_this_process_is_of_the_new_versio
     assert nacional.post("/api/v1/alianzas", json=_alianza("C-9", YACUIBA)).status_code == 201
     despues = _nacional(publico)
     assert despues.headers["etag"] != antes.headers["etag"]
+
+
+def test_an_answers_units_are_built_again_only_when_their_row_or_the_rate_changed():
+    hechas: list[str] = []
+
+    def armar(fila: tuple[Any, ...], cambio: float) -> dict[str, Any]:
+        hechas.append(fila[0])
+        return {"codigo": fila[0], "usd": round(fila[1] / cambio, 2)}
+
+    unidades = Unidades(tope=10)
+    antes = unidades(armar, [("01", 10.0), ("02", 20.0)], 2.0)
+    despues = unidades(armar, [("01", 10.0), ("02", 22.0)], 2.0)  # a write changed "02"
+    assert orjson.loads(a_json(antes)) == [
+        {"codigo": "01", "usd": 5.0},
+        {"codigo": "02", "usd": 10.0},
+    ]
+    assert orjson.loads(a_json(despues)) == [
+        {"codigo": "01", "usd": 5.0},
+        {"codigo": "02", "usd": 11.0},
+    ]
+    assert hechas == ["01", "02", "02"]
+    otra_tasa = unidades(armar, [("01", 10.0)], 4.0)
+    assert orjson.loads(a_json(otra_tasa)) == [{"codigo": "01", "usd": 2.5}]
+    assert hechas[-1] == "01"
+    pocas = Unidades(tope=3)
+    assert len(pocas(armar, [(str(i), 1.0) for i in range(10)], 1.0)) == 10
+    assert len(pocas._hechas) <= 3  # the store stays bounded

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from api.cache import cacheada
+from api.cache import Unidades, cacheada
 from api.deps import ConnDep, SessionDep, SettingsDep
 from api.parametros import CorteDep, FiltrosDep, ProgramaDep
 from api.respuestas import como_se_agrega
@@ -15,7 +15,7 @@ from api.schemas.analisis import Estadisticas, IndicadorPorUnidad, ListaIndicado
 from api.schemas.documento import archivos, con_cache, problemas
 from api.seguridad import AlcanceDep, PersonalDep
 from geo.acceso.alcance import PUBLICO
-from geo.analisis.agregacion import MEDIDAS, NivelAgregacion, estadisticas, preparar
+from geo.analisis.agregacion import MEDIDAS, NivelAgregacion, preparar, unidades
 from geo.analisis.indicadores import indicadores, por_unidad, registrar_valor
 from geo.analisis.reportes import como_csv, como_xlsx, reporte
 from geo.analisis.series import PERIODOS, marco_por_periodo, serie
@@ -61,6 +61,8 @@ class MarcoPorPeriodo(BaseModel):
     data: list[MarcoEnPeriodo]
 
 
+_UNIDADES = Unidades()
+
 router = APIRouter(
     prefix="/api/v1",
     tags=["estadísticas, indicadores y reportes"],
@@ -91,7 +93,7 @@ def agregados(
     def calcular() -> dict[str, Any]:
         consulta, sintetico = preparar(conn, f, nivel, settings.tipo_cambio)
         pedidas = [m.strip() for m in medidas.split(",")] if medidas else None
-        data = estadisticas(conn, consulta, pedidas)
+        data = _UNIDADES(*unidades(conn, consulta, pedidas), consulta.tipo_cambio)
         return {
             "nivel": nivel,
             "cartografia": consulta.cartografia,

@@ -359,6 +359,16 @@ def consulta_sql(c: Consulta, columnas: frozenset[str] = TODAS) -> Select[Any]:
 def estadisticas(
     conn: Connection, c: Consulta, medidas: list[str] | None = None
 ) -> list[dict[str, Any]]:
+    armar, filas = unidades(conn, c, medidas)
+    return [armar(r, c.tipo_cambio) for r in filas]
+
+
+def unidades(
+    conn: Connection, c: Consulta, medidas: list[str] | None = None
+) -> tuple[Armado, list[tuple[Any, ...]]]:
+    """The level's units as rows of the statement, and how each is built into its measures
+    (``armar(fila, c.tipo_cambio)``, a pure function of the row): what :func:`estadisticas`
+    does, in two steps, so that a caller may keep the built units of rows it has seen."""
     pedidas = medidas or list(MEDIDAS)
     desconocidas = [m for m in pedidas if m not in MEDIDAS]
     if desconocidas:
@@ -369,7 +379,7 @@ def estadisticas(
     sql, valores = _compilada(conn, c, necesarias(pedidas))
     filas = conn.exec_driver_sql(sql, valores)
     armar = _armado(tuple(filas.keys()), tuple(pedidas))
-    return [armar(r, c.tipo_cambio) for r in filas]
+    return armar, [tuple(r) for r in filas]
 
 
 _COMPILADAS = Compiladas(512)
