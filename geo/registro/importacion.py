@@ -275,7 +275,6 @@ def _valor(campo: str, texto: str) -> Any:
     return texto
 
 
-T = TypeVar("T")
 _PARSEADOS = frozenset((*ENTEROS, *DECIMALES, *FECHAS))
 _NADA = object()
 
@@ -495,7 +494,8 @@ def _leer(
     return malas, esquemas(_convertir(bloque, conversor, informe, malas))
 
 
-_FIN = object()
+T = TypeVar("T")
+_FIN = object()  # the end of the items (``next``'s default)
 
 
 def _por_delante(pasos: Iterator[T]) -> Iterator[T]:
