@@ -41,6 +41,7 @@ from api.compresion import MINIMO, acepta
 from api.frescura import CuerposFijos, Frescura, responder_fijo
 from api.respuestas import no_modificado
 from geo.acceso.alcance import PUBLICO, Alcance
+from geo.plataforma.db import sin_transaccion
 from geo.territorio.consultas import cargada_en
 
 VIDA_GENERACION = 0.05  # seconds
@@ -303,7 +304,7 @@ class AtajoCache:
         cache: CacheRespuestas = estado.cache
 
         def releer() -> None:
-            with estado.engine_lectura.connect() as conn:
+            with sin_transaccion(estado.engine_lectura) as conn:
                 desde = time.monotonic()
                 cache.leida(generacion(conn), desde)
 
@@ -332,7 +333,7 @@ class AtajoCache:
         capas: CuerposFijos = estado.capas
 
         def releer() -> None:
-            with estado.engine_lectura.connect() as conn:
+            with sin_transaccion(estado.engine_lectura) as conn:
                 desde = time.monotonic()
                 capas.confirmar(version, cargada_en(conn, version), desde)
 

@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from geo.plataforma.config import Settings
+from geo.plataforma.db import lectura
 
 
 async def get_settings(request: Request) -> Settings:
@@ -19,8 +20,9 @@ async def get_settings(request: Request) -> Settings:
 
 
 def get_conn(request: Request) -> Iterator[Connection]:
-    """A connection for a read: the replica when one is configured, else the primary."""
-    with request.app.state.engine_lectura.connect() as conn:
+    """A connection for a read: the replica when one is configured, else the primary (ended
+    by COMMIT, keeping what it prepared: ``geo.plataforma.db.lectura``)."""
+    with lectura(request.app.state.engine_lectura) as conn:
         yield conn
 
 

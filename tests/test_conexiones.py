@@ -51,3 +51,81 @@ def test_an_idle_connection_whose_server_side_went_is_replaced_before_use(una, e
     monkeypatch.setattr(db, "PING_TRAS_S", 0.1)  # it has been idle longer than this
     nueva = _pid(motor)
     assert nueva != vieja and len(pings) == 1
+
+
+# What a statement run by db.con_plan_generico left on its connection: how often PostgreSQL
+# planned it generically and how often afresh (a custom plan).
+_PLANES = (
+    "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+    "WHERE strpos(statement, 'sigg_prueba_plan') > 0 AND strpos(statement, 'pg_prepared') = 0"
+)
+_SUMA = (
+    "SELECT departamento_codigo, count(*) AS n /* sigg_prueba_plan */ FROM municipio "
+    "WHERE cartografia = %(c)s GROUP BY departamento_codigo ORDER BY 1"
+)
+
+
+def test_a_hot_statement_is_planned_once_per_connection_and_kept_across_reads(una):
+    motor, _ = una
+    vistas = []
+    for _ in range(4):  # four requests, each a read of its own ended as the routes end it
+        with db.lectura(motor) as c:
+            columnas, filas = db.con_plan_generico(c, _SUMA, {"c": "2012"})
+            vistas.append(filas)
+            plan = c.exec_driver_sql(_PLANES).one()
+            # The setting held for that statement only.
+            modo = c.exec_driver_sql("SHOW plan_cache_mode").scalar_one()
+    with motor.connect() as c:
+        esperadas = [tuple(r) for r in c.exec_driver_sql(_SUMA, {"c": "2012"})]
+        departamentos = c.execute(
+            text("SELECT count(*) FROM departamento WHERE cartografia = '2012'")
+        ).scalar_one()
+    assert columnas == ("departamento_codigo", "n")
+    assert vistas == [esperadas] * 4 and len(esperadas) == departamentos > 0
+    # Planned generically at each execution, never afresh: one prepared statement, still there
+    # after three reads ended (a ROLLBACK would have made psycopg deallocate it).
+    assert tuple(plan) == (4, 0)
+    assert modo == "auto"
+
+
+def test_a_read_that_fails_is_rolled_back_and_its_error_is_sqlalchemys(una):
+    from sqlalchemy.exc import DBAPIError, ProgrammingError
+
+    motor, _ = una
+    with pytest.raises(ProgrammingError) as error, db.lectura(motor) as c:
+        db.con_plan_generico(c, "SELECT no_such_column FROM municipio", {})
+    assert isinstance(error.value, DBAPIError) and "no_such_column" in str(error.value)
+    with motor.connect() as c:  # the connection went back clean and serves the next read
+        assert c.execute(text("SELECT 1 + 1")).scalar_one() == 2
+
+
+def test_a_lost_connection_under_a_hot_statement_is_invalidated_and_says_so(una, engine):
+    from sqlalchemy.exc import OperationalError
+
+    motor, _ = una
+    with db.lectura(motor) as c:
+        pid = c.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with engine.connect() as otra:
+            otra.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        time.sleep(0.2)
+        with pytest.raises(OperationalError) as error:
+            db.con_plan_generico(c, _SUMA, {"c": "2012"})
+        assert error.value.connection_invalidated and c.invalidated
+    assert _pid(motor) != pid  # the pool opened a new one
+
+
+def test_an_engine_that_prepares_nothing_answers_the_same_unprepared(engine, una):
+    """PgBouncer in transaction mode before 1.21 (docs/scale.md): prepare_threshold=None."""
+    motor, _ = una
+    sin = db.make_engine(engine.url.render_as_string(hide_password=False), pool_size=1,
+                         max_overflow=0, connect_args={"prepare_threshold": None})  # fmt: skip
+    try:
+        with db.lectura(sin) as c:
+            filas = [db.con_plan_generico(c, _SUMA, {"c": "2012"})[1] for _ in range(3)]
+            preparadas = c.exec_driver_sql(_PLANES).all()
+        with db.lectura(motor) as c:
+            esperadas = db.con_plan_generico(c, _SUMA, {"c": "2012"})[1]
+    finally:
+        sin.dispose()
+    assert filas == [esperadas] * 3 and esperadas
+    assert preparadas == []

@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from geo.analisis.agregacion import sin_resumen
-from geo.plataforma.db import Compiladas
+from geo.plataforma.db import Compiladas, con_plan_generico
 from geo.plataforma.errors import EntradaInvalida
 from geo.plataforma.models import Alianza, Municipio, Organizacion, SubproyectoMunicipal, tabla
 from geo.registro.consultas import (
@@ -109,24 +109,28 @@ def tesela(z: int, x: int, y: int) -> Tesela:
     return Tesela(z, x, y)
 
 
+# For a tile's transaction only: a tile over many records is costed high enough to be
+# JIT-compiled, which takes longer (a few hundred ms) than the query; and parallel workers cost
+# more to start than they save (bench/teselas.py at 1,000,000: a zoom-11 tile took 17 ms with
+# them and 6 ms without; cluster tiles were no faster with them on 2 cores).
+_AJUSTES = {"jit": "off", "max_parallel_workers_per_gather": "0"}
+
+
 def mvt(conn: Connection, f: Filtros, tipo: str, t: Tesela) -> bytes:
     """The tile as MVT bytes, one layer named ``tipo``; empty bytes for an empty tile."""
     if tipo not in TIPOS:
         raise EntradaInvalida(f"tipo '{tipo}' desconocido; use: {', '.join(TIPOS)}", campo="tipo")
-    # For this transaction only: a tile over many records is costed high enough to be
-    # JIT-compiled, which takes longer (a few hundred ms) than the query; and parallel workers
-    # cost more to start than they save (bench/teselas.py at 1,000,000: a zoom-11 tile took
-    # 17 ms with them and 6 ms without; cluster tiles were no faster with them on 2 cores).
-    conn.execute(
-        text(
-            "SELECT set_config('jit', 'off', true), "
-            "set_config('max_parallel_workers_per_gather', '0', true)"
-        )
-    )
     if t.z < ZOOM_PUNTOS:
+        conn.execute(
+            text(
+                "SELECT set_config('jit', 'off', true), "
+                "set_config('max_parallel_workers_per_gather', '0', true)"
+            )
+        )
         return bytes(conn.execute(_agrupados(f, tipo, t)).scalar_one() or b"")
     sql, valores = _puntos(conn, f, tipo)
-    return bytes(conn.exec_driver_sql(sql, valores | _limites(t)).scalar_one() or b"")
+    _, filas = con_plan_generico(conn, sql, valores | _limites(t), _AJUSTES)
+    return bytes(filas[0][0] or b"")
 
 
 def _seleccion(f: Filtros, tipo: str, caja: Any, columnas: Callable[[Table], list[Any]]) -> Any:
