@@ -223,3 +223,34 @@ def test_an_answers_units_are_built_again_only_when_their_row_or_the_rate_change
     pocas = Unidades(tope=3)
     assert len(pocas(armar, [(str(i), 1.0) for i in range(10)], 1.0)) == 10
     assert len(pocas._hechas) <= 3  # the store stays bounded
+
+
+def test_a_large_answer_is_sent_quickly_compressed_first_and_finely_after(client):
+    import threading
+
+    import brotli
+
+    from api import cache
+
+    # Every measure of every municipality, as sent plain.
+    r = client.get("/api/v1/estadisticas", params={"nivel": "municipio"},
+                   headers={"Accept-Encoding": "identity"})  # fmt: skip
+    cuerpo = r.content
+    assert r.headers.get("content-encoding") is None and len(cuerpo) > cache.MEDIANO
+    entrada = cache.Entrada(cuerpo)
+    afinando = threading.Event()
+    liberar = threading.Event()
+    cache._MEJORAS.submit(lambda: (afinando.set(), liberar.wait(10)))  # the thread is busy
+    afinando.wait(10)
+    primero, codificacion = entrada.codificado("gzip, br")
+    assert codificacion == "br" and primero == brotli.compress(cuerpo, quality=cache.RAPIDA)
+    # While the finer one is being made, every request gets the quick one, made once.
+    assert entrada.codificado("br")[0] is primero
+    liberar.set()
+    cache._MEJORAS.submit(lambda: None).result(10)  # the one thread has done what it had
+    despues, _ = entrada.codificado("br")
+    assert despues == brotli.compress(cuerpo, quality=cache.FINA)
+    assert len(despues) < len(primero) and brotli.decompress(despues) == cuerpo
+    # A small answer is compressed finely at once: it costs little.
+    pequeno = cache.Entrada(cuerpo[: cache.MEDIANO])
+    assert pequeno.codificado("br")[0] == brotli.compress(pequeno.cuerpo, quality=cache.FINA)
