@@ -88,6 +88,16 @@ def test_a_hot_statement_is_planned_once_per_connection_and_kept_across_reads(un
     assert modo == "auto"
 
 
+def test_a_hot_statement_alone_in_its_read_is_kept_prepared_too(una):
+    """A point tile whose generation was held: the statement is the read's only one."""
+    motor, _ = una
+    for _ in range(3):
+        with db.lectura(motor) as c:
+            db.con_plan_generico(c, _SUMA, {"c": "2012"})
+    with db.lectura(motor) as c:
+        assert tuple(c.exec_driver_sql(_PLANES).one()) == (3, 0)
+
+
 def test_a_read_that_fails_is_rolled_back_and_its_error_is_sqlalchemys(una):
     from sqlalchemy.exc import DBAPIError, ProgrammingError
 

@@ -116,6 +116,11 @@ def con_plan_generico(
     statement and the plan setting restored go in one round trip (psycopg's pipeline); the
     plan setting holds for that statement only. Errors come out as SQLAlchemy's, a lost
     connection invalidated, as ``Connection.execute`` would."""
+    if not conn.in_transaction():
+        # The transaction is SQLAlchemy's, so that the read's end commits it (``lectura``);
+        # one psycopg began on its own would be rolled back when the pool takes the
+        # connection back, and what the connection prepared would go with it.
+        conn.begin()
     raw = conn.connection.driver_connection
     if not isinstance(raw, psycopg.Connection):  # another driver: planned as usual
         for nombre, valor in (ajustes or {}).items():
