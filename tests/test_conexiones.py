@@ -139,3 +139,23 @@ def test_an_engine_that_prepares_nothing_answers_the_same_unprepared(engine, una
         sin.dispose()
     assert filas == [esperadas] * 3 and esperadas
     assert preparadas == []
+
+
+def test_a_connection_keeps_a_bounded_number_of_statements_prepared(una):
+    """An aggregate's plan is 0.8 MB in the server process: the least used go first."""
+    motor, _ = una
+
+    def sql(k: int) -> str:
+        return f"SELECT {k} AS k /* sigg_prueba_plan */"
+
+    with db.lectura(motor) as c:
+        for k in range(db.PREPARADAS + 4):  # as many distinct statements, each prepared
+            assert db.con_plan_generico(c, sql(k), {})[1] == [(k,)]
+        preparadas = {r[0] for r in c.exec_driver_sql(
+            "SELECT statement FROM pg_prepared_statements WHERE strpos(statement, "
+            "'sigg_prueba_plan') > 0 AND strpos(statement, 'pg_prepared') = 0"
+        )}  # fmt: skip
+    assert db.PREPARADAS - 1 <= len(preparadas) <= db.PREPARADAS
+    # The last ones asked are those kept; the first ones went.
+    assert {sql(k) for k in range(5, db.PREPARADAS + 4)} <= preparadas
+    assert not {sql(k) for k in range(4)} & preparadas
