@@ -40,12 +40,11 @@ from sqlalchemy import (
     literal,
     select,
     table,
-    text,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
 from geo.analisis.agregacion import sin_resumen
-from geo.plataforma.db import Compiladas, con_plan_generico
+from geo.plataforma.db import Compiladas, ajustar, con_plan_generico
 from geo.plataforma.errors import EntradaInvalida
 from geo.plataforma.models import Alianza, Municipio, Organizacion, SubproyectoMunicipal, tabla
 from geo.registro.consultas import (
@@ -121,12 +120,7 @@ def mvt(conn: Connection, f: Filtros, tipo: str, t: Tesela) -> bytes:
     if tipo not in TIPOS:
         raise EntradaInvalida(f"tipo '{tipo}' desconocido; use: {', '.join(TIPOS)}", campo="tipo")
     if t.z < ZOOM_PUNTOS:
-        conn.execute(
-            text(
-                "SELECT set_config('jit', 'off', true), "
-                "set_config('max_parallel_workers_per_gather', '0', true)"
-            )
-        )
+        ajustar(conn, _AJUSTES)
         return bytes(conn.execute(_agrupados(f, tipo, t)).scalar_one() or b"")
     sql, valores = _puntos(conn, f, tipo)
     _, filas = con_plan_generico(conn, sql, valores | _limites(t), _AJUSTES)

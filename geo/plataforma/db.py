@@ -52,9 +52,8 @@ def make_engine(url: str, **kwargs) -> Engine:  # type: ignore[no-untyped-def]
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")
-    def _al_conectar(dbapi: Any, _registro: Any) -> None:
-        if isinstance(dbapi, psycopg.Connection):
-            dbapi.prepared_max = PREPARADAS
+    def _al_conectar(dbapi: psycopg.Connection, _registro: Any) -> None:
+        dbapi.prepared_max = PREPARADAS
 
     if not kwargs.get("pool_pre_ping"):
         _comprobar_inactivas(engine)
@@ -81,12 +80,25 @@ def _comprobar_inactivas(engine: Engine) -> None:
             raise DisconnectionError("la conexión con la base de datos se perdió") from exc
 
 
+def _ajustes_sql(ajustes: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """One statement making ``ajustes`` (setting -> value) for the rest of the transaction."""
+    pares = list(ajustes.items())
+    sql = "SELECT " + ", ".join(f"set_config(%(n{i})s, %(v{i})s, true)" for i in range(len(pares)))
+    valores = {f"n{i}": n for i, (n, _) in enumerate(pares)}
+    return sql, valores | {f"v{i}": v for i, (_, v) in enumerate(pares)}
+
+
+def ajustar(conn: Connection, ajustes: dict[str, str]) -> None:
+    """``ajustes`` (setting -> value) for the rest of this transaction, in one round trip."""
+    conn.exec_driver_sql(*_ajustes_sql(ajustes))
+
+
 def sin_jit(conn: Connection) -> None:
     """JIT compilation off for the rest of this transaction. A statement over thousands of
     rows given at once (an import's block of points, bench/RESULTS.md) is estimated costly
     enough to be compiled, and compiling it (0.5 s for a block of 10,000 points) took longer
     than running it (0.45 s)."""
-    conn.execute(text("SELECT set_config('jit', 'off', true)"))
+    ajustar(conn, {"jit": "off"})
 
 
 @contextmanager
@@ -131,17 +143,10 @@ def con_plan_generico(
         # one psycopg began on its own would be rolled back when the pool takes the
         # connection back, and what the connection prepared would go with it.
         conn.begin()
-    raw = conn.connection.driver_connection
-    if not isinstance(raw, psycopg.Connection):  # another driver: planned as usual
-        for nombre, valor in (ajustes or {}).items():
-            conn.execute(text("SELECT set_config(:n, :v, true)"), {"n": nombre, "v": valor})
-        filas = conn.exec_driver_sql(sql, valores)
-        return tuple(filas.keys()), [tuple(r) for r in filas]
+    raw = cast(psycopg.Connection, conn.connection.driver_connection)  # the one driver
     try:
         with raw.pipeline():
-            for nombre, valor in (ajustes or {}).items():
-                raw.execute("SELECT set_config(%s, %s, true)", (nombre, valor))
-            raw.execute("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)")
+            raw.execute(*_ajustes_sql({**(ajustes or {}), "plan_cache_mode": "force_generic_plan"}))
             # An engine made with prepare_threshold=None (PgBouncer in transaction mode before
             # 1.21, docs/scale.md) prepares nothing: the statement is then planned each time.
             cursor = raw.execute(sql, valores, prepare=raw.prepare_threshold is not None)
