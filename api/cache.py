@@ -19,6 +19,7 @@ in front of the router, within ``VIDA_CAPA + ESPERA_MAXIMA`` of a reload."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import json
@@ -35,7 +36,7 @@ import brotli
 import orjson
 from fastapi import Request, Response
 from fastapi.encoders import jsonable_encoder
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -43,7 +44,7 @@ from api.compresion import MINIMO, acepta
 from api.frescura import CuerposFijos, Frescura, responder_fijo
 from api.respuestas import no_modificado
 from geo.acceso.alcance import PUBLICO, Alcance
-from geo.plataforma.db import sin_transaccion
+from geo.plataforma.db import Sentencia, en_una_ida, sin_transaccion
 from geo.territorio.consultas import cargada_en
 
 VIDA_GENERACION = 0.05  # seconds
@@ -134,10 +135,13 @@ class CacheRespuestas:
         self._generacion = -1
         self._frescura = Frescura(VIDA_GENERACION, ESPERA_MAXIMA)
 
-    async def generacion_vigente(self, releer: Callable[[], None]) -> int | None:
+    async def generacion_vigente(
+        self, releer: Callable[[], None], turno: list[asyncio.Event] | None = None
+    ) -> int | None:
         """The generation held while it is fresh (``releer`` reads it again in the background
-        and calls :meth:`leida`), or None: the route reads it."""
-        return self._generacion if await self._frescura.vigente(releer) else None
+        and calls :meth:`leida`), or None: the route reads it (``turno``: see
+        ``Frescura.vigente``)."""
+        return self._generacion if await self._frescura.vigente(releer, turno) else None
 
     def generacion_fresca(self) -> int | None:
         """The generation held while it is younger than ``VIDA_GENERACION``, else None."""
@@ -218,23 +222,31 @@ class Unidades:
         return salida
 
 
+GENERACION: Sentencia = ("SELECT n FROM generacion WHERE id = 1", {})
+
+
 def generacion(conn: Connection) -> int:
-    return int(conn.execute(text("SELECT n FROM generacion WHERE id = 1")).scalar_one())
+    """The data generation, with the read's BEGIN in the same round trip (it is the first
+    statement of most reads that answer after a write)."""
+    return int(en_una_ida(conn, GENERACION)[0][0][0])
 
 
-def generacion_para(cache: CacheRespuestas, conn: Connection, publico: bool) -> tuple[int, bool]:
-    """The data generation a routed answer is for, and whether it was read now. For the public:
-    the one ``cache`` holds while it is younger than ``VIDA_GENERACION`` (the shortcut in front
-    of the router serves the public within the same bound, ``DESFASE_MAXIMO``), which spares a
-    round trip to the database on most requests of a busy map. For staff, or when none is
-    fresh: read on the request's connection (exact: a writer's next read sees its write) and
-    held."""
+def generacion_para(
+    cache: CacheRespuestas, conn: Connection, publico: bool, antes: Sentencia | None = None
+) -> tuple[int, bool, list[tuple[Any, ...]] | None]:
+    """The data generation a routed answer is for, whether it was read now, and the rows of
+    ``antes`` when it was (sent in the same round trip; else None). For the public: the one
+    ``cache`` holds while it is younger than ``VIDA_GENERACION`` (the shortcut in front of the
+    router serves the public within the same bound, ``DESFASE_MAXIMO``), which spares a round
+    trip to the database on most requests of a busy map. For staff, or when none is fresh:
+    read on the request's connection (exact: a writer's next read sees its write) and held."""
     if publico and (n := cache.generacion_fresca()) is not None:
-        return n, False
+        return n, False, None
     desde = time.monotonic()
-    n = generacion(conn)
+    filas = en_una_ida(conn, GENERACION, *([antes] if antes else []))
+    n = int(filas[0][0][0])
     cache.leida(n, desde)
-    return n, True
+    return n, True, filas[1] if antes else None
 
 
 def ambito(quien: Alcance) -> str:
@@ -275,21 +287,25 @@ def cacheada(
     request: Request,
     conn: Connection,
     quien: Alcance,
-    calcular: Callable[[], Any],
+    calcular: Callable[..., Any],
     propias: dict[str, str] | None = None,
+    antes: Sentencia | None = None,
 ) -> Response:
     """The JSON answer of ``calcular()``, from the cache when this generation already has it;
     304 when the client holds the current version. ``propias``: headers of the answer itself,
-    kept with it in the cache."""
+    kept with it in the cache. ``antes``: a statement whose rows ``calcular`` needs, read in
+    the same round trip as the generation when that is read (an answer computed after a
+    write waits for one round trip fewer): it is then called ``calcular(filas)``, the rows
+    or None (not read: ``calcular`` reads them itself)."""
     cache: CacheRespuestas = request.app.state.cache
-    n, _ = generacion_para(cache, conn, quien.publico)
+    n, _, previas = generacion_para(cache, conn, quien.publico, antes)
     clave = clave_de(request.url.path, list(request.query_params.multi_items()), ambito(quien))
     entrada = cache.obtener(n, clave)
     cabeceras = _cabeceras(n, clave, quien.publico, entrada is not None)
     if (igual := no_modificado(request.headers.get("if-none-match"), cabeceras)) is not None:
         return igual
     if entrada is None:
-        cuerpo = a_json(calcular())
+        cuerpo = a_json(calcular(previas) if antes else calcular())
         entrada = cache.guardar(n, clave, cuerpo, propias)
     cabeceras |= dict(entrada.propias)
     return codificada(entrada, request.headers.get("accept-encoding"), cabeceras)
@@ -315,15 +331,22 @@ class AtajoCache:
             await self.app(scope, receive, send)
             estado.cache.caducar()  # this process wrote: read the generation again
             return None
+        turno: list[asyncio.Event] = []
         if scope["path"] == CAPA:
             respuesta = await self._capa(scope, estado)
         else:
-            respuesta = await self._atajo(scope, estado)
+            respuesta = await self._atajo(scope, estado, turno)
         if respuesta is None:
-            return await self.app(scope, receive, send)
+            try:
+                return await self.app(scope, receive, send)
+            finally:
+                for hecho in turno:  # the route has read the generation: those waiting go on
+                    hecho.set()
         return await respuesta(scope, receive, send)
 
-    async def _atajo(self, scope: Scope, estado: State) -> Response | None:
+    async def _atajo(
+        self, scope: Scope, estado: State, turno: list[asyncio.Event]
+    ) -> Response | None:
         if scope["path"] not in CACHEABLES:
             return None
         cabeceras = _de_scope(scope)
@@ -336,7 +359,7 @@ class AtajoCache:
                 desde = time.monotonic()
                 cache.leida(generacion(conn), desde)
 
-        n = await cache.generacion_vigente(releer)
+        n = await cache.generacion_vigente(releer, turno)
         if n is None:
             return None
         consulta = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)

@@ -7,10 +7,11 @@ worker that another one (or another machine, or the command line) wrote. So each
 again in the background once it is ``vida`` seconds old, by one read at a time per process,
 never by every waiting request at once: while that read runs the copy is still served, up to
 ``vida + espera`` seconds after its own read was sent; past that, requests wait for the read
-instead of being answered from an older copy. A read sent after a commit sees it, so a commit
-made anywhere is served at most ``vida + espera`` after it, whatever the load. A write through
-this process sends the next requests to the route instead, which reads on the request's own
-connection, until one of them has read the value again.
+instead of being answered from an older copy (the cached aggregates send the first of them to
+the route, which reads the value itself, and the rest wait for it). A read sent after a commit
+sees it, so a commit made anywhere is served at most ``vida + espera`` after it, whatever the
+load. A write through this process sends the next requests to the route instead, which reads
+on the request's own connection, until one of them has read the value again.
 
 The map layer (``CuerposFijos``) is built once per load of the territory, plain and gzipped,
 and answered from memory while the load it was built from is still the current one."""
@@ -18,6 +19,7 @@ and answered from memory while the load it was built from is still the current o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -45,21 +47,36 @@ class Frescura:
         self._lectura: asyncio.Task[None] | None = None
         self._lectura_en = float("-inf")  # when that read was started
 
-    async def vigente(self, releer: Callable[[], None]) -> bool:
+    async def vigente(
+        self, releer: Callable[[], None], turno: list[asyncio.Event] | None = None
+    ) -> bool:
         """Whether the value held may be served now. ``releer`` reads it again in a worker
         thread and reports it with :meth:`leida`; it is started here when the value is older
         than ``vida`` and no read is in flight. False: the read failed or did not come back
         in time, or this process wrote since; the caller asks the route (which reads on the
-        request's own connection, as the writer's next read must see its write)."""
+        request's own connection, as the writer's next read must see its write).
+
+        With ``turno``, the first request past ``vida + espera`` (the process was idle) does
+        not wait for a read before its route, which reads the value on its own connection in
+        the worker thread that does the route's work anyway: False, and an event is put in
+        ``turno`` that the caller sets once the route has answered. Requests that come
+        meanwhile wait for that event as they would for a read (one read, not one each)."""
         if self._caducada:
             return False
         if self._edad() < self.vida:
             return True
         lectura = self._lectura
+        pasada = self._edad() >= self.vida + self.espera
         if lectura is None or not self._en_curso():
+            if pasada and turno is not None:
+                hecho = asyncio.Event()
+                turno.append(hecho)
+                self._lectura = asyncio.create_task(_esperar(hecho, self.paciencia))
+                self._lectura_en = time.monotonic()
+                return False
             lectura = self._lectura = asyncio.create_task(_releer(releer))
             self._lectura_en = time.monotonic()
-        if self._edad() < self.vida + self.espera:
+        if not pasada:
             return True
         try:
             await asyncio.wait_for(asyncio.shield(lectura), self.paciencia)
@@ -98,6 +115,12 @@ class Frescura:
             and self._lectura_en >= self._minimo
             and lectura.get_loop() is asyncio.get_running_loop()
         )
+
+
+async def _esperar(hecho: asyncio.Event, paciencia: float) -> None:
+    """The read in flight, for those who wait, when it is a route's: until it has answered."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(hecho.wait(), paciencia)
 
 
 async def _releer(releer: Callable[[], None]) -> None:

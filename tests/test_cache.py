@@ -188,6 +188,42 @@ def test_requests_past_the_bound_wait_for_one_read_and_are_served_by_it():
     assert len(lecturas) == 1
 
 
+def test_past_the_bound_the_first_request_goes_to_the_route_and_the_rest_wait_for_its_read():
+    import asyncio
+    import time
+
+    from api.frescura import Frescura
+
+    frescura = Frescura(vida=0.05, espera=0.5)
+    lecturas: list[float] = []
+
+    def releer() -> None:
+        lecturas.append(time.monotonic())
+
+    async def ruta(turno: list[asyncio.Event]) -> None:
+        # The first request's route reads the value on its own connection, then answers.
+        await asyncio.sleep(0.05)
+        frescura.leida(time.monotonic())
+        for hecho in turno:
+            hecho.set()
+
+    async def en_tropel() -> tuple[list[bool], int]:
+        frescura.leida(time.monotonic())
+        await asyncio.sleep(0.6)
+        turno: list[asyncio.Event] = []
+        primera = await frescura.vigente(releer, turno)
+        resto = asyncio.gather(*(frescura.vigente(releer, []) for _ in range(19)))
+        await ruta(turno)
+        return [primera, *await resto], len(turno)
+
+    vistas, turnos = asyncio.run(en_tropel())
+    # The first went straight to its route (no read before it); the 19 that came while it
+    # was out waited for it and were served by what it read; nobody else read.
+    assert vistas == [False] + [True] * 19
+    assert turnos == 1
+    assert lecturas == []
+
+
 def test_a_public_repeat_after_a_write_through_this_process_is_of_the_new_version(como):
     publico, nacional = como(None), como("nacional")
     _nacional(publico)

@@ -159,3 +159,43 @@ def test_a_connection_keeps_a_bounded_number_of_statements_prepared(una):
     # The last ones asked are those kept; the first ones went.
     assert {sql(k) for k in range(5, db.PREPARADAS + 4)} <= preparadas
     assert not {sql(k) for k in range(4)} & preparadas
+
+
+def test_a_request_takes_its_read_connection_only_when_used_in_the_thread_that_uses_it(
+    engine, settings
+):
+    import threading
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+
+    from api.main import create_app
+
+    motor = db.make_engine(engine.url.render_as_string(hide_password=False), pool_size=2)
+    hilos: list[str] = []
+
+    def tomada(*_: Any) -> None:
+        nombre = threading.current_thread().name
+        if nombre != "sigg-resumen":  # the summary's compactor, on a schedule of its own
+            hilos.append(nombre)
+
+    event.listen(motor, "checkout", tomada)
+    app = create_app(settings)
+    app.state.engine = app.state.engine_lectura = motor
+    ruta = "/api/v1/estadisticas"
+    try:
+        with TestClient(app) as cliente:
+            hilos.clear()  # the start-up's own reads
+            # Refused while its parameters are read: its connection was never used nor taken.
+            assert cliente.get(ruta, params={"nivel": "galaxia"}).status_code == 422
+            assert hilos == []
+            # Used, then failed: taken once, in the route's worker thread, and given back.
+            r = cliente.get(ruta, params={"nivel": "departamento", "programa": "NINGUNO"})
+            assert (r.status_code, r.json()["campo"]) == (404, "programa")
+            assert hilos == ["AnyIO worker thread"]
+            assert motor.pool.checkedout() == 0
+            r = cliente.get(ruta, params={"nivel": "departamento"})
+            assert r.status_code == 200 and r.json()["count"] == 9
+            assert hilos == ["AnyIO worker thread"] * 2 and motor.pool.checkedout() == 0
+    finally:
+        motor.dispose()

@@ -15,7 +15,7 @@ from api.schemas.analisis import Estadisticas, IndicadorPorUnidad, ListaIndicado
 from api.schemas.documento import archivos, con_cache, problemas
 from api.seguridad import AlcanceDep, PersonalDep
 from geo.acceso.alcance import PUBLICO
-from geo.analisis.agregacion import MEDIDAS, NivelAgregacion, preparar, unidades
+from geo.analisis.agregacion import MEDIDAS, NivelAgregacion, del_programa, preparar, unidades
 from geo.analisis.indicadores import indicadores, por_unidad, registrar_valor
 from geo.analisis.reportes import como_csv, como_xlsx, reporte
 from geo.analisis.series import PERIODOS, marco_por_periodo, serie
@@ -90,8 +90,8 @@ def agregados(
     los filtros del registro. Lo que falta no es cero: va null con su motivo en ``sin_dato``.
     Se calcula una vez por versión de los datos (ETag; 304 si no cambió)."""
 
-    def calcular() -> dict[str, Any]:
-        consulta, sintetico = preparar(conn, f, nivel, settings.tipo_cambio)
+    def calcular(programa: list[tuple[Any, ...]] | None) -> dict[str, Any]:
+        consulta, sintetico = preparar(conn, f, nivel, settings.tipo_cambio, programa)
         pedidas = [m.strip() for m in medidas.split(",")] if medidas else None
         data = _UNIDADES(*unidades(conn, consulta, pedidas), consulta.tipo_cambio)
         return {
@@ -105,7 +105,8 @@ def agregados(
             "data": data,
         }
 
-    return cacheada(request, conn, f.alcance or PUBLICO, calcular, como_se_agrega(f))
+    quien = f.alcance or PUBLICO
+    return cacheada(request, conn, quien, calcular, como_se_agrega(f), del_programa(f.programa))
 
 
 @router.get("/indicadores", responses=con_cache(ListaIndicadores, "El marco de resultados"))

@@ -21,7 +21,7 @@ from api.respuestas import GEOJSON, como_se_agrega, no_modificado
 from api.schemas.documento import archivos, con_cache, problemas, solo
 from api.schemas.mapa import CapaTopoJSON, Lagos, Medidas, PuntosMapa, ValoresMapa
 from geo.acceso.alcance import PUBLICO
-from geo.analisis.agregacion import NivelAgregacion, preparar
+from geo.analisis.agregacion import NivelAgregacion, del_programa, preparar
 from geo.analisis.mapa import (
     CLASIFICACIONES,
     LIGERA,
@@ -159,15 +159,16 @@ def valores_de_medida(
     """Solo los valores de una medida por unidad, con su clase (mapclassify) y la leyenda; la
     geometría viaja una sola vez (/capa). Se calcula una vez por versión de los datos."""
 
-    def calcular() -> dict[str, Any]:
-        consulta, sintetico = preparar(conn, f, nivel, settings.tipo_cambio)
+    def calcular(programa: list[tuple[Any, ...]] | None) -> dict[str, Any]:
+        consulta, sintetico = preparar(conn, f, nivel, settings.tipo_cambio, programa)
         return {
             "nivel": nivel,
             "datos_sinteticos": sintetico,
             **valores(conn, consulta, medida, clasificacion, clases),
         }
 
-    return cacheada(request, conn, f.alcance or PUBLICO, calcular, como_se_agrega(f))
+    quien = f.alcance or PUBLICO
+    return cacheada(request, conn, quien, calcular, como_se_agrega(f), del_programa(f.programa))
 
 
 @router.get(

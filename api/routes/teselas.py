@@ -84,7 +84,7 @@ def tesela_mvt(
     t = tesela(z, x, y)
     quien = f.alcance or PUBLICO
     cache = _cache(request)
-    n, leida = generacion_para(request.app.state.cache, conn, quien.publico)
+    n, leida, _ = generacion_para(request.app.state.cache, conn, quien.publico)
     if leida:  # a generation held, not read now, may be older than this cache's: left as is
         cache.leida(n)
     clave = clave_de(request.url.path, list(request.query_params.multi_items()), ambito(quien))

@@ -27,11 +27,10 @@ from sqlalchemy import (
     literal,
     select,
     table,
-    text,
 )
 
 from geo.acceso.alcance import condicion_lectura
-from geo.plataforma.db import Compiladas, con_plan_generico
+from geo.plataforma.db import Compiladas, Sentencia, con_plan_generico, en_una_ida
 from geo.plataforma.errors import EntradaInvalida, NoEncontrado
 from geo.plataforma.models import (
     Alianza,
@@ -137,20 +136,34 @@ class Consulta:
     tipo_cambio: float
 
 
+def del_programa(codigo: str | None) -> Sentencia:
+    """The statement reading what :func:`preparar` needs of the program ``codigo``."""
+    return (
+        "SELECT cartografia, sintetico, tipo_cambio FROM programa WHERE codigo = %(c)s",
+        {"c": codigo},
+    )
+
+
 def preparar(
-    conn: Connection, f: Filtros, nivel: NivelAgregacion, tipo_cambio: float
+    conn: Connection,
+    f: Filtros,
+    nivel: NivelAgregacion,
+    tipo_cambio: float,
+    filas: list[tuple[Any, ...]] | None = None,
 ) -> tuple[Consulta, bool]:
     """The query for ``f`` at ``nivel`` on its program's cartography and at its exchange rate
     (the program's own, or ``tipo_cambio``, the installation's), and whether the program's data
-    are synthetic (the demo); 404 naming an unknown program."""
-    fila = conn.execute(
-        text("SELECT cartografia, sintetico, tipo_cambio FROM programa WHERE codigo = :c"),
-        {"c": f.programa},
-    ).first()
-    if fila is None:
+    are synthetic (the demo); 404 naming an unknown program. ``filas``: the rows of
+    :func:`del_programa`, when the caller read them already (with the data generation, in one
+    round trip: api/cache.py); else they are read here (sent as they are: SQLAlchemy's
+    handling of the statement took as long as its round trip)."""
+    if filas is None:
+        filas = en_una_ida(conn, del_programa(f.programa))[0]
+    if not filas:
         raise NoEncontrado(f"programa desconocido '{f.programa}'", campo="programa")
-    cambio = float(fila.tipo_cambio) if fila.tipo_cambio is not None else tipo_cambio
-    return Consulta(nivel, fila.cartografia, f, cambio), bool(fila.sintetico)
+    cartografia, sintetico, cambio = filas[0]
+    cambio = float(cambio) if cambio is not None else tipo_cambio
+    return Consulta(nivel, cartografia, f, cambio), bool(sintetico)
 
 
 def sin_resumen(f: Filtros) -> list[str]:

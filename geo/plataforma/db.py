@@ -122,6 +122,48 @@ def sin_transaccion(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
+@contextmanager
+def _en_una_ida(
+    conn: Connection, sql: str, valores: dict[str, Any]
+) -> Iterator[psycopg.Connection]:
+    """``conn``'s psycopg connection in pipeline mode: what is executed in the block goes in one
+    round trip, with the BEGIN of SQLAlchemy's transaction when the block opens it (psycopg
+    sends a BEGIN on its own round trip before a statement outside a pipeline). Errors come out
+    as SQLAlchemy's (``sql`` and ``valores`` name the statement), a lost connection
+    invalidated, as ``Connection.execute`` would."""
+    if not conn.in_transaction():
+        # The transaction is SQLAlchemy's, so that the read's end commits it (``lectura``);
+        # one psycopg began on its own would be rolled back when the pool takes the
+        # connection back, and what the connection prepared would go with it.
+        conn.begin()
+    raw = cast(psycopg.Connection, conn.connection.driver_connection)  # the one driver
+    try:
+        with raw.pipeline():
+            yield raw
+    except psycopg.Error as exc:
+        perdida = conn.dialect.is_disconnect(cast(Any, exc), conn.connection, None)
+        if perdida:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(
+            sql, valores, exc, psycopg.Error, connection_invalidated=perdida, dialect=conn.dialect
+        ) from exc
+
+
+Sentencia = tuple[str, dict[str, Any]]  # a statement's SQL (psycopg's %(name)s) and values
+
+
+def en_una_ida(conn: Connection, *consultas: Sentencia) -> list[list[tuple[Any, ...]]]:
+    """The rows of each of ``consultas``, all sent in one round trip, with the BEGIN of the
+    read when they open it: where ``conn.execute`` takes a round trip for the BEGIN and one
+    for each statement. For the reads on every request's path (the data generation of a
+    cached answer, and what the answer needs with it)."""
+    cursores = []
+    with _en_una_ida(conn, *consultas[0]) as raw:
+        for sql, valores in consultas:
+            cursores.append(raw.execute(sql, valores))
+    return [c.fetchall() for c in cursores]
+
+
 def con_plan_generico(
     conn: Connection, sql: str, valores: dict[str, Any], ajustes: dict[str, str] | None = None
 ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
@@ -135,31 +177,16 @@ def con_plan_generico(
     zoom-14 tile at 1,000,000 alliances took 1.9 ms with its plan and 1.1 ms without. A write
     does not change the plan. ``ajustes``: settings for the rest of the transaction (as
     ``set_config(..., true)``), made before the statement is planned. The settings, the
-    statement and the plan setting restored go in one round trip (psycopg's pipeline); the
-    plan setting holds for that statement only. Errors come out as SQLAlchemy's, a lost
-    connection invalidated, as ``Connection.execute`` would."""
-    if not conn.in_transaction():
-        # The transaction is SQLAlchemy's, so that the read's end commits it (``lectura``);
-        # one psycopg began on its own would be rolled back when the pool takes the
-        # connection back, and what the connection prepared would go with it.
-        conn.begin()
-    raw = cast(psycopg.Connection, conn.connection.driver_connection)  # the one driver
-    try:
-        with raw.pipeline():
-            raw.execute(*_ajustes_sql({**(ajustes or {}), "plan_cache_mode": "force_generic_plan"}))
-            # An engine made with prepare_threshold=None (PgBouncer in transaction mode before
-            # 1.21, docs/scale.md) prepares nothing: the statement is then planned each time.
-            cursor = raw.execute(sql, valores, prepare=raw.prepare_threshold is not None)
-            raw.execute("RESET plan_cache_mode")
-        columnas = tuple(d.name for d in cursor.description or ())
-        return columnas, cursor.fetchall()
-    except psycopg.Error as exc:
-        perdida = conn.dialect.is_disconnect(cast(Any, exc), conn.connection, None)
-        if perdida:
-            conn.invalidate(exc)
-        raise DBAPIError.instance(
-            sql, valores, exc, psycopg.Error, connection_invalidated=perdida, dialect=conn.dialect
-        ) from exc
+    statement and the plan setting restored go in one round trip (psycopg's pipeline,
+    ``_en_una_ida``); the plan setting holds for that statement only."""
+    with _en_una_ida(conn, sql, valores) as raw:
+        raw.execute(*_ajustes_sql({**(ajustes or {}), "plan_cache_mode": "force_generic_plan"}))
+        # An engine made with prepare_threshold=None (PgBouncer in transaction mode before
+        # 1.21, docs/scale.md) prepares nothing: the statement is then planned each time.
+        cursor = raw.execute(sql, valores, prepare=raw.prepare_threshold is not None)
+        raw.execute("RESET plan_cache_mode")
+    columnas = tuple(d.name for d in cursor.description or ())
+    return columnas, cursor.fetchall()
 
 
 def safe_url(url: str) -> str:
