@@ -14,6 +14,13 @@ point-in-municipality for many points vs a bare spatial join, and the bulk impor
 database of its own. The suite's databases (sigg_bench_suite and sigg_bench_suite_importacion
 on the configured server, or as --base names them) are dropped at the end.
 
+Sizes where the tiles, exports and import would take hours (10,000,000 alliances): the
+aggregates, the summary by filter, the price of a write and the load alone, to a file of their
+own:
+
+    .venv/bin/python -m bench.suite --tamanos 10000000 --solo-agregados --repeticiones 3 \\
+        --largas 2 --salida bench/RESULTS_10M.md
+
 A quick check at small sizes, written elsewhere than RESULTS.md, on ports of its own:
 
     .venv/bin/python -m bench.suite --tamanos 2000,5000 --repeticiones 2 --largas 1 \\
@@ -79,6 +86,12 @@ def opciones() -> argparse.Namespace:
     p.add_argument("--filas-importacion", type=int, default=100_000, help="0: no import")
     p.add_argument("--puntos", type=int, default=100_000, help="0: no point location")
     p.add_argument("--salida", type=Path, default=SALIDA, help="the Markdown file written")
+    p.add_argument(
+        "--solo-agregados",
+        action="store_true",
+        help="per size only the aggregates (sections 1-4) and the load: no demo load, point "
+        "location, tiles, exports or import (for sizes where the rest would take hours)",
+    )
     p.add_argument("--base", default=BASE, help="the suite's database (dropped at the end)")
     p.add_argument(
         "--puertos", default=PUERTOS, help="suite's SIGG, export SIGG, export tipg, tiles tipg"
@@ -171,23 +184,27 @@ def por_tamano(
     total = llenar(url, n, esparcir=True)
     tocar(url)
     respuestas(r, url, total, wrk, a)
-    paso(f"{n:,} alliances: vector tiles", t0)
-    teselas(r, url, total, a)
+    if not a.solo_agregados:
+        paso(f"{n:,} alliances: vector tiles", t0)
+        teselas(r, url, total, a)
     paso(f"{n:,} alliances: the price a write pays", t0)
     r.precios.append(precio(url, total, ESCRITURAS, LOTE, max(1, a.largas - 1)))
+    if a.solo_agregados:
+        return
     paso(f"{n:,} alliances: exports", t0)
     r.exportes[total] = exportes(url, total, a.largas, a)
 
 
 def correr(r: Resultados, url: str, wrk: str | None, a: argparse.Namespace, t0: float) -> None:
     settings = Settings()
-    paso("load on the demo data", t0)
-    with psycopg.connect(dsn(url)) as c:
-        demo = c.execute("SELECT count(*) FROM alianza").fetchone()[0]  # type: ignore[index]
-    with servidor_sigg(url, a.puerto):
-        r.cargas += cargas(wrk, a.puerto, f"demo ({demo:,})", a.duracion, TECHO + RUTAS_CARGA)
-    escribir(r, a.salida, t0)
-    if a.puntos:
+    if not a.solo_agregados:
+        paso("load on the demo data", t0)
+        with psycopg.connect(dsn(url)) as c:
+            demo = c.execute("SELECT count(*) FROM alianza").fetchone()[0]  # type: ignore[index]
+        with servidor_sigg(url, a.puerto):
+            r.cargas += cargas(wrk, a.puerto, f"demo ({demo:,})", a.duracion, TECHO + RUTAS_CARGA)
+        escribir(r, a.salida, t0)
+    if a.puntos and not a.solo_agregados:
         paso(f"point in municipality, {a.puntos:,} points", t0)
         engine = make_engine(url)
         r.ubicacion = ubicar(engine, a.puntos, settings.tolerancia_borde_m, a.repeticiones)
@@ -195,7 +212,7 @@ def correr(r: Resultados, url: str, wrk: str | None, a: argparse.Namespace, t0: 
     for n in (int(x) for x in a.tamanos.split(",")):
         por_tamano(r, url, n, wrk, a, t0)
         escribir(r, a.salida, t0)
-    if a.filas_importacion:
+    if a.filas_importacion and not a.solo_agregados:
         paso(f"bulk import of {a.filas_importacion:,} alliances", t0)
         importaciones(r, settings, a)
 

@@ -8,9 +8,9 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any, cast
 from urllib.parse import urlparse
 
 import psycopg
@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from api.deps import get_conn, get_session
+from api.deps import Perezosa, get_conn, get_session
 from api.main import create_app
 from etl.fuente_territorio import ReglasTerritorio, fuente_por_defecto
 from etl.territorio import cargar_territorio
@@ -142,10 +142,21 @@ def cliente_en(
         yield test_client
 
 
+def en_perezosa(conn: Connection) -> Callable[[], AsyncIterator[Connection]]:
+    """A ``get_conn`` over the test's connection, behind the proxy the application's requests
+    get theirs through (api/deps.py, ``Perezosa``): what works in a test works behind it. Its
+    end leaves the test's transaction as it is."""
+
+    async def get_conn() -> AsyncIterator[Connection]:
+        yield cast(Connection, Perezosa(lambda: nullcontext(conn)))
+
+    return get_conn
+
+
 def aplicacion_en(engine: Engine, conn: Connection, settings: Settings) -> Any:
     app = create_app(settings)
     app.state.engine = app.state.engine_lectura = engine
-    app.dependency_overrides[get_conn] = lambda: conn
+    app.dependency_overrides[get_conn] = en_perezosa(conn)
 
     def session() -> Iterator[Session]:
         with Session(bind=conn, join_transaction_mode="create_savepoint") as s:

@@ -233,10 +233,11 @@ def test_exchange_rate_is_a_setting(demo_engine, demo_conn, settings):
 
     from api.deps import get_conn
     from api.main import create_app
+    from tests.conftest import en_perezosa
 
     app = create_app(settings.model_copy(update={"tipo_cambio": 7.0}))
     app.state.engine = demo_engine
-    app.dependency_overrides[get_conn] = lambda: demo_conn
+    app.dependency_overrides[get_conn] = en_perezosa(demo_conn)
     with TestClient(app) as client:
         r = client.get(
             "/api/v1/estadisticas",

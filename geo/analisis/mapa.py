@@ -155,7 +155,10 @@ def _construir(conn: Connection, cartografia: str, detalle: Detalle, cargada: st
             "unidad_operativa_codigo AS uo, geom AS geometry FROM municipio "
             "WHERE cartografia = :v ORDER BY codigo"
         ),
-        conn,
+        # The Connection itself (SQLAlchemy 2's execution_options() returns the very object):
+        # pandas tells SQLAlchemy from a DB-API connection by its type, and a request's may
+        # stand behind a proxy that takes it from the pool when first used (api/deps.py).
+        conn.execution_options(),
         geom_col="geometry",
         params={"v": cartografia},
     )
