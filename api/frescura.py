@@ -46,6 +46,8 @@ class Frescura:
         self._caducada = False  # this process wrote: the route reads it
         self._lectura: asyncio.Task[None] | None = None
         self._lectura_en = float("-inf")  # when that read was started
+        # The route whose read the others wait for (``turno``): its event and loop.
+        self._turno: tuple[asyncio.Event, asyncio.AbstractEventLoop] | None = None
 
     async def vigente(
         self, releer: Callable[[], None], turno: list[asyncio.Event] | None = None
@@ -59,8 +61,10 @@ class Frescura:
         With ``turno``, the first request past ``vida + espera`` (the process was idle) does
         not wait for a read before its route, which reads the value on its own connection in
         the worker thread that does the route's work anyway: False, and an event is put in
-        ``turno`` that the caller sets once the route has answered. Requests that come
-        meanwhile wait for that event as they would for a read (one read, not one each)."""
+        ``turno``. Requests that come meanwhile wait for it as they would for a read (one
+        read, not one each): it is set as soon as the value is read (:meth:`leida`, from any
+        thread), not when that route's answer is done, or by the caller once the route has
+        answered without reading it."""
         if self._caducada:
             return False
         if self._edad() < self.vida:
@@ -71,6 +75,7 @@ class Frescura:
             if pasada and turno is not None:
                 hecho = asyncio.Event()
                 turno.append(hecho)
+                self._turno = (hecho, asyncio.get_running_loop())
                 self._lectura = asyncio.create_task(_esperar(hecho, self.paciencia))
                 self._lectura_en = time.monotonic()
                 return False
@@ -95,6 +100,11 @@ class Frescura:
         if desde < self._desde or desde < self._minimo:
             return False
         self._desde, self._caducada = desde, False
+        if (turno := self._turno) is not None:
+            self._turno = None
+            hecho, bucle = turno
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits
+                bucle.call_soon_threadsafe(hecho.set)
         return True
 
     def caducar(self) -> None:
