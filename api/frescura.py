@@ -128,7 +128,8 @@ class Frescura:
 
 
 async def _esperar(hecho: asyncio.Event, paciencia: float) -> None:
-    """The read in flight, for those who wait, when it is a route's: until it has answered."""
+    """The read in flight, for those who wait, when it is a route's: until the route has read
+    the value (:meth:`Frescura.leida` sets ``hecho``) or has answered without reading it."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(hecho.wait(), paciencia)
 

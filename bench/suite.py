@@ -97,6 +97,8 @@ def opciones() -> argparse.Namespace:
         "--puertos", default=PUERTOS, help="suite's SIGG, export SIGG, export tipg, tiles tipg"
     )
     a = p.parse_args()
+    if a.solo_agregados:  # neither of the runs done once, besides the per-size ones
+        a.puntos = a.filas_importacion = 0
     a.puerto, a.puerto_export, a.puerto_tipg, a.puerto_teselas = map(int, a.puertos.split(","))
     return a
 
@@ -204,7 +206,7 @@ def correr(r: Resultados, url: str, wrk: str | None, a: argparse.Namespace, t0: 
         with servidor_sigg(url, a.puerto):
             r.cargas += cargas(wrk, a.puerto, f"demo ({demo:,})", a.duracion, TECHO + RUTAS_CARGA)
         escribir(r, a.salida, t0)
-    if a.puntos and not a.solo_agregados:
+    if a.puntos:
         paso(f"point in municipality, {a.puntos:,} points", t0)
         engine = make_engine(url)
         r.ubicacion = ubicar(engine, a.puntos, settings.tolerancia_borde_m, a.repeticiones)
@@ -212,7 +214,7 @@ def correr(r: Resultados, url: str, wrk: str | None, a: argparse.Namespace, t0: 
     for n in (int(x) for x in a.tamanos.split(",")):
         por_tamano(r, url, n, wrk, a, t0)
         escribir(r, a.salida, t0)
-    if a.filas_importacion and not a.solo_agregados:
+    if a.filas_importacion:
         paso(f"bulk import of {a.filas_importacion:,} alliances", t0)
         importaciones(r, settings, a)
 
