@@ -133,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.tolerancia_borde_m,
             settings.importacion_hilos,
             settings.state_dir / "importaciones",
+            settings.importacion_aparte,
         )
         recuperar_trabajos(app.state.trabajos)
         # The aggregate summary's pending differences folded into its base (migration 0014).

@@ -20,7 +20,9 @@ kernel's high-water mark), so that runs at two sizes show whether memory grows w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
+import json
 import os
 import platform
 import secrets
@@ -67,11 +69,18 @@ def cuentas(url: str, settings: Settings) -> tuple[dict[str, str], dict[str, str
     )
 
 
+# One count of end dates for the whole run: no request repeats one of an earlier phase (the
+# warm-up's, the idle spell's), which the cache would answer. Until this count was shared, each
+# phase started again from the first date: the idle spell's first requests were the warm-up's,
+# answered from the cache, and the idle baseline looked faster than the map is.
+_DIAS = itertools.count()
+
+
 def pedidos() -> Iterator[dict[str, Any]]:
     combinaciones = itertools.cycle(
         itertools.product(MEDIDAS, NIVELES, CLASIFICACIONES, range(3, 8))
     )
-    for dia, (m, n, c, k) in enumerate(combinaciones):
+    for dia, (m, n, c, k) in zip(_DIAS, combinaciones, strict=False):
         hasta = date(2030, 1, 1) + timedelta(days=dia)
         yield {"medida": m, "nivel": n, "clasificacion": c, "clases": k, "hasta": str(hasta)}
 
@@ -110,11 +119,33 @@ def memoria_mb(pid: int) -> tuple[float, float]:
     return tuple(int(campos[c].split()[0]) / 1024 for c in ("VmRSS", "VmHWM"))  # type: ignore[return-value]
 
 
-def vigilar_memoria(pid: int, hasta: threading.Event, picos: list[float]) -> None:
-    """The highest resident set seen, sampled every 0.2 s until ``hasta`` is set."""
+def hijos(pid: int) -> list[int]:
+    """The process's children (Linux /proc): a job run in a process of its own."""
+    encontrados = []
+    for tarea in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):  # a thread that ended meanwhile
+            encontrados += [int(h) for h in (tarea / "children").read_text().split()]
+    return encontrados
+
+
+def memoria_hijos_mb(pid: int) -> float:
+    """The resident set of the process's children together, in MiB (0: none)."""
+    total = 0.0
+    for hijo in hijos(pid):
+        with contextlib.suppress(FileNotFoundError, KeyError):  # it ended meanwhile
+            total += memoria_mb(hijo)[0]
+    return total
+
+
+def vigilar_memoria(
+    pid: int, hasta: threading.Event, picos: list[float], picos_hijos: list[float]
+) -> None:
+    """The highest resident set seen, of the process and of its children (the job's
+    process), sampled every 0.2 s until ``hasta`` is set."""
     while not hasta.is_set():
         picos.append(max([memoria_mb(pid)[0], *picos[-1:]]))
-        del picos[:-1]
+        picos_hijos.append(max([memoria_hijos_mb(pid), *picos_hijos[-1:]]))
+        del picos[:-1], picos_hijos[:-1]
         time.sleep(0.2)
 
 
@@ -125,15 +156,17 @@ def durante_importacion(
     datos: bytes,
     simulacro: bool,
     pid: int,
-) -> tuple[list[float], dict[str, Any], float, float, float, list[int]]:
+) -> tuple[list[float], dict[str, Any], float, float, tuple[float, float], list[int]]:
     """The map's requests while the job runs: their times, the finished job, the job's
     duration (from the upload's answer to its end), how long the upload took to answer, the
-    server's highest resident set while the job ran (MiB) and the percentages the job showed."""
+    highest resident sets while the job ran (MiB: the server's, and its children's, the job's
+    process) and the percentages the job showed."""
     hasta = threading.Event()
     tiempos: list[float] = []
     picos: list[float] = []
+    picos_hijos: list[float] = [0.0]
     hilo = threading.Thread(target=lambda: tiempos.extend(mirar(cliente, mira, hasta)))
-    memoria = threading.Thread(target=vigilar_memoria, args=(pid, hasta, picos))
+    memoria = threading.Thread(target=vigilar_memoria, args=(pid, hasta, picos, picos_hijos))
     memoria.start()
     t0 = time.perf_counter()
     r = cliente.post(
@@ -157,7 +190,7 @@ def durante_importacion(
     hasta.set()
     hilo.join()
     memoria.join()
-    return tiempos, trabajo, duracion, subida, picos[-1], porcentajes
+    return tiempos, trabajo, duracion, subida, (picos[-1], picos_hijos[-1]), porcentajes
 
 
 def fila(nombre: str, t: list[float]) -> str:
@@ -180,6 +213,7 @@ def main() -> None:
     parser.add_argument(
         "--resultado", default="RESULTS_trabajo.md", help="the file written, in bench/"
     )
+    parser.add_argument("--cifras", type=Path, help="also the figures, as JSON, to this file")
     args = parser.parse_args()
     settings = Settings()
     carga = os.getloadavg()
@@ -202,8 +236,8 @@ def main() -> None:
             # Idle first: the same data the import job's requests see (it commits at its end).
             reposo = en_reposo(cliente, mira, args.reposo)
             antes = memoria_mb(servidor.pid)[0]
-            durante, trabajo, duracion, subida, pico, porcentajes = durante_importacion(
-                cliente, importa, mira, datos, args.simulacro, servidor.pid
+            durante, trabajo, duracion, subida, (pico, pico_hijo), porcentajes = (
+                durante_importacion(cliente, importa, mira, datos, args.simulacro, servidor.pid)
             )
             marca = memoria_mb(servidor.pid)[1]
     finally:
@@ -213,6 +247,12 @@ def main() -> None:
     informe = trabajo["informe"] or {}
     cumple = percentil(durante, 99) < 1
     tipo = "dry-run (simulacro)" if args.simulacro else "real (written, all or nothing)"
+    donde = (
+        f"in a process of its own (`SIGG_IMPORTACION_APARTE=true`): {pico_hijo:,.0f} MiB "
+        "resident at its highest"
+        if settings.importacion_aparte
+        else "in the server's worker thread (`SIGG_IMPORTACION_APARTE=false`)"
+    )
     lineas = [
         "# The map while a large import job runs (issue 14)",
         "",
@@ -228,7 +268,8 @@ def main() -> None:
         f"errors; message: {trabajo.get('mensaje') or 'none'}): "
         f"**{args.filas / duracion:,.0f} rows/s**. Its progress, polled every 0.5 s, showed "
         f"{len(set(porcentajes))} different percentages ({min(porcentajes, default=0)} to "
-        f"{max(porcentajes, default=0)} %). The server process's resident memory: "
+        f"{max(porcentajes, default=0)} %). The job ran {donde}. The server process's "
+        "resident memory: "
         f"{antes:,.0f} MiB before the job, **{pico:,.0f} MiB at its highest while the job ran "
         f"(+{pico - antes:,.0f} MiB)**; the kernel's high-water mark for the process at the end: "
         f"{marca:,.0f} MiB. Meanwhile a Chaco unit user asked for `/api/v1/mapa/valores` one "
@@ -247,6 +288,23 @@ def main() -> None:
     texto = "\n".join(lineas) + "\n"
     print(texto)
     (Path(__file__).parent / args.resultado).write_text(texto)
+    if args.cifras:
+        ms = {n: [x * 1000 for x in t] for n, t in (("reposo", reposo), ("durante", durante))}
+        cifras = {
+            "aparte": settings.importacion_aparte,
+            "estado": trabajo["estado"],
+            "filas_s": args.filas / duracion,
+            "reposo_s": args.reposo,
+            "durante_s": duracion,
+            "servidor_mas_mib": pico - antes,
+            "proceso_mib": pico_hijo,
+            **{f"{n}_n": len(v) for n, v in ms.items()},
+            **{f"{n}_p50": statistics.median(v) for n, v in ms.items()},
+            **{f"{n}_p99": percentil(v, 99) for n, v in ms.items()},
+            **{f"{n}_max": max(v) for n, v in ms.items()},
+            "carga": [carga[0], al_final[0]],
+        }
+        args.cifras.write_text(json.dumps(cifras))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -85,6 +87,13 @@ def app(limpio: None, engine: Engine, conn: Connection, settings: Settings) -> A
 
 
 @pytest.fixture
+def en_hilo(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jobs run by the server's worker thread itself, not in a process of their own: for the
+    tests that patch the job's code (a patch does not reach another process)."""
+    monkeypatch.setattr(settings, "importacion_aparte", False)
+
+
+@pytest.fixture
 def como(app: Any, settings: Settings) -> Iterator[Callable[[str, str | None], TestClient]]:
     """``como("tecnico", "CHACO")``: a client of that user. The first one runs the app's
     lifespan (its import worker, shut down at the end, waiting for a running job)."""
@@ -136,7 +145,7 @@ def _anotar_avance(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int, int]
 
 
 def test_a_job_is_queued_at_once_and_imports_with_its_progress_reaching_every_row(
-    como, engine, monkeypatch
+    como, en_hilo, engine, monkeypatch
 ):
     avance = _anotar_avance(monkeypatch)
     monkeypatch.setattr(trabajos, "INTERVALO_S", 0)  # every report is written
@@ -208,7 +217,9 @@ def test_a_file_with_two_bad_rows_gets_exactly_those_two_rows_and_writes_nothing
     assert _cuantas(engine) == 7
 
 
-def test_a_job_that_fails_halfway_through_writing_leaves_nothing_written(como, engine, monkeypatch):
+def test_a_job_that_fails_halfway_through_writing_leaves_nothing_written(
+    como, en_hilo, engine, monkeypatch
+):
     # The job breaks once the first 1,000 of its 2,500 rows are written (their alliances,
     # organization, stage history, audit trail and ledger movements are in the table).
     monkeypatch.setattr(escritura, "BLOQUE_ESCRIBIR", 1000)
@@ -350,7 +361,7 @@ def test_a_job_left_running_by_a_dead_process_is_marked_failed(como, engine):
 
 
 def test_a_job_takes_a_file_past_the_direct_imports_row_limit_with_its_progress(
-    como, engine, monkeypatch
+    como, en_hilo, engine, monkeypatch
 ):
     avance = _anotar_avance(monkeypatch)
     c = como("nacional")
@@ -390,3 +401,74 @@ def test_a_job_upload_past_its_own_limit_is_a_413_naming_it(como, settings, monk
     assert "el límite es 1 MB" in r.json()["detail"]
     assert c.get(RUTA).json()["count"] == 0
     assert set(carpeta.iterdir()) == antes  # nothing of it kept
+
+
+def _en_curso(c: TestClient, ruta: str, paso: int) -> dict[str, Any]:
+    """Poll the job until it is running step ``paso`` (or a later one) with rows done."""
+    fin = time.monotonic() + 120
+    while time.monotonic() < fin:
+        trabajo: dict[str, Any] = c.get(ruta).json()
+        if trabajo["estado"] == "en_curso" and trabajo["paso"] >= paso and trabajo["hechas"]:
+            return trabajo
+        assert trabajo["estado"] in trabajos.PENDIENTES, trabajo
+        time.sleep(0.01)
+    raise AssertionError(f"el trabajo {ruta} no llegó al paso {paso}")
+
+
+def test_a_job_runs_in_a_process_of_its_own_at_a_lower_priority(como, engine):
+    c = como("tecnico", "CHACO")
+    r = _enviar(c, _csv(_buenas(2500)))
+    creado = r.json()
+
+    procesos = c.app.state.trabajos.procesos
+    fin = time.monotonic() + 30
+    while creado["id"] not in procesos and time.monotonic() < fin:
+        time.sleep(0.005)
+    proceso = procesos[creado["id"]]
+    # It lowers its priority as it starts, before it loads its libraries.
+    while os.getpriority(os.PRIO_PROCESS, proceso.pid) != 10 and time.monotonic() < fin:
+        time.sleep(0.005)
+    assert proceso.pid != os.getpid()
+    assert os.getpriority(os.PRIO_PROCESS, proceso.pid) == 10
+    assert os.getpriority(os.PRIO_PROCESS, 0) == 0  # the server's own priority is untouched
+    hecho = _esperar(c, r.headers["location"])
+
+    assert (hecho["estado"], hecho["informe"]["insertadas"]) == ("terminado", 2500)
+    assert _cuantas(engine) == 2500
+    assert proceso.wait(timeout=10) == 0  # it ends once the job is committed
+
+
+def test_a_job_whose_process_is_killed_mid_write_fails_at_once_and_writes_nothing(como, engine):
+    c = como("tecnico", "CHACO")
+    # Enough rows that the writing step reports its progress before it ends (every 0.5 s).
+    r = _enviar(c, _csv(_buenas(15_000)))
+    ruta = r.headers["location"]
+
+    escribiendo = _en_curso(c, ruta, 3)  # the alliances are being written
+    c.app.state.trabajos.procesos[r.json()["id"]].send_signal(signal.SIGKILL)  # as the OOM killer
+    hecho = _esperar(c, ruta, limite_s=10)  # well before any restart
+
+    assert escribiendo["paso"] == 3 and 0 < escribiendo["hechas"] < 15_000
+    assert (hecho["estado"], hecho["informe"]) == ("fallido", None)
+    assert hecho["mensaje"] == trabajos._caida(-signal.SIGKILL)
+    assert "quizá por falta de memoria" in hecho["mensaje"]
+    assert "no se escribió nada" in hecho["mensaje"]
+    tablas = ("alianza", "alianza_etapa", "organizacion", "auditoria")
+    assert [_cuantas(engine, t) for t in tablas] == [0] * len(tablas)
+    # The server goes on: the same user may send the file again, and it imports.
+    otra = _esperar(c, _enviar(c, _csv(_buenas(10))).headers["location"])
+    assert (otra["estado"], otra["informe"]["insertadas"]) == ("terminado", 10)
+
+
+def test_a_job_whose_process_cannot_start_fails_at_once_saying_so(como, engine, monkeypatch):
+    def sin_procesos(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(11, "Resource temporarily unavailable")  # as at the process limit
+
+    monkeypatch.setattr(trabajos.subprocess, "Popen", sin_procesos)
+    c = como("tecnico", "CHACO")
+
+    hecho = _esperar(c, _enviar(c, _csv(_buenas(10))).headers["location"], limite_s=10)
+
+    assert (hecho["estado"], hecho["mensaje"]) == ("fallido", trabajos.ERROR_INTERNO)
+    assert _cuantas(engine) == 0
+    assert c.app.state.trabajos.procesos == {}

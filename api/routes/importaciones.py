@@ -58,6 +58,7 @@ def trabajador(request: Request) -> trabajos.Trabajador:
                 ajustes.tolerancia_borde_m,
                 ajustes.importacion_hilos,
                 ajustes.state_dir / "importaciones",
+                ajustes.importacion_aparte,
             )
     t: trabajos.Trabajador = estado.trabajos
     return t

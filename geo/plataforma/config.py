@@ -101,6 +101,11 @@ class Settings(BaseSettings):
         description="Import jobs each server process runs at once (the others wait their turn, "
         "queued): one leaves the other core of a small server to the people using the map",
     )
+    importacion_aparte: bool = Field(
+        default=True,
+        description="Each import job in a process of its own, at a lower priority (false: in "
+        "the server's worker thread, sharing its interpreter with the requests)",
+    )
     importacion_max_mb: int = Field(
         default=400,
         ge=1,

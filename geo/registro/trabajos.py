@@ -7,12 +7,17 @@ page can draw a progress bar, be closed, and find the job and its report when it
 How a job runs, and why:
 
 - Where: a small thread pool of the API process (``Trabajador``, started with the app,
-  ``SIGG_IMPORTACION_HILOS`` threads, one by default). No broker or second service to install
-  and watch in a field office; the work is off the event loop, and one thread per process
-  leaves the other core of a 2-core server to the people using the map. The thread asks the
-  kernel for a lower priority (nice 10), so that when both cores are busy the map's requests
-  go first. Python holds one lock for all threads (the GIL); the bench
-  (bench/importacion_trabajo.py) measures what the map's answers pay for it.
+  ``SIGG_IMPORTACION_HILOS`` threads, one by default) starts each job in a process of its own
+  (geo/registro/proceso_trabajo.py) and waits for it. No broker or second service to install
+  and watch in a field office. Python holds one lock for all the threads of a process (the
+  GIL): a job run by a thread of the server took turns with the threads answering the map, and
+  the map's p50 went from 24 to 92 ms while a million rows were imported
+  (bench/RESULTS_trabajo_flujo_hilo_1000000.md). In its own process, at a lower priority
+  (nice 10), the job takes the spare core and gives way when the map needs both; the bench
+  (bench/importacion_trabajo.py) measures what the map's answers still pay. A process that
+  dies (out of memory, killed) takes only the job with it: the server marks it failed at once,
+  saying so. ``SIGG_IMPORTACION_APARTE=false`` runs jobs in the thread itself (the tests that
+  patch the job's code do).
 - Connections: the job never uses a request's connection. It takes two of its own from the
   engine: one in autocommit for its state and progress (short updates, each committed at
   once, at most every ``INTERVALO_S``, so a page sees them while the import is open), and one
@@ -48,6 +53,9 @@ import io
 import json
 import logging
 import os
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -93,6 +101,11 @@ ARCHIVO_PERDIDO = (
     "el archivo de este trabajo ya no está en el servidor (se borró su carpeta): no se "
     "escribió nada; envíe el archivo de nuevo"
 )
+CAIDO = (
+    "el proceso que importaba este archivo terminó de golpe ({causa}): no se escribió nada; "
+    "envíe el archivo de nuevo y, si vuelve a ocurrir, avise al administrador del SIGG"
+)
+ESPERA_CAIDO_S = 5.0  # how long the lock of a dead job's process may take to be released
 ERROR_INTERNO = (
     "error interno del servidor durante la importación: no se escribió nada; si vuelve a "
     "ocurrir, avise al administrador del SIGG"
@@ -289,9 +302,13 @@ class Trabajador:
         tolerancia_m: float,
         hilos: int = 1,
         directorio: Path | None = None,
+        aparte: bool = True,
     ) -> None:
         self.engine = engine
         self.tolerancia_m = tolerancia_m
+        self.aparte = aparte  # each job in a process of its own (else: in the thread)
+        # The process of each job running in one, by job id.
+        self.procesos: dict[int, subprocess.Popen[bytes]] = {}
         # The state folder's (api/main.py); a temporary one when the app is built without it.
         self.directorio = directorio or Path(tempfile.gettempdir()) / "sigg-importaciones"
         self._pool = ThreadPoolExecutor(
@@ -338,9 +355,82 @@ class Trabajador:
 
     def _correr(self, trabajo_id: int) -> None:
         try:
-            ejecutar(self.engine, trabajo_id, self.tolerancia_m, self.directorio)
+            if self.aparte:
+                self._en_proceso(trabajo_id)
+            else:
+                ejecutar(self.engine, trabajo_id, self.tolerancia_m, self.directorio)
         except Exception:  # a worker thread must outlive any job
             log.exception("el trabajo de importación %s falló", trabajo_id)
+
+    def _en_proceso(self, trabajo_id: int) -> None:
+        """Run the job in a process of its own and wait for it to end. Its order goes through
+        a pipe: the database URL carries the password."""
+        orden = {
+            "url": self.engine.url.render_as_string(hide_password=False),
+            "trabajo": trabajo_id,
+            "tolerancia_m": self.tolerancia_m,
+            "directorio": str(self.directorio),
+        }
+        try:
+            proceso = subprocess.Popen(
+                [sys.executable, "-m", "geo.registro.proceso_trabajo"], stdin=subprocess.PIPE
+            )
+        except OSError:  # no process could be started (memory, process limit)
+            log.exception("no se pudo iniciar el proceso del trabajo de importación %s", trabajo_id)
+            self._caido(trabajo_id, ERROR_INTERNO)
+            return
+        self.procesos[trabajo_id] = proceso
+        try:
+            proceso.communicate(json.dumps(orden).encode())
+        finally:
+            del self.procesos[trabajo_id]
+        if proceso.returncode != 0:
+            log.warning(
+                "el proceso del trabajo de importación %s terminó con %s",
+                trabajo_id,
+                proceso.returncode,
+            )
+            self._caido(trabajo_id, _caida(proceso.returncode))
+
+    def _caido(self, trabajo_id: int, mensaje: str) -> None:
+        """The job's process ended without ending the job, or never started (its transaction
+        went with it: nothing was written): mark it failed now with ``mensaje``, rather than at
+        the next start. Its database session may outlive it by a moment, holding the job's
+        lock: tried again for up to ``ESPERA_CAIDO_S``."""
+        fin = time.monotonic() + ESPERA_CAIDO_S
+        while True:
+            with self.engine.begin() as conn:
+                marcado = conn.execute(_CAIDO, {"m": mensaje, "i": trabajo_id}).first()
+                estado = conn.execute(
+                    text("SELECT estado FROM trabajo_importacion WHERE id = :i"), {"i": trabajo_id}
+                ).scalar()
+            if marcado is not None or estado not in PENDIENTES or time.monotonic() > fin:
+                return
+            time.sleep(0.1)
+
+
+def _caida(codigo: int) -> str:
+    """The job's message for a process that ended with ``codigo`` (negative: a signal's).
+    Stopped as the server is (a stop, Ctrl-C): the server's own message."""
+    if -codigo in (signal.SIGTERM, signal.SIGINT):
+        return INTERRUMPIDO
+    if codigo == -signal.SIGKILL:
+        causa = "lo detuvo el sistema, quizá por falta de memoria"
+    elif codigo < 0:
+        causa = f"señal {signal.Signals(-codigo).name}"
+    else:
+        causa = f"código de salida {codigo}"
+    return CAIDO.format(causa=causa)
+
+
+# A job whose process is gone: failed, whether it was never taken or was running (its lock
+# free); a job that ended anyway (its process died after the commit) is left as it is.
+_CAIDO = text(
+    "UPDATE trabajo_importacion SET estado = 'fallido', mensaje = :m, terminado_en = now(), "
+    "contenido = NULL WHERE id = :i AND (estado = 'en_cola' OR (estado = 'en_curso' AND "
+    "pg_try_advisory_xact_lock(hashtext('sigg.trabajo_importacion'), CAST(:i AS int)))) "
+    "RETURNING id"
+)
 
 
 def _ceder_cpu() -> None:
