@@ -102,8 +102,8 @@ ARCHIVO_PERDIDO = (
     "escribió nada; envíe el archivo de nuevo"
 )
 CAIDO = (
-    "el proceso que importaba este archivo terminó de golpe ({causa}): no se escribió nada; "
-    "envíe el archivo de nuevo y, si vuelve a ocurrir, avise al administrador del SIGG"
+    "el proceso que importaba este archivo terminó de golpe ({causa}): no se escribió nada. "
+    "Si vuelve a ocurrir, avise al administrador del SIGG"
 )
 ESPERA_CAIDO_S = 5.0  # how long the lock of a dead job's process may take to be released
 ERROR_INTERNO = (

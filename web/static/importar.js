@@ -249,10 +249,17 @@ function pintarAvance(t) {
 }
 
 /* ---------- the outcome ---------- */
+/* The server's message as a sentence of its own: a capital first, a full stop last. */
+function frase(texto) {
+  const t = texto.trim();
+  const mayuscula = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(mayuscula) ? mayuscula : `${mayuscula}.`;
+}
+
 function resultado(t) {
   if (t.estado === "fallido") {
     partes.archivo.focus();
-    return [nodo("p", `${t.mensaje || "La importación falló."} Elija el archivo y vuelva a intentarlo.`, "importar-mal")];
+    return [nodo("p", `${frase(t.mensaje || "la importación falló")} Elija el archivo y vuelva a intentarlo.`, "importar-mal")];
   }
   const inf = t.informe;
   if (t.estado === "con_errores") return tablaErrores(t, inf);
