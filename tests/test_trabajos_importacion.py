@@ -455,6 +455,8 @@ def test_a_job_whose_process_is_killed_mid_write_fails_at_once_and_writes_nothin
     assert "no se escribió nada" in hecho["mensaje"]
     tablas = ("alianza", "alianza_etapa", "organizacion", "auditoria")
     assert [_cuantas(engine, t) for t in tablas] == [0] * len(tablas)
+    carpeta = trabajos.carpeta(c.app.state.trabajos.directorio, engine)
+    assert not (carpeta / str(hecho["id"])).exists()  # its file went with it
     # The server goes on: the same user may send the file again, and it imports.
     otra = _esperar(c, _enviar(c, _csv(_buenas(10))).headers["location"])
     assert (otra["estado"], otra["informe"]["insertadas"]) == ("terminado", 10)
