@@ -3,7 +3,7 @@ API serving the calibrated demo on loopback, with every request beyond localhost
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
 from tests.conftest import DIBUJADO
@@ -67,7 +67,9 @@ def test_clicking_a_department_drills_down_and_back(pagina, servidor):
     _esperar_cambio(pagina, antes)
     assert _formas(pagina) == 15
     assert pagina.locator("#ruta").inner_text() == "Bolivia › Pando"
-    assert pagina.locator("#panel-titulo").inner_text() == "Pando"
+    # The panel has its own request, answered after the map's or before it.
+    expect(pagina.locator("#panel-titulo")).to_have_text("Pando", timeout=10_000)
+    assert pagina.locator("#panel").is_visible()
     antes = _listo(pagina)
     pagina.click("#volver")
     _esperar_cambio(pagina, antes)
