@@ -128,13 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         replica = settings.database_url_lectura
         app.state.engine_lectura = make_engine(replica) if replica else app.state.engine
         # Import jobs run on this process's own pool, on connections of the primary.
-        app.state.trabajos = Trabajador(
-            app.state.engine,
-            settings.tolerancia_borde_m,
-            settings.importacion_hilos,
-            settings.state_dir / "importaciones",
-            settings.importacion_aparte,
-        )
+        app.state.trabajos = Trabajador.de_ajustes(app.state.engine, settings)
         recuperar_trabajos(app.state.trabajos)
         # The aggregate summary's pending differences folded into its base (migration 0014).
         compactador = Compactador(app.state.engine)

@@ -21,7 +21,6 @@ from api.schemas.documento import PROBLEMA, archivos, cuerpo, exito, problemas
 from api.schemas.importaciones import InformeImportacion, ListaTrabajos, TrabajoImportacion
 from api.seguridad import PersonalDep
 from geo.formatos.lectura import formato, leer_tabla
-from geo.plataforma.config import Settings
 from geo.registro import trabajos
 from geo.registro.alianzas import programa
 from geo.registro.importacion import importar_alianzas
@@ -52,14 +51,7 @@ def trabajador(request: Request) -> trabajos.Trabajador:
     estado = request.app.state
     with _CREAR:
         if getattr(estado, "trabajos", None) is None:
-            ajustes: Settings = estado.settings
-            estado.trabajos = trabajos.Trabajador(
-                estado.engine,
-                ajustes.tolerancia_borde_m,
-                ajustes.importacion_hilos,
-                ajustes.state_dir / "importaciones",
-                ajustes.importacion_aparte,
-            )
+            estado.trabajos = trabajos.Trabajador.de_ajustes(estado.engine, estado.settings)
     t: trabajos.Trabajador = estado.trabajos
     return t
 

@@ -73,6 +73,7 @@ from sqlalchemy.exc import DBAPIError
 from geo.acceso.alcance import Alcance, exigir_personal
 from geo.formatos.celdas import fila_csv
 from geo.formatos.lectura import CsvEnDisco, Origen, formato, leer_tabla
+from geo.plataforma.config import Settings
 from geo.plataforma.errors import Conflicto, NoEncontrado, SiggError
 from geo.registro.alianzas import programa
 from geo.registro.importacion import PASOS, importar_alianzas
@@ -274,20 +275,28 @@ def errores_csv(trabajo: Trabajo) -> bytes:
     return ("\ufeff" + salida.getvalue()).encode("utf-8")
 
 
-def marcar_interrumpidos(conn: Connection, trabajo_id: int | None = None) -> list[int]:
-    """Mark failed the running jobs (or the one named) whose worker is gone: nobody holds their
-    advisory lock. The lock tried here is a transaction's, released when ``conn``'s ends."""
-    return list(conn.execute(_INTERRUMPIDOS, {"m": INTERRUMPIDO, "i": trabajo_id}).scalars())
+def marcar_interrumpidos(
+    conn: Connection,
+    trabajo_id: int | None = None,
+    mensaje: str = INTERRUMPIDO,
+    en_cola: bool = False,
+) -> list[int]:
+    """Mark failed, saying ``mensaje``, the running jobs (or the one named) whose worker is
+    gone: nobody holds their advisory lock. The lock tried here is a transaction's, released
+    when ``conn``'s ends. ``en_cola``: a queued one too (the named job's process died before
+    it took it)."""
+    valores = {"m": mensaje, "i": trabajo_id, "cola": en_cola}
+    return list(conn.execute(_INTERRUMPIDOS, valores).scalars())
 
 
 # CASE: the lock is tried only on a running job, never on a queued one that a worker may be
-# about to take.
+# about to take. (_LLAVE is a constant of this module, not an input.)
 _INTERRUMPIDOS = text(
-    "UPDATE trabajo_importacion SET estado = 'fallido', mensaje = :m, terminado_en = now(), "
-    "contenido = NULL WHERE estado = 'en_curso' AND (CAST(:i AS bigint) IS NULL OR id = :i) "
-    "AND CASE WHEN estado = 'en_curso' THEN "
-    "pg_try_advisory_xact_lock(hashtext('sigg.trabajo_importacion'), CAST(id AS int)) "
-    "ELSE false END RETURNING id"
+    "UPDATE trabajo_importacion SET estado = 'fallido', mensaje = :m, terminado_en = now(), "  # noqa: S608
+    "contenido = NULL WHERE estado IN ('en_curso', 'en_cola') "
+    "AND (CAST(:i AS bigint) IS NULL OR id = :i) AND CASE WHEN estado = 'en_curso' THEN "
+    f"pg_try_advisory_xact_lock({_LLAVE}, CAST(id AS int)) ELSE CAST(:cola AS boolean) END "
+    "RETURNING id"
 )
 
 
@@ -315,6 +324,18 @@ class Trabajador:
         self.directorio = directorio or Path(tempfile.gettempdir()) / "sigg-importaciones"
         self._pool = ThreadPoolExecutor(
             max_workers=hilos, thread_name_prefix="sigg-importacion", initializer=_ceder_cpu
+        )
+
+    @classmethod
+    def de_ajustes(cls, engine: Engine, ajustes: Settings) -> Trabajador:
+        """The worker an installation's settings ask for, its jobs' files in the state
+        folder."""
+        return cls(
+            engine,
+            ajustes.tolerancia_borde_m,
+            ajustes.importacion_hilos,
+            ajustes.state_dir / "importaciones",
+            ajustes.importacion_aparte,
         )
 
     def encolar(self, trabajo_id: int) -> None:
@@ -404,11 +425,11 @@ class Trabajador:
         fin = time.monotonic() + ESPERA_CAIDO_S
         while True:
             with self.engine.begin() as conn:
-                marcado = conn.execute(_CAIDO, {"m": mensaje, "i": trabajo_id}).first()
+                marcado = marcar_interrumpidos(conn, trabajo_id, mensaje, en_cola=True)
                 estado = conn.execute(
                     text("SELECT estado FROM trabajo_importacion WHERE id = :i"), {"i": trabajo_id}
                 ).scalar()
-            if marcado is not None or estado not in PENDIENTES or time.monotonic() > fin:
+            if marcado or estado not in PENDIENTES or time.monotonic() > fin:
                 return
             time.sleep(0.1)
 
@@ -425,16 +446,6 @@ def _caida(codigo: int) -> str:
     else:
         causa = f"código de salida {codigo}"
     return CAIDO.format(causa=causa)
-
-
-# A job whose process is gone: failed, whether it was never taken or was running (its lock
-# free); a job that ended anyway (its process died after the commit) is left as it is.
-_CAIDO = text(
-    "UPDATE trabajo_importacion SET estado = 'fallido', mensaje = :m, terminado_en = now(), "
-    "contenido = NULL WHERE id = :i AND (estado = 'en_cola' OR (estado = 'en_curso' AND "
-    "pg_try_advisory_xact_lock(hashtext('sigg.trabajo_importacion'), CAST(:i AS int)))) "
-    "RETURNING id"
-)
 
 
 def _ceder_cpu() -> None:
