@@ -125,7 +125,10 @@ def medir_importacion(engine, datos: bytes, settings: Settings) -> tuple[float, 
     return fin - t0, fases
 
 
-def medir_copy(engine, pts: list[tuple[str, float, float]]) -> float:  # type: ignore[no-untyped-def]
+def medir_copy(engine, pts: list[tuple[str, float, float]], confirmar: bool = True) -> float:  # type: ignore[no-untyped-def]
+    """Seconds of a plain COPY of the rows into ``alianza``, its triggers firing; committed, or
+    with ``confirmar=False`` rolled back once timed (the table is left as it was, but for dead
+    rows a VACUUM removes)."""
     rnd = random.Random(7)
     buf = io.StringIO()
     for i, (mun, x, y) in enumerate(pts):
@@ -138,7 +141,7 @@ def medir_copy(engine, pts: list[tuple[str, float, float]]) -> float:  # type: i
         )
     datos = buf.getvalue()
     t0 = time.perf_counter()
-    with engine.begin() as conn:
+    with engine.connect() as conn, conn.begin() as transaccion:
         raw = conn.connection.driver_connection
         with (
             raw.cursor() as cur,
@@ -154,7 +157,12 @@ def medir_copy(engine, pts: list[tuple[str, float, float]]) -> float:  # type: i
                 .replace("\tApicultura\t", "\tapicultura\t")
                 .replace("\tPiscicultura\t", "\tpiscicultura\t")
             )
-    return time.perf_counter() - t0
+        if confirmar:
+            transaccion.commit()
+        segundos = time.perf_counter() - t0
+        if not confirmar:
+            transaccion.rollback()
+    return segundos
 
 
 def comparar(  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ kernel's high-water mark), so that runs at two sizes show whether memory grows w
 from __future__ import annotations
 
 import argparse
+import bisect
 import contextlib
 import itertools
 import json
@@ -30,6 +31,7 @@ import statistics
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,9 +40,10 @@ import httpx
 from sqlalchemy import text
 
 from bench.comun import base_con_territorio, borrar_base, servidor_sigg
-from bench.importacion import csv_de, puntos
+from bench.importacion import csv_de, medir_copy, puntos
 from geo.plataforma.config import Settings
 from geo.plataforma.db import make_engine
+from geo.registro.trabajos import FASES
 
 BASE = "sigg_bench_trabajo"
 PUERTO = 8791
@@ -85,8 +88,14 @@ def pedidos() -> Iterator[dict[str, Any]]:
         yield {"medida": m, "nivel": n, "clasificacion": c, "clases": k, "hasta": str(hasta)}
 
 
-def mirar(cliente: httpx.Client, cabeceras: dict[str, str], hasta: threading.Event) -> list[float]:
-    """The map's requests, one after another, until ``hasta`` is set: each one's seconds."""
+def mirar(
+    cliente: httpx.Client,
+    cabeceras: dict[str, str],
+    hasta: threading.Event,
+    inicios: list[float] | None = None,
+) -> list[float]:
+    """The map's requests, one after another, until ``hasta`` is set: each one's seconds (and,
+    into ``inicios``, when each began, on ``time.perf_counter``'s clock)."""
     tiempos: list[float] = []
     for params in pedidos():
         if hasta.is_set():
@@ -94,6 +103,8 @@ def mirar(cliente: httpx.Client, cabeceras: dict[str, str], hasta: threading.Eve
         t0 = time.perf_counter()
         r = cliente.get("/api/v1/mapa/valores", params=params, headers=cabeceras)
         tiempos.append(time.perf_counter() - t0)
+        if inicios is not None:
+            inicios.append(t0)
         r.raise_for_status()
     return tiempos
 
@@ -149,6 +160,32 @@ def vigilar_memoria(
         time.sleep(0.2)
 
 
+@dataclass
+class Durante:
+    """What happened while the job ran."""
+
+    tiempos: list[float]  # the map's requests: seconds each
+    inicios: list[float]  # and when each began (time.perf_counter)
+    trabajo: dict[str, Any]  # the finished job, as its page reads it
+    duracion: float  # from the upload's answer to the job's end, s
+    subida: float  # how long the upload took to answer, s
+    pico: float  # the server's highest resident set, MiB
+    pico_hijo: float  # its children's (the job's process), MiB
+    porcentajes: list[int]  # the percentages the job showed
+    pasos: list[tuple[float, int]]  # (when polled, the job's step then)
+
+    def por_paso(self) -> dict[int, list[float]]:
+        """The map's request times by the job's step when each request began (as last polled,
+        every 0.5 s, before it began)."""
+        grupos: dict[int, list[float]] = {}
+        cuando = [t for t, _ in self.pasos]
+        for t0, segundos in zip(self.inicios, self.tiempos, strict=True):
+            i = bisect.bisect_right(cuando, t0) - 1
+            if i >= 0:
+                grupos.setdefault(self.pasos[i][1], []).append(segundos)
+        return dict(sorted(grupos.items()))
+
+
 def durante_importacion(
     cliente: httpx.Client,
     importa: dict[str, str],
@@ -156,16 +193,14 @@ def durante_importacion(
     datos: bytes,
     simulacro: bool,
     pid: int,
-) -> tuple[list[float], dict[str, Any], float, float, tuple[float, float], list[int]]:
-    """The map's requests while the job runs: their times, the finished job, the job's
-    duration (from the upload's answer to its end), how long the upload took to answer, the
-    highest resident sets while the job ran (MiB: the server's, and its children's, the job's
-    process) and the percentages the job showed."""
+) -> Durante:
+    """The map's requests while the job runs, the job, and the memory meanwhile."""
     hasta = threading.Event()
     tiempos: list[float] = []
+    inicios: list[float] = []
     picos: list[float] = []
     picos_hijos: list[float] = [0.0]
-    hilo = threading.Thread(target=lambda: tiempos.extend(mirar(cliente, mira, hasta)))
+    hilo = threading.Thread(target=lambda: tiempos.extend(mirar(cliente, mira, hasta, inicios)))
     memoria = threading.Thread(target=vigilar_memoria, args=(pid, hasta, picos, picos_hijos))
     memoria.start()
     t0 = time.perf_counter()
@@ -180,17 +215,44 @@ def durante_importacion(
     hilo.start()
     inicio = time.perf_counter()
     porcentajes: list[int] = []
+    pasos: list[tuple[float, int]] = []
     while True:
+        cuando = time.perf_counter()
         trabajo = cliente.get(r.headers["location"], headers=importa).json()
         if trabajo["estado"] not in ("en_cola", "en_curso"):
             break
         porcentajes.append(trabajo["porcentaje"])
+        pasos.append((cuando, trabajo["paso"]))
         time.sleep(0.5)
     duracion = time.perf_counter() - inicio
     hasta.set()
     hilo.join()
     memoria.join()
-    return tiempos, trabajo, duracion, subida, (picos[-1], picos_hijos[-1]), porcentajes
+    return Durante(
+        tiempos, inicios, trabajo, duracion, subida, picos[-1], picos_hijos[-1], porcentajes, pasos
+    )
+
+
+def durante_copia(
+    url: str, pts: list[tuple[str, float, float]], cliente: httpx.Client, mira: dict[str, str]
+) -> tuple[float, list[float]]:
+    """The ceiling, under the same map requests: a plain COPY of the same rows into
+    ``alianza``, its triggers firing, rolled back once timed and the dead rows vacuumed, so the
+    job then writes into the table as it was. Its seconds, and the map's request times."""
+    hasta = threading.Event()
+    tiempos: list[float] = []
+    hilo = threading.Thread(target=lambda: tiempos.extend(mirar(cliente, mira, hasta)))
+    engine = make_engine(url)
+    hilo.start()
+    try:
+        segundos = medir_copy(engine, pts, confirmar=False)
+    finally:
+        hasta.set()
+        hilo.join()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM (ANALYZE)"))
+    engine.dispose()
+    return segundos, tiempos
 
 
 def fila(nombre: str, t: list[float]) -> str:
@@ -214,6 +276,16 @@ def main() -> None:
         "--resultado", default="RESULTS_trabajo.md", help="the file written, in bench/"
     )
     parser.add_argument("--cifras", type=Path, help="also the figures, as JSON, to this file")
+    parser.add_argument(
+        "--sin-prioridad-bd",
+        action="store_true",
+        help="drop the prioritize extension first: the job's session writes at normal priority",
+    )
+    parser.add_argument(
+        "--copia",
+        action="store_true",
+        help="before the job, time a plain COPY of the same rows under the same map requests",
+    )
     args = parser.parse_args()
     settings = Settings()
     carga = os.getloadavg()
@@ -223,8 +295,16 @@ def main() -> None:
 
     with engine.begin() as conn:
         cargar_demo(conn, settings.directorio_referencia())
+        if args.sin_prioridad_bd:
+            conn.execute(text("DROP EXTENSION IF EXISTS prioritize"))
+        sesion_cedida = bool(
+            conn.execute(
+                text("SELECT count(*) FROM pg_extension WHERE extname = 'prioritize'")
+            ).scalar_one()
+        )
     with engine.begin() as conn:
-        datos = csv_de(puntos(conn, args.filas))
+        pts = puntos(conn, args.filas)
+    datos = csv_de(pts)
     engine.dispose()
     importa, mira = cuentas(url, settings)
     try:
@@ -235,23 +315,28 @@ def main() -> None:
             en_reposo(cliente, mira, 5)  # warm-up: the municipal layer, the first queries
             # Idle first: the same data the import job's requests see (it commits at its end).
             reposo = en_reposo(cliente, mira, args.reposo)
+            copia, en_copia = durante_copia(url, pts, cliente, mira) if args.copia else (None, [])
             antes = memoria_mb(servidor.pid)[0]
-            durante, trabajo, duracion, subida, (pico, pico_hijo), porcentajes = (
-                durante_importacion(cliente, importa, mira, datos, args.simulacro, servidor.pid)
-            )
+            d = durante_importacion(cliente, importa, mira, datos, args.simulacro, servidor.pid)
             marca = memoria_mb(servidor.pid)[1]
     finally:
         if not args.conservar:
             borrar_base(settings, args.base)
     al_final = os.getloadavg()
+    trabajo, duracion, durante = d.trabajo, d.duracion, d.tiempos
     informe = trabajo["informe"] or {}
     cumple = percentil(durante, 99) < 1
     tipo = "dry-run (simulacro)" if args.simulacro else "real (written, all or nothing)"
     donde = (
-        f"in a process of its own (`SIGG_IMPORTACION_APARTE=true`): {pico_hijo:,.0f} MiB "
+        f"in a process of its own (`SIGG_IMPORTACION_APARTE=true`): {d.pico_hijo:,.0f} MiB "
         "resident at its highest"
         if settings.importacion_aparte
         else "in the server's worker thread (`SIGG_IMPORTACION_APARTE=false`)"
+    )
+    donde += (
+        "; its database session lowered to nice 10 (extension `prioritize`)"
+        if sesion_cedida
+        else "; its database session at normal priority (no extension `prioritize`)"
     )
     lineas = [
         "# The map while a large import job runs (issue 14)",
@@ -262,16 +347,17 @@ def main() -> None:
         f"{carga[2]:.2f}, at the end {al_final[0]:.2f} / {al_final[1]:.2f} / {al_final[2]:.2f}.",
         "",
         f"One national user's {tipo} import job of {args.filas:,} rows "
-        f"(`POST /api/v1/importaciones/trabajos`): the upload answered in {subida:.2f} s; the job "
-        f"ended `{trabajo['estado']}` after {duracion:.1f} s "
+        "(`POST /api/v1/importaciones/trabajos`): the upload answered in "
+        f"{d.subida:.2f} s; the job ended `{trabajo['estado']}` after {duracion:.1f} s "
         f"({informe.get('insertadas', 0):,} inserted, {len(informe.get('errores', [])):,} "
         f"errors; message: {trabajo.get('mensaje') or 'none'}): "
         f"**{args.filas / duracion:,.0f} rows/s**. Its progress, polled every 0.5 s, showed "
-        f"{len(set(porcentajes))} different percentages ({min(porcentajes, default=0)} to "
-        f"{max(porcentajes, default=0)} %). The job ran {donde}. The server process's "
+        f"{len(set(d.porcentajes))} different percentages ({min(d.porcentajes, default=0)} to "
+        f"{max(d.porcentajes, default=0)} %). The job ran {donde}. The server process's "
         "resident memory: "
-        f"{antes:,.0f} MiB before the job, **{pico:,.0f} MiB at its highest while the job ran "
-        f"(+{pico - antes:,.0f} MiB)**; the kernel's high-water mark for the process at the end: "
+        f"{antes:,.0f} MiB before the job, **{d.pico:,.0f} MiB at its highest while the job ran "
+        f"(+{d.pico - antes:,.0f} MiB)**; the kernel's high-water mark for the process at the "
+        "end: "
         f"{marca:,.0f} MiB. Meanwhile a Chaco unit user asked for `/api/v1/mapa/valores` one "
         "request after another, each with another measure, level, classification, class count "
         "and end date (none served from the cache); before it, the same for "
@@ -282,9 +368,26 @@ def main() -> None:
         "|---|---:|---:|---:|---:|---:|---:|",
         fila("idle", reposo),
         fila("during the import job", durante),
+        *(
+            fila(f"… while the job was at step {paso + 1}, {FASES[paso].lower()}", t)
+            for paso, t in d.por_paso().items()
+        ),
+        *([fila("during the plain COPY (below)", en_copia)] if copia else []),
         "",
         f"Aim: p99 under 1 s during the import: **{'met' if cumple else 'NOT met'}**.",
     ]
+    if copia:
+        lineas += [
+            "",
+            f"The ceiling, in the same run: a plain COPY of the same {args.filas:,} rows into "
+            "`alianza`, its triggers firing, under the same map requests, just before the job "
+            "(timed to the end of the COPY, then rolled back and the dead rows vacuumed, so "
+            f"that the job wrote into the table as it was): {copia:.1f} s, "
+            f"**{args.filas / copia:,.0f} rows/s**. The job against it: "
+            f"**{copia / duracion:.2f}x** (aim: ≥ 0.5x). The COPY writes `alianza` only; "
+            "the job also reads and checks the file, locates each point, and writes the "
+            "organizations, the stage history and the audit.",
+        ]
     texto = "\n".join(lineas) + "\n"
     print(texto)
     (Path(__file__).parent / args.resultado).write_text(texto)
@@ -292,17 +395,30 @@ def main() -> None:
         ms = {n: [x * 1000 for x in t] for n, t in (("reposo", reposo), ("durante", durante))}
         cifras = {
             "aparte": settings.importacion_aparte,
+            "sesion_cedida": sesion_cedida,
             "estado": trabajo["estado"],
             "filas_s": args.filas / duracion,
             "reposo_s": args.reposo,
             "durante_s": duracion,
-            "servidor_mas_mib": pico - antes,
-            "proceso_mib": pico_hijo,
+            "servidor_mas_mib": d.pico - antes,
+            "proceso_mib": d.pico_hijo,
             **{f"{n}_n": len(v) for n, v in ms.items()},
             **{f"{n}_p50": statistics.median(v) for n, v in ms.items()},
             **{f"{n}_p99": percentil(v, 99) for n, v in ms.items()},
             **{f"{n}_max": max(v) for n, v in ms.items()},
             "carga": [carga[0], al_final[0]],
+            **(
+                {
+                    "copia_filas_s": args.filas / copia,
+                    "copia_p99": percentil([x * 1000 for x in en_copia], 99),
+                }
+                if copia
+                else {}
+            ),
+            **{
+                f"paso{p + 1}_p99": percentil([x * 1000 for x in t], 99)
+                for p, t in d.por_paso().items()
+            },
         }
         args.cifras.write_text(json.dumps(cifras))
 

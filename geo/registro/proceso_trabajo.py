@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-NICE = 10
+NICE = 10  # as geo.registro.trabajos.NICE (not imported: it would load the libraries unniced)
 
 
 def main() -> int:
