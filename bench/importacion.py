@@ -23,6 +23,7 @@ import platform
 import random
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import text
@@ -125,10 +126,16 @@ def medir_importacion(engine, datos: bytes, settings: Settings) -> tuple[float, 
     return fin - t0, fases
 
 
-def medir_copy(engine, pts: list[tuple[str, float, float]], confirmar: bool = True) -> float:  # type: ignore[no-untyped-def]
+def medir_copy(  # type: ignore[no-untyped-def]
+    engine,
+    pts: list[tuple[str, float, float]],
+    confirmar: bool = True,
+    mientras: Callable[[], object] | None = None,
+) -> float:
     """Seconds of a plain COPY of the rows into ``alianza``, its triggers firing; committed, or
     with ``confirmar=False`` rolled back once timed (the table is left as it was, but for dead
-    rows a VACUUM removes)."""
+    rows a VACUUM removes). ``mientras``: called once the COPY is timed and, with
+    ``confirmar=False``, before the rollback: its rows written, never committed."""
     rnd = random.Random(7)
     buf = io.StringIO()
     for i, (mun, x, y) in enumerate(pts):
@@ -160,6 +167,8 @@ def medir_copy(engine, pts: list[tuple[str, float, float]], confirmar: bool = Tr
         if confirmar:
             transaccion.commit()
         segundos = time.perf_counter() - t0
+        if mientras is not None:
+            mientras()
         if not confirmar:
             transaccion.rollback()
     return segundos

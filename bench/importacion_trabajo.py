@@ -26,6 +26,7 @@ import itertools
 import json
 import os
 import platform
+import random
 import secrets
 import statistics
 import threading
@@ -44,6 +45,7 @@ from bench.importacion import csv_de, medir_copy, puntos
 from geo.plataforma.config import Settings
 from geo.plataforma.db import make_engine
 from geo.registro.trabajos import FASES
+from geo.vocabulario.catalogos import ETAPAS_CICLO
 
 BASE = "sigg_bench_trabajo"
 PUERTO = 8791
@@ -79,13 +81,41 @@ def cuentas(url: str, settings: Settings) -> tuple[dict[str, str], dict[str, str
 _DIAS = itertools.count()
 
 
+# --resumen: the requests the summary answers (no date filter), each combination of measure,
+# level, classification, classes, department of the Chaco (or none) and stage reached once
+# only, shuffled, in one count for the whole run as the dates are.
+RESUMEN = {"activo": False}
+_COMBINACIONES = itertools.count()
+CHACO = (None, "01", "06", "07")  # the Chaco's three departments
+
+
 def pedidos() -> Iterator[dict[str, Any]]:
+    if RESUMEN["activo"]:
+        yield from _del_resumen()
+        return
     combinaciones = itertools.cycle(
         itertools.product(MEDIDAS, NIVELES, CLASIFICACIONES, range(3, 8))
     )
     for dia, (m, n, c, k) in zip(_DIAS, combinaciones, strict=False):
         hasta = date(2030, 1, 1) + timedelta(days=dia)
         yield {"medida": m, "nivel": n, "clasificacion": c, "clases": k, "hasta": str(hasta)}
+
+
+_TODAS = list(
+    itertools.product(MEDIDAS, NIVELES, CLASIFICACIONES, range(3, 8), CHACO, (None, *ETAPAS_CICLO))
+)
+random.Random(3).shuffle(_TODAS)
+
+
+def _del_resumen() -> Iterator[dict[str, Any]]:
+    for i in _COMBINACIONES:
+        m, n, c, k, dep, etapa = _TODAS[i % len(_TODAS)]  # past them all: repeats, cached
+        params = {"medida": m, "nivel": n, "clasificacion": c, "clases": k}
+        yield (
+            params
+            | ({"etapa_alcanzada": etapa} if etapa else {})
+            | ({"departamento": dep} if dep else {})
+        )
 
 
 def mirar(
@@ -189,18 +219,21 @@ class Durante:
 def durante_importacion(
     cliente: httpx.Client,
     importa: dict[str, str],
-    mira: dict[str, str],
+    mira: dict[str, str] | None,
     datos: bytes,
     simulacro: bool,
     pid: int,
 ) -> Durante:
-    """The map's requests while the job runs, the job, and the memory meanwhile."""
+    """The map's requests while the job runs (none if ``mira`` is None: the job alone), the
+    job, and the memory meanwhile."""
     hasta = threading.Event()
     tiempos: list[float] = []
     inicios: list[float] = []
     picos: list[float] = []
     picos_hijos: list[float] = [0.0]
-    hilo = threading.Thread(target=lambda: tiempos.extend(mirar(cliente, mira, hasta, inicios)))
+    hilo = threading.Thread(
+        target=lambda: tiempos.extend(mirar(cliente, mira, hasta, inicios) if mira else [])
+    )
     memoria = threading.Thread(target=vigilar_memoria, args=(pid, hasta, picos, picos_hijos))
     memoria.start()
     t0 = time.perf_counter()
@@ -277,9 +310,9 @@ def main() -> None:
     )
     parser.add_argument("--cifras", type=Path, help="also the figures, as JSON, to this file")
     parser.add_argument(
-        "--sin-prioridad-bd",
+        "--resumen",
         action="store_true",
-        help="drop the prioritize extension first: the job's session writes at normal priority",
+        help="the map's requests answered by the summary (no date filter), not the full query",
     )
     parser.add_argument(
         "--copia",
@@ -287,6 +320,7 @@ def main() -> None:
         help="before the job, time a plain COPY of the same rows under the same map requests",
     )
     args = parser.parse_args()
+    RESUMEN["activo"] = args.resumen
     settings = Settings()
     carga = os.getloadavg()
     url = base_con_territorio(settings, args.base)
@@ -295,13 +329,6 @@ def main() -> None:
 
     with engine.begin() as conn:
         cargar_demo(conn, settings.directorio_referencia())
-        if args.sin_prioridad_bd:
-            conn.execute(text("DROP EXTENSION IF EXISTS prioritize"))
-        sesion_cedida = bool(
-            conn.execute(
-                text("SELECT count(*) FROM pg_extension WHERE extname = 'prioritize'")
-            ).scalar_one()
-        )
     with engine.begin() as conn:
         pts = puntos(conn, args.filas)
     datos = csv_de(pts)
@@ -333,11 +360,6 @@ def main() -> None:
         if settings.importacion_aparte
         else "in the server's worker thread (`SIGG_IMPORTACION_APARTE=false`)"
     )
-    donde += (
-        "; its database session lowered to nice 10 (extension `prioritize`)"
-        if sesion_cedida
-        else "; its database session at normal priority (no extension `prioritize`)"
-    )
     lineas = [
         "# The map while a large import job runs (issue 14)",
         "",
@@ -360,7 +382,15 @@ def main() -> None:
         "end: "
         f"{marca:,.0f} MiB. Meanwhile a Chaco unit user asked for `/api/v1/mapa/valores` one "
         "request after another, each with another measure, level, classification, class count "
-        "and end date (none served from the cache); before it, the same for "
+        + (
+            "and Chaco department or none and stage reached, answered by the summary (no date "
+            f"filter; about {next(_COMBINACIONES):,} requests of {len(_TODAS):,} "
+            "combinations, so none served from the cache unless they exceed them)"
+            if args.resumen
+            else "and end date, computed by the full query over the records (a date filter), "
+            "none served from the cache"
+        )
+        + "; before it, the same for "
         f"{args.reposo:.0f} s with the server idle. Other work on the machine shows in the load "
         "average above.",
         "",
@@ -395,7 +425,6 @@ def main() -> None:
         ms = {n: [x * 1000 for x in t] for n, t in (("reposo", reposo), ("durante", durante))}
         cifras = {
             "aparte": settings.importacion_aparte,
-            "sesion_cedida": sesion_cedida,
             "estado": trabajo["estado"],
             "filas_s": args.filas / duracion,
             "reposo_s": args.reposo,
@@ -407,6 +436,7 @@ def main() -> None:
             **{f"{n}_p99": percentil(v, 99) for n, v in ms.items()},
             **{f"{n}_max": max(v) for n, v in ms.items()},
             "carga": [carga[0], al_final[0]],
+            "resumen": args.resumen,
             **(
                 {
                     "copia_filas_s": args.filas / copia,

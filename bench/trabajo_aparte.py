@@ -1,17 +1,18 @@
-"""What spares the map while an import job runs (issue 17: "other users' p99 unchanged while
-it runs")? ``bench.importacion_trabajo`` run in turns in two modes, alternating so that the
-machine's drift falls on both; each run has its own idle baseline just before its job, on its
-own fresh database. ``--comparar aparte`` (the default): the job in the server's worker thread
-(``SIGG_IMPORTACION_APARTE=false``) against a process of its own (``true``).
-``--comparar prioridad``: the job in its process, its database session at normal priority (no
-``prioritize`` extension) against lowered to nice 10 (migration 0017).
+"""Does running an import job in a process of its own spare the map (issue 17: "other users'
+p99 unchanged while it runs")? ``bench.importacion_trabajo`` run in turns with the job in the
+server's worker thread (``SIGG_IMPORTACION_APARTE=false``) and in a process of its own
+(``true``), the two alternating so that the machine's drift falls on both; each run has its
+own idle baseline just before its job, on its own fresh database.
 
-    .venv/bin/python -m bench.trabajo_aparte [--comparar aparte|prioridad] [--rondas 4]
-        [--filas 100000] [--reposo 30]
+    .venv/bin/python -m bench.trabajo_aparte [--rondas 4] [--filas 100000] [--reposo 30]
+        [--resumen]
 
-Writes bench/RESULTS_trabajo_aparte.md (or RESULTS_trabajo_prioridad.md): per run, the job's
-rows per second, the server's memory while it ran, the job process's, and the map's p50 / p99
-/ max idle and during the job, with the ratio of the two p99s; then the medians per mode."""
+The map's requests carry a date filter, answered by the full query over the records; with
+``--resumen`` they are those the summary answers (``bench.importacion_trabajo --resumen``).
+Writes bench/RESULTS_trabajo_aparte.md (``_resumen.md`` with ``--resumen``): per run, the
+job's rows per second, the server's memory while it ran, the job process's, and the map's p50
+/ p99 / max idle and during the job, with the ratio of the two p99s; then the medians per
+mode."""
 
 from __future__ import annotations
 
@@ -29,40 +30,18 @@ from typing import Any
 
 from bench.importacion_trabajo import PUERTO
 
-# Per comparison: its modes, in the order they alternate (key, name, SIGG_IMPORTACION_APARTE,
-# more arguments for bench.importacion_trabajo), the title of its file, the file.
-COMPARACIONES: dict[str, tuple[tuple[tuple[str, str, str, list[str]], ...], str, str]] = {
-    "aparte": (
-        (
-            ("false", "worker thread", "false", []),
-            ("true", "process of its own", "true", []),
-        ),
-        "worker thread or process of its own",
-        "RESULTS_trabajo_aparte.md",
-    ),
-    "prioridad": (
-        (
-            ("normal", "process, session at normal priority", "true", ["--sin-prioridad-bd"]),
-            ("cedida", "process, session lowered (prioritize)", "true", []),
-        ),
-        "its database session at normal or lowered priority",
-        "RESULTS_trabajo_prioridad.md",
-    ),
-}
+MODOS = (("false", "worker thread"), ("true", "process of its own"))
 
 
-def correr(
-    modo: tuple[str, str, str, list[str]], ronda: int, a: argparse.Namespace, carpeta: Path
-) -> dict[str, Any]:
-    clave, _, aparte, mas = modo
-    cifras = carpeta / f"{clave}-{ronda}.json"
+def correr(modo: str, ronda: int, a: argparse.Namespace, carpeta: Path) -> dict[str, Any]:
+    cifras = carpeta / f"{modo}-{ronda}.json"
     orden = [
         sys.executable, "-m", "bench.importacion_trabajo", "--filas", str(a.filas),
         "--reposo", str(a.reposo), "--base", "sigg_bench_trabajo_aparte",
-        "--puerto", str(a.puerto), "--resultado", str(carpeta / f"{clave}-{ronda}.md"),
-        "--cifras", str(cifras), *mas,
+        "--puerto", str(a.puerto), "--resultado", str(carpeta / f"{modo}-{ronda}.md"),
+        "--cifras", str(cifras), *(["--resumen"] if a.resumen else []),
     ]  # fmt: skip
-    entorno = os.environ | {"SIGG_IMPORTACION_APARTE": aparte}
+    entorno = os.environ | {"SIGG_IMPORTACION_APARTE": modo}
     subprocess.run(orden, env=entorno, check=True, stdout=subprocess.DEVNULL)
     datos: dict[str, Any] = json.loads(cifras.read_text())
     return datos | {"ronda": ronda}
@@ -88,28 +67,31 @@ def fila(c: dict[str, Any], nombre: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--comparar", choices=tuple(COMPARACIONES), default="aparte")
     parser.add_argument("--rondas", type=int, default=4)
+    parser.add_argument(
+        "--resumen", action="store_true", help="the map's requests answered by the summary"
+    )
     parser.add_argument("--filas", type=int, default=100_000)
     parser.add_argument("--reposo", type=float, default=30, help="seconds of idle baseline")
     parser.add_argument("--puerto", type=int, default=PUERTO + 1)
-    parser.add_argument("--salida", type=Path, help="the file written (default: per comparison)")
+    parser.add_argument("--salida", type=Path, help="the file written")
     a = parser.parse_args()
-    modos, titulo, archivo = COMPARACIONES[a.comparar]
-    salida = a.salida or Path(__file__).parent / archivo
+    salida = a.salida or Path(__file__).parent / (
+        "RESULTS_trabajo_aparte_resumen.md" if a.resumen else "RESULTS_trabajo_aparte.md"
+    )
     t0 = time.perf_counter()
     filas: list[str] = []
-    por_modo: dict[str, list[dict[str, Any]]] = {m[0]: [] for m in modos}
+    por_modo: dict[str, list[dict[str, Any]]] = {m: [] for m, _ in MODOS}
     with tempfile.TemporaryDirectory() as tmp:
         for ronda in range(1, a.rondas + 1):
-            for modo in modos:
+            for modo, nombre in MODOS:
                 c = correr(modo, ronda, a, Path(tmp))
-                por_modo[modo[0]].append(c)
-                filas.append(fila(c, modo[1]))
+                por_modo[modo].append(c)
+                filas.append(fila(c, nombre))
                 print(filas[-1], flush=True)
     medianas = []
-    for clave, nombre, _, _ in modos:
-        cs = por_modo[clave]
+    for modo, nombre in MODOS:
+        cs = por_modo[modo]
 
         def med(clave: str, cs: list[dict[str, Any]] = cs) -> float:
             return statistics.median(c[clave] for c in cs)
@@ -124,10 +106,10 @@ def main() -> None:
     carga = os.getloadavg()
     texto = "\n".join(
         [
-            f"# The map while an import job runs: {titulo} (issue 17)",
+            "# The map while an import job runs: worker thread or process of its own (issue 17)",
             "",
-            f"Written by `python -m bench.trabajo_aparte --comparar {a.comparar} --rondas "
-            f"{a.rondas} --filas {a.filas} "
+            f"Written by `python -m bench.trabajo_aparte --rondas {a.rondas} --filas {a.filas}"
+            f"{' --resumen' if a.resumen else ''} "
             f"--reposo {a.reposo:g}` on {time.strftime('%Y-%m-%d %H:%M')} in "
             f"{(time.perf_counter() - t0) / 60:.0f} min. Machine: {platform.machine()}, "
             f"{os.cpu_count()} cores, Python {platform.python_version()}; load average at the "
@@ -136,15 +118,22 @@ def main() -> None:
             f"Each run is `bench.importacion_trabajo`: a fresh database with the demo, a "
             f"{a.filas:,}-row real import job (`POST /api/v1/importaciones/trabajos`, written, "
             "all or nothing) sent by national coordination while a Chaco unit user asks for "
-            "`/api/v1/mapa/valores` one request after another, each computed afresh (another "
-            f"measure, level, classification and end date each time); before it, "
+            "`/api/v1/mapa/valores` one request after another, each computed afresh "
+            + (
+                "from the summary (another measure, level, classification, class count, Chaco "
+                "department or none and stage reached each time, no date filter)"
+                if a.resumen
+                else "by the full query over the records (another measure, level, "
+                "classification and end date each time)"
+            )
+            + "; before it, "
             f"{a.reposo:g} s of the same requests with the server idle. The two modes "
-            f"alternate, {modos[0][1]} first. *Server memory*: the server process's highest "
-            "resident set while the job ran, over its own before the job. *Job process*: the job's "
+            "alternate, thread first. *Server memory*: the server process's highest resident "
+            "set while the job ran, over its own before the job. *Job process*: the job's "
             "process's highest resident set (MiB). *Requests/s*: how many the map user got "
             "answered per second, idle / during the job.",
             "",
-            "| run | mode | job | rows/s | server memory (MiB) | job process (MiB) | "
+            "| run | job in | job | rows/s | server memory (MiB) | job process (MiB) | "
             "requests/s idle / during | p50 ms idle / during | p99 ms idle / during | "
             "p99 during / idle | max ms idle / during | load at start |",
             "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -153,7 +142,7 @@ def main() -> None:
             "Medians over the runs of each mode (*rate*: the map's requests per second during "
             "the job over its rate idle):",
             "",
-            "| mode | rows/s | server memory (MiB) | p50 ms idle / during | "
+            "| job in | rows/s | server memory (MiB) | p50 ms idle / during | "
             "p99 ms idle / during | p99 during / idle | rate during / idle |",
             "|---|---:|---:|---:|---:|---:|---:|",
             *medianas,

@@ -20,8 +20,6 @@ need_apt() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 if [ -z "${SIGG_DATABASE_URL:-}" ]; then
   need_apt postgresql-15
   need_apt postgresql-15-postgis-3
-  # An import job lowers its database session's priority with it (migration 0017).
-  need_apt postgresql-15-prioritize
 fi
 # WeasyPrint lays out the PDF documents with Pango, in DejaVu Sans.
 need_apt libpango-1.0-0

@@ -426,98 +426,16 @@ def test_a_job_runs_in_a_process_of_its_own_at_a_lower_priority(como, engine):
         time.sleep(0.005)
     proceso = procesos[creado["id"]]
     # It lowers its priority as it starts, before it loads its libraries.
-    while os.getpriority(os.PRIO_PROCESS, proceso.pid) != trabajos.NICE and time.monotonic() < fin:
+    while os.getpriority(os.PRIO_PROCESS, proceso.pid) != 10 and time.monotonic() < fin:
         time.sleep(0.005)
     assert proceso.pid != os.getpid()
-    assert os.getpriority(os.PRIO_PROCESS, proceso.pid) == trabajos.NICE
+    assert os.getpriority(os.PRIO_PROCESS, proceso.pid) == 10
     assert os.getpriority(os.PRIO_PROCESS, 0) == 0  # the server's own priority is untouched
-    # So does the job's database session, the one writing the rows (extension prioritize).
-    vistas = _prioridades_mientras(engine, c, r.headers["location"])
     hecho = _esperar(c, r.headers["location"])
 
     assert (hecho["estado"], hecho["informe"]["insertadas"]) == ("terminado", 2500)
     assert _cuantas(engine) == 2500
     assert proceso.wait(timeout=10) == 0  # it ends once the job is committed
-    assert trabajos.NICE in vistas.values(), vistas
-    assert set(_prioridades(engine).values()) == {0}  # no session is left lowered
-
-
-def _prioridades(engine: Engine) -> dict[int, int]:
-    """The priority (nice) of every other session on the test database, by backend pid."""
-    with engine.connect() as conn:
-        filas = conn.execute(
-            text(
-                "SELECT pid, get_backend_priority(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        ).all()
-    return {pid: prioridad for pid, prioridad in filas}
-
-
-def _prioridades_mientras(engine: Engine, c: TestClient, ruta: str) -> dict[int, int]:
-    """The sessions' priorities, read until one is lowered or the job ends: every session
-    seen, with the highest nice it had."""
-    vistas: dict[int, int] = {}
-    fin = time.monotonic() + 60
-    while trabajos.NICE not in vistas.values() and time.monotonic() < fin:
-        for pid, prioridad in _prioridades(engine).items():
-            vistas[pid] = max(prioridad, vistas.get(pid, prioridad))
-        if c.get(ruta).json()["estado"] not in trabajos.PENDIENTES:
-            break
-    return vistas
-
-
-def test_a_job_in_the_servers_thread_lowers_its_session_and_never_pools_it_lowered(
-    como, en_hilo, engine, monkeypatch
-):
-    importar = trabajos.importar_alianzas
-    durante: list[int] = []
-
-    def importar_mirando(conn: Connection, *args: Any, **kwargs: Any) -> Any:
-        durante.append(
-            conn.execute(text("SELECT get_backend_priority(pg_backend_pid())")).scalar_one()
-        )
-        return importar(conn, *args, **kwargs)
-
-    monkeypatch.setattr(trabajos, "importar_alianzas", importar_mirando)
-    c = como("tecnico", "CHACO")
-
-    hecho = _esperar(c, _enviar(c, _csv(_buenas(50))).headers["location"])
-
-    assert (hecho["estado"], hecho["informe"]["insertadas"]) == ("terminado", 50)
-    assert durante == [trabajos.NICE]
-    # The lowered session cannot be raised again: it was closed, not handed back to the
-    # server's pool, where a map request would have got it.
-    assert set(_prioridades(engine).values()) == {0}
-
-
-def test_without_the_extension_a_job_imports_at_the_sessions_normal_priority(
-    como, en_hilo, engine, monkeypatch
-):
-    importar = trabajos.importar_alianzas
-    durante: list[bool] = []
-
-    def importar_mirando(conn: Connection, *args: Any, **kwargs: Any) -> Any:
-        durante.append(
-            conn.execute(
-                text("SELECT to_regprocedure('get_backend_priority(integer)') IS NULL")
-            ).scalar_one()
-        )
-        return importar(conn, *args, **kwargs)
-
-    monkeypatch.setattr(trabajos, "importar_alianzas", importar_mirando)
-    with engine.begin() as conn:
-        conn.execute(text("DROP EXTENSION prioritize"))
-    try:
-        c = como("tecnico", "CHACO")
-        hecho = _esperar(c, _enviar(c, _csv(_buenas(50))).headers["location"])
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text("CREATE EXTENSION prioritize"))
-
-    assert durante == [True]  # the job really ran without it
-    assert (hecho["estado"], hecho["informe"]["insertadas"]) == ("terminado", 50)
-    assert _cuantas(engine) == 50
 
 
 def test_a_job_whose_process_is_killed_mid_write_fails_at_once_and_writes_nothing(como, engine):

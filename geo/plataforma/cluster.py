@@ -35,7 +35,7 @@ def _find_bin_dir(configured: Path | None) -> Path:
         return Path(found).resolve().parent
     raise ErrorCluster(
         "No se encontró PostgreSQL 15 (initdb). Instale los paquetes de Debian: "
-        "apt-get install postgresql-15 postgresql-15-postgis-3 postgresql-15-prioritize"
+        "apt-get install postgresql-15 postgresql-15-postgis-3"
     )
 
 

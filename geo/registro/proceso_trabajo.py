@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-NICE = 10  # as geo.registro.trabajos.NICE (not imported: it would load the libraries unniced)
+NICE = 10
 
 
 def main() -> int:

@@ -12,9 +12,7 @@ How a job runs, and why:
   and watch in a field office. Python holds one lock for all the threads of a process (the
   GIL): a job run by a thread of the server took turns with the threads answering the map.
   In its own process, at a lower priority (nice 10), the job takes the spare core and gives
-  way when the map needs both. So does the job's database session, the one that writes, where
-  the database has the ``prioritize`` extension (migration 0017, ``_ceder_sesion``).
-  bench/trabajo_aparte.py runs the two in turns: with a
+  way when the map needs both. bench/trabajo_aparte.py runs the two in turns: with a
   100,000-row job, the map's p99 during the job over its p99 idle went from 1.49x (thread) to
   1.00x (process), its requests answered per second from 0.59 to 0.88 of idle's, and the
   server's memory while the job ran from +103 to +17 MiB (bench/RESULTS_trabajo_aparte.md,
@@ -63,7 +61,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,9 +81,6 @@ from geo.registro.importacion import PASOS, importar_alianzas
 log = logging.getLogger("sigg.trabajos")
 
 PENDIENTES = ("en_cola", "en_curso")
-# The priority (nice) of a job: its thread or process, and its database session where it can
-# (proceso_trabajo.NICE, the same value, is set before the process loads this module).
-NICE = 10
 # Share of a job's time taken by each step (0 opens the file; 1-3 are importacion.PASOS: 1 counts
 # the rows and finds repeated codes, 2 converts, validates, locates and stages them block by
 # block, 3 writes), measured on 100,000 rows of a CSV streamed from disk: the overall percentage.
@@ -459,56 +453,7 @@ def _ceder_cpu() -> None:
     the requests of the people on the map go first."""
     # Not Linux, or not allowed: the thread runs at normal priority.
     with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
-
-
-@contextlib.contextmanager
-def _sesion_cedida(engine: Engine) -> Iterator[Connection]:
-    """A connection of ``engine`` for the job's import, its session lowered where it can be
-    (``_ceder_sesion``); closed at the end if it was, never handed back to the pool."""
-    with engine.connect() as conn:
-        cedida = _ceder_sesion(conn)
-        try:
-            yield conn
-        finally:
-            if cedida:
-                conn.invalidate()
-
-
-def _ceder_sesion(conn: Connection) -> bool:
-    """Lower the priority of the import's database session to ``NICE``, as the job lowers its
-    own (with two cores, its statements give way to the map's), and say whether it did. Only
-    where the database has the ``prioritize`` extension (migration 0017) and the connection
-    goes straight to PostgreSQL: the server's port is the one connected to. Behind a pooler
-    (PgBouncer) the lowered backend would serve other clients after the job. A session may
-    lower its priority but never raise it again: the caller closes it after the job
-    (``Connection.invalidate``) instead of handing it back to the pool. Ends the transaction it
-    opens."""
-    directa = False
-    try:
-        raw: Any = conn.connection.driver_connection
-        directa = bool(
-            conn.execute(
-                text(
-                    "SELECT to_regprocedure('set_backend_priority(integer, integer)') IS NOT NULL "
-                    "AND inet_server_port() = :puerto"
-                ),
-                {"puerto": raw.info.port},
-            ).scalar_one()
-        )
-        if directa:
-            conn.execute(
-                text(
-                    "SELECT set_backend_priority(pg_backend_pid(), "
-                    "GREATEST(get_backend_priority(pg_backend_pid()), :nice))"
-                ),
-                {"nice": NICE},
-            )
-        conn.commit()
-    except DBAPIError:  # e.g. a role not allowed to call it: the job goes on at normal priority
-        log.warning("no se pudo bajar la prioridad de la sesión del trabajo", exc_info=True)
-        conn.rollback()
-    return directa
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 def ejecutar(engine: Engine, trabajo_id: int, tolerancia_m: float, directorio: Path) -> None:
@@ -553,7 +498,7 @@ def _importar(
     try:
         avance.empezar(0)
         tabla = _abrir(fila, archivo)
-        with _sesion_cedida(engine) as conn:
+        with engine.connect() as conn:
             transaccion = conn.begin()
             informe = importar_alianzas(
                 conn,
