@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from bench.comun import base_con_territorio, borrar_base, servidor_sigg
 from bench.importacion import csv_de, medir_copy, puntos
@@ -55,6 +55,22 @@ MEDIDAS = (
     "monto_par_comprometido_bs", "monto_transferido_bs", "alianzas",
 )  # fmt: skip
 CLASIFICACIONES = ("cuantiles", "jenks", "intervalos")
+
+
+def preparar(
+    settings: Settings, nombre: str, filas: int
+) -> tuple[str, Engine, list[tuple[str, float, float]]]:
+    """A fresh database ``nombre`` with the territory and the calibrated demo: its URL, an
+    engine on it, and ``filas`` points to import (``bench.importacion.puntos``)."""
+    from etl.demo_carga import cargar_demo
+
+    url = base_con_territorio(settings, nombre)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        cargar_demo(conn, settings.directorio_referencia())
+    with engine.begin() as conn:
+        pts = puntos(conn, filas)
+    return url, engine, pts
 
 
 def cuentas(url: str, settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
@@ -323,14 +339,7 @@ def main() -> None:
     RESUMEN["activo"] = args.resumen
     settings = Settings()
     carga = os.getloadavg()
-    url = base_con_territorio(settings, args.base)
-    engine = make_engine(url)
-    from etl.demo_carga import cargar_demo
-
-    with engine.begin() as conn:
-        cargar_demo(conn, settings.directorio_referencia())
-    with engine.begin() as conn:
-        pts = puntos(conn, args.filas)
+    url, engine, pts = preparar(settings, args.base, args.filas)
     datos = csv_de(pts)
     engine.dispose()
     importa, mira = cuentas(url, settings)

@@ -26,10 +26,9 @@ import httpx
 from sqlalchemy import text
 
 from bench import importacion_trabajo as trabajo
-from bench.comun import base_con_territorio, borrar_base, servidor_sigg
-from bench.importacion import csv_de, medir_copy, puntos
+from bench.comun import borrar_base, servidor_sigg
+from bench.importacion import csv_de, medir_copy
 from geo.plataforma.config import Settings
-from geo.plataforma.db import make_engine
 
 
 def main() -> None:
@@ -40,14 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     carga = os.getloadavg()
-    url = base_con_territorio(settings, args.base)
-    engine = make_engine(url)
-    from etl.demo_carga import cargar_demo
-
-    with engine.begin() as conn:
-        cargar_demo(conn, settings.directorio_referencia())
-    with engine.begin() as conn:
-        pts = puntos(conn, args.filas)
+    url, engine, pts = trabajo.preparar(settings, args.base, args.filas)
     datos = csv_de(pts)
     importa, _ = trabajo.cuentas(url, settings)
     try:
