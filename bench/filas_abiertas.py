@@ -38,7 +38,7 @@ def medir(
     cliente: httpx.Client, cabeceras: dict[str, str], n: int
 ) -> tuple[list[float], list[float]]:
     """``n`` pairs of requests, in turns: full query, summary. Each one's milliseconds."""
-    completa, resumen = trabajo.pedidos(), trabajo._del_resumen()
+    completa, resumen = trabajo.pedidos(), trabajo.del_resumen()
     tiempos: tuple[list[float], list[float]] = ([], [])
     for _ in range(n):
         for pedidos, lista in zip((completa, resumen), tiempos, strict=True):

@@ -107,7 +107,7 @@ CHACO = (None, "01", "06", "07")  # the Chaco's three departments
 
 def pedidos() -> Iterator[dict[str, Any]]:
     if RESUMEN["activo"]:
-        yield from _del_resumen()
+        yield from del_resumen()
         return
     combinaciones = itertools.cycle(
         itertools.product(MEDIDAS, NIVELES, CLASIFICACIONES, range(3, 8))
@@ -123,7 +123,7 @@ _TODAS = list(
 random.Random(3).shuffle(_TODAS)
 
 
-def _del_resumen() -> Iterator[dict[str, Any]]:
+def del_resumen() -> Iterator[dict[str, Any]]:
     for i in _COMBINACIONES:
         m, n, c, k, dep, etapa = _TODAS[i % len(_TODAS)]  # past them all: repeats, cached
         params = {"medida": m, "nivel": n, "clasificacion": c, "clases": k}
@@ -155,15 +155,36 @@ def mirar(
     return tiempos
 
 
+@contextlib.contextmanager
+def mirando(
+    cliente: httpx.Client, cabeceras: dict[str, str] | None, inicios: list[float] | None = None
+) -> Iterator[list[float]]:
+    """The map's requests (``mirar``) in a thread of their own while the block runs, their
+    seconds into the list given to the block (none if ``cabeceras`` is None)."""
+    hasta = threading.Event()
+    tiempos: list[float] = []
+    hilo = threading.Thread(
+        target=lambda: tiempos.extend(
+            mirar(cliente, cabeceras, hasta, inicios) if cabeceras else []
+        )
+    )
+    hilo.start()
+    try:
+        yield tiempos
+    finally:
+        hasta.set()
+        hilo.join()
+
+
 def percentil(valores: list[float], p: float) -> float:
     ordenados = sorted(valores)
     return ordenados[min(len(ordenados) - 1, int(len(ordenados) * p / 100))]
 
 
 def en_reposo(cliente: httpx.Client, cabeceras: dict[str, str], segundos: float) -> list[float]:
-    hasta = threading.Event()
-    threading.Timer(segundos, hasta.set).start()
-    return mirar(cliente, cabeceras, hasta)
+    with mirando(cliente, cabeceras) as tiempos:
+        time.sleep(segundos)
+    return tiempos
 
 
 def memoria_mb(pid: int) -> tuple[float, float]:
@@ -243,13 +264,9 @@ def durante_importacion(
     """The map's requests while the job runs (none if ``mira`` is None: the job alone), the
     job, and the memory meanwhile."""
     hasta = threading.Event()
-    tiempos: list[float] = []
     inicios: list[float] = []
     picos: list[float] = []
     picos_hijos: list[float] = [0.0]
-    hilo = threading.Thread(
-        target=lambda: tiempos.extend(mirar(cliente, mira, hasta, inicios) if mira else [])
-    )
     memoria = threading.Thread(target=vigilar_memoria, args=(pid, hasta, picos, picos_hijos))
     memoria.start()
     t0 = time.perf_counter()
@@ -261,21 +278,20 @@ def durante_importacion(
     )
     subida = time.perf_counter() - t0
     r.raise_for_status()
-    hilo.start()
-    inicio = time.perf_counter()
     porcentajes: list[int] = []
     pasos: list[tuple[float, int]] = []
-    while True:
-        cuando = time.perf_counter()
-        trabajo = cliente.get(r.headers["location"], headers=importa).json()
-        if trabajo["estado"] not in ("en_cola", "en_curso"):
-            break
-        porcentajes.append(trabajo["porcentaje"])
-        pasos.append((cuando, trabajo["paso"]))
-        time.sleep(0.5)
-    duracion = time.perf_counter() - inicio
+    with mirando(cliente, mira, inicios) as tiempos:
+        inicio = time.perf_counter()
+        while True:
+            cuando = time.perf_counter()
+            trabajo = cliente.get(r.headers["location"], headers=importa).json()
+            if trabajo["estado"] not in ("en_cola", "en_curso"):
+                break
+            porcentajes.append(trabajo["porcentaje"])
+            pasos.append((cuando, trabajo["paso"]))
+            time.sleep(0.5)
+        duracion = time.perf_counter() - inicio
     hasta.set()
-    hilo.join()
     memoria.join()
     return Durante(
         tiempos, inicios, trabajo, duracion, subida, picos[-1], picos_hijos[-1], porcentajes, pasos
@@ -288,16 +304,9 @@ def durante_copia(
     """The ceiling, under the same map requests: a plain COPY of the same rows into
     ``alianza``, its triggers firing, rolled back once timed and the dead rows vacuumed, so the
     job then writes into the table as it was. Its seconds, and the map's request times."""
-    hasta = threading.Event()
-    tiempos: list[float] = []
-    hilo = threading.Thread(target=lambda: tiempos.extend(mirar(cliente, mira, hasta)))
     engine = make_engine(url)
-    hilo.start()
-    try:
+    with mirando(cliente, mira) as tiempos:
         segundos = medir_copy(engine, pts, confirmar=False)
-    finally:
-        hasta.set()
-        hilo.join()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM (ANALYZE)"))
     engine.dispose()
