@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy import Connection, text
 
 from geo.plataforma.errors import NoEncontrado
 from geo.registro.esquemas import AlianzaEntrada, errores_de, precision, reglas_de_montos
-from geo.territorio.ubicacion_lote import Entrada, Ubicacion, ubicar_lote
+from geo.territorio.ubicacion_lote import Ubicacion, ubicar_lote
 from geo.vocabulario.catalogos import TRANSICIONES
 
 COLUMNAS = (
@@ -78,13 +78,9 @@ def validar(
     tolerancia_m: float,
     *,
     solo_nuevas: bool = False,
-    progreso: Callable[[int, int], None] | None = None,
 ) -> Lote:
-    """Check every row; ``solo_nuevas`` (creation) treats an existing code as a conflict.
-    ``progreso(ubicadas, a_ubicar)`` is told as the rows are located (see :func:`_ubicar`)."""
-    return validar_esquemas(
-        conn, prog, esquemas(filas), tolerancia_m, solo_nuevas=solo_nuevas, progreso=progreso
-    )
+    """Check every row; ``solo_nuevas`` (creation) treats an existing code as a conflict."""
+    return validar_esquemas(conn, prog, esquemas(filas), tolerancia_m, solo_nuevas=solo_nuevas)
 
 
 @dataclass
@@ -108,21 +104,20 @@ def validar_esquemas(
     tolerancia_m: float,
     *,
     solo_nuevas: bool = False,
-    progreso: Callable[[int, int], None] | None = None,
+    ubicadas: dict[int | None, Ubicacion] | None = None,
 ) -> Lote:
-    """:func:`validar` from rows already read against the schema (:func:`esquemas`)."""
+    """:func:`validar` from rows already read against the schema (:func:`esquemas`).
+    ``ubicadas``: the rows' places found beforehand (:func:`ubicar`), by row number (an import
+    locates a block on a session of its own while this one writes the block before)."""
     lote = Lote(errores=list(leidas.errores))
     entradas = leidas.entradas
     existentes = _existentes(conn, prog.id, [e.codigo for _, e in entradas])
     entradas = _contra_existentes(entradas, existentes, lote, solo_nuevas)
     entradas = _organizaciones(conn, prog.id, entradas, lote)
-    ubicaciones = _ubicar(
-        conn,
-        prog.cartografia,
-        [(e.lon, e.lat, e.municipio_codigo) for _, e in entradas],
-        tolerancia_m,
-        progreso,
-    )
+    if ubicadas is None:
+        ubicaciones = ubicar(conn, prog.cartografia, entradas, tolerancia_m)
+    else:
+        ubicaciones = [ubicadas[fila] for fila, _ in entradas]
     for (fila, e), u in zip(entradas, ubicaciones, strict=True):
         errores, alertas = reglas_de_montos(e, prog.permite_excesos)
         errores |= u.errores
@@ -145,29 +140,15 @@ def validar_esquemas(
     return lote
 
 
-# Points located per query when someone follows the progress (fifty for 100,000 rows: the
-# cost of a query is in its points, not in the query).
-BLOQUE_UBICAR = 2_000
-
-
-def _ubicar(
+def ubicar(
     conn: Connection,
     cartografia: str,
-    puntos: list[Entrada],
+    entradas: list[tuple[int | None, AlianzaEntrada]],
     tolerancia_m: float,
-    progreso: Callable[[int, int], None] | None,
 ) -> list[Ubicacion]:
-    """All points in one query; when someone follows the progress (an import job), block by
-    block, telling it after each block. Each point is located on its own, so the blocks answer
-    exactly what the one query would."""
-    if progreso is None:
-        return ubicar_lote(conn, cartografia, puntos, tolerancia_m)
-    ubicaciones: list[Ubicacion] = []
-    for desde in range(0, len(puntos), BLOQUE_UBICAR):
-        bloque = puntos[desde : desde + BLOQUE_UBICAR]
-        ubicaciones += ubicar_lote(conn, cartografia, bloque, tolerancia_m)
-        progreso(len(ubicaciones), len(puntos))
-    return ubicaciones
+    """The place of each row's alliance (its point, its municipality or both), in one query."""
+    puntos = [(e.lon, e.lat, e.municipio_codigo) for _, e in entradas]
+    return ubicar_lote(conn, cartografia, puntos, tolerancia_m)
 
 
 def _esquema(filas: Sequence[Fila], lote: Lote) -> list[tuple[int | None, AlianzaEntrada]]:

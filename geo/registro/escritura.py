@@ -13,8 +13,8 @@ new alliance and today for a change. Movements themselves go through geo.registr
 
 An import stages its rows block by block as it validates them (:func:`preparar`,
 :func:`cargar`), so that it holds one block of validated rows in memory, never the file's, and
-then compares (:func:`cambios_preparados`) and writes (:func:`escribir_preparadas`) from the
-staging table in the same transaction."""
+compares (:func:`cambios_preparados`) and writes (:func:`escribir_rango`) each block from the
+staging table as soon as it is staged, in the same transaction."""
 
 from __future__ import annotations
 
@@ -43,6 +43,12 @@ class Escritura:
     actualizadas: int
     sin_cambios: int
     ids: dict[str, int]
+
+    def sumar(self, otra: Escritura) -> None:
+        """Add the counts of ``otra`` (a later block's) to these."""
+        self.insertadas += otra.insertadas
+        self.actualizadas += otra.actualizadas
+        self.sin_cambios += otra.sin_cambios
 
 
 @dataclass(frozen=True)
@@ -80,13 +86,23 @@ def preparar(conn: Connection) -> None:
             "lon float8, lat float8, precision smallint, alertas text[]) ON COMMIT DROP"
         )
     )
+    # A block is compared and written by its rows' n, while the table holds the blocks before.
+    conn.execute(text("CREATE INDEX ON _carga_alianza (n)"))
 
 
-def cambios_preparados(conn: Connection, prog: Programa) -> dict[str, Cambio]:
-    """The staged rows' changes to existing alliances (see :func:`comparar`), under the
-    program's write lock, held from here to the transaction's end."""
-    p = {"p": prog.id}
-    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('sigg.alianza'), :p)"), p)
+def bloquear(conn: Connection, prog: Programa) -> None:
+    """Take the program's write lock, held to the transaction's end: what is compared is what
+    is written (a second call in the transaction changes nothing)."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('sigg.alianza'), :p)"), {"p": prog.id})
+
+
+def cambios_preparados(
+    conn: Connection, prog: Programa, desde: int = 0, hasta: int | None = None
+) -> dict[str, Cambio]:
+    """The changes the staged rows ``desde`` to ``hasta`` (their ``n``; None: all) would make
+    to existing alliances (see :func:`comparar`), under the program's write lock."""
+    bloquear(conn, prog)
+    p = {"p": prog.id, "desde": desde, "hasta": hasta}
     orden = [campo for campo, _, _ in _CAMPOS]
     return {
         codigo: Cambio(
@@ -125,36 +141,44 @@ def escribir_preparadas(
 ) -> Escritura:
     """Write the ``filas`` staged rows (numbered 0 to filas - 1) as :func:`escribir` does, and
     drop the staging table; ``con_ids``: answer each code's alliance id (else none)."""
-    p = {"p": prog.id, "v": prog.cartografia, "c": list(cambios)}
-    conn.execute(
-        text(
-            "INSERT INTO organizacion (programa_id, nombre) SELECT DISTINCT :p, organizacion "
-            "FROM _carga_alianza WHERE organizacion IS NOT NULL ON CONFLICT DO NOTHING"
-        ),
-        p,
-    )
     bloque = BLOQUE_ESCRIBIR if progreso else max(filas, 1)
-    actualizadas = insertadas = 0
+    escritura = Escritura(0, 0, 0, {})
     for desde in range(0, filas, bloque):
-        rango = p | {"desde": desde, "hasta": desde + bloque}
-        if cambios:
-            actualizadas += conn.execute(_UPDATE, rango).rowcount
-        insertadas += conn.execute(_INSERT, rango).rowcount
+        escritura.sumar(escribir_rango(conn, prog, desde, min(desde + bloque, filas), cambios))
         if progreso:
             progreso(min(desde + bloque, filas), filas)
-    ids: dict[str, int] = {}
     if con_ids:
-        ids = dict(
+        escritura.ids = dict(
             conn.execute(
                 text(
                     "SELECT a.codigo, a.id FROM alianza a JOIN _carga_alianza s "
                     "ON s.codigo = a.codigo WHERE a.programa_id = :p"
                 ),
-                p,
+                {"p": prog.id},
             ).all()
         )
     conn.execute(text("DROP TABLE _carga_alianza"))
-    return Escritura(insertadas, actualizadas, filas - insertadas - actualizadas, ids)
+    return escritura
+
+
+def escribir_rango(
+    conn: Connection, prog: Programa, desde: int, hasta: int, cambios: dict[str, Cambio]
+) -> Escritura:
+    """Write the staged rows ``desde`` to ``hasta`` (their ``n``, the end excluded): their new
+    organizations, one UPDATE of the existing alliances among ``cambios`` (what
+    :func:`cambios_preparados` answered for them) and one INSERT of the new ones."""
+    rango = {"p": prog.id, "v": prog.cartografia, "desde": desde, "hasta": hasta}
+    conn.execute(
+        text(
+            "INSERT INTO organizacion (programa_id, nombre) SELECT DISTINCT :p, organizacion "
+            "FROM _carga_alianza WHERE organizacion IS NOT NULL "
+            "AND n >= :desde AND n < :hasta ON CONFLICT DO NOTHING"
+        ),
+        rango,
+    )
+    actualizadas = conn.execute(_UPDATE, rango | {"c": list(cambios)}).rowcount if cambios else 0
+    insertadas = conn.execute(_INSERT, rango).rowcount
+    return Escritura(insertadas, actualizadas, hasta - desde - insertadas - actualizadas, {})
 
 
 def cargar(conn: Connection, validas: list[AlianzaValida], desde: int) -> None:
@@ -221,6 +245,7 @@ SELECT codigo, fila, estado, campos FROM (
            jsonb_strip_nulls(jsonb_build_object({_DIFERENCIAS})) AS campos
     FROM _carga_alianza s
     JOIN alianza a ON a.programa_id = :p AND a.codigo = s.codigo
+    WHERE s.n >= :desde AND (s.n < :hasta OR CAST(:hasta AS int) IS NULL)
 ) c
 WHERE campos <> '{{}}'::jsonb
 """)  # noqa: S608  (column names are this module's constants)

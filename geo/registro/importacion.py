@@ -16,12 +16,13 @@ How it scales (issue 17): the rows are read twice, as a stream when the file is 
 job's CSV on disk (geo/formatos/lectura.py ``CsvEnDisco``). The first pass counts them and
 finds the codes the file repeats (keeping a hash per row, not the row); the second converts,
 validates, locates and stages them into a temporary table one block at a time (the rows of a
-repeated code together in a last block, so that the repeat is named); while the database
-locates and stages a block, a worker thread reads and converts the next one, so that Python's
-work and the database's overlap. JIT compilation is off for the import's statements
-(:func:`geo.plataforma.db.sin_jit`). Then the staged rows
-are compared with the alliances and written by a few set-based statements, all in
-the caller's one transaction. Python holds one block, never the file's rows; the report
+repeated code together in a last block, so that the repeat is named), and compares and writes
+each block with a few set-based statements as soon as it is staged, until a row is wrong (then
+the rest is only checked, for the report, and what was written is rolled back). While the
+database locates, stages and writes a block, a worker thread reads and converts the next one,
+so that Python's work and the database's overlap. JIT compilation is off for the import's
+statements (:func:`geo.plataforma.db.sin_jit`). All of it happens in the caller's one
+transaction: all or nothing. Python holds one block, never the file's rows; the report
 keeps the bad rows' errors only (at most ``max_errores``); the numbers, dates and models a file
 repeats are parsed once (:class:`Conversor`)."""
 
@@ -47,7 +48,7 @@ from geo.formatos.lectura import (
     parse_decimal,
     parse_fecha,
 )
-from geo.plataforma.db import sin_jit
+from geo.plataforma.db import lectura, sin_jit
 from geo.plataforma.errors import EntradaInvalida
 from geo.registro.alianzas import (
     AlianzaValida,
@@ -56,15 +57,25 @@ from geo.registro.alianzas import (
     Fila,
     Programa,
     esquemas,
+    ubicar,
     validar_esquemas,
 )
-from geo.registro.escritura import Cambio, cambios_preparados, cargar, escribir_preparadas, preparar
+from geo.registro.escritura import (
+    Cambio,
+    Escritura,
+    bloquear,
+    cambios_preparados,
+    cargar,
+    escribir_rango,
+    preparar,
+)
 from geo.registro.formularios_campo import (
     ETIQUETA_FOTO,
     FOTO,
     GRUPOS,
     PREGUNTAS_ALIANZA,
 )
+from geo.territorio.ubicacion_lote import Ubicacion
 from geo.vocabulario.catalogos import CAMPOS_ALIANZA, MODELOS, resolver
 
 # Field -> the header names (normalised) an office may use for it.
@@ -134,10 +145,10 @@ COORDENADAS = (
     "coordenadas",
 )
 
-PASOS = ("Leyendo filas", "Validando y ubicando", "Escribiendo")
+PASOS = ("Leyendo filas", "Validando, ubicando y escribiendo")
 Avance = Callable[[str], None]
 # progreso(hechas, filas): the rows done in the current step (PASOS) out of the file's rows, told
-# every CADA rows while grouping them, after each block validated and after each block written.
+# every CADA rows while grouping them, and after each block checked and written.
 Progreso = Callable[[int, int], None]
 CADA = 1000
 # Rows converted, validated, located and staged at a time (what Python holds of a file).
@@ -296,9 +307,9 @@ def importar_alianzas(
     """Import ``tabla`` (see the module's docstring): a :class:`Tabla` in memory or a file read
     from disk as a stream (an import job's). ``avance`` is told each step's name, ``progreso``
     the rows done within it. A first pass counts the rows and finds the codes the file
-    repeats; a second converts, validates, locates and stages them in blocks of BLOQUE, then
-    they are compared and written from the staging table: Python holds one block at a time,
-    and everything happens in the caller's one transaction. ``max_errores``: the report lists
+    repeats; a second converts, validates, locates, stages, compares and writes them in blocks
+    of BLOQUE: Python holds one block at a time, and everything happens in the caller's one
+    transaction. ``max_errores``: the report lists
     at most that many errors (and says how many there are)."""
     paso = avance or (lambda _m: None)
     paso(PASOS[0])
@@ -317,19 +328,16 @@ def importar_alianzas(
         errores = _Errores(mapa, max_errores)
         bloques = por_codigo(origen.recorrer(), mapa.get("codigo"), repetidos)
         conversor = Conversor(mapa)
-        leidos = ((b, *_leer(b, conversor, informe)) for b in bloques)
-        preparadas = _validar_en_bloques(
-            conn, prog, leidos, informe, tolerancia_m, alcance, progreso, errores
-        )
-        cambios = cambios_preparados(conn, prog)
-        errores.anotar_sin_celdas(cambios_rechazados(alcance, cambios), origen)
+        with lectura(conn.engine) as aparte:  # where the blocks are located (see _leer)
+            sin_jit(aparte)
+            leer = Lector(conversor, informe, aparte, prog.cartografia, tolerancia_m)
+            escritura = _validar_y_escribir(
+                conn, prog, map(leer, bloques), informe, tolerancia_m, alcance, progreso, errores
+            )
         if errores.total:
             errores.informar(informe)
             punto.rollback()
             return informe
-        paso(PASOS[2])
-        contar = _en_filas(progreso, informe.filas)
-        escritura = escribir_preparadas(conn, prog, preparadas, cambios, progreso=contar)
         if simulacro:
             punto.rollback()
     informe.insertadas, informe.actualizadas = escritura.insertadas, escritura.actualizadas
@@ -431,15 +439,6 @@ class _Errores:
                 valores = celdas.get(e.fila or 0, {})
                 self.filas.append((e.fila or 0, e.campo, fila_del_informe(e, self.mapa, valores)))
 
-    def anotar_sin_celdas(self, errores: list[ErrorFila], origen: Origen) -> None:
-        """Errors found after the blocks: their rows' cells read again from ``origen``."""
-        if not errores:
-            return
-        libres = len(errores) if self.tope is None else max(self.tope - len(self.filas), 0)
-        numeros = {e.fila for e in errores[:libres]}
-        celdas = {f.numero: f.valores for f in origen.recorrer() if f.numero in numeros}
-        self.anotar(errores, celdas)
-
     def informar(self, informe: Informe) -> None:
         self.filas.sort(key=lambda x: (x[0], x[1]))
         informe.errores = [d for _, _, d in self.filas]
@@ -450,48 +449,74 @@ class _Errores:
             )
 
 
-def _validar_en_bloques(
+def _validar_y_escribir(
     conn: Connection,
     prog: Programa,
-    leidos: Iterator[tuple[list[FilaLeida], list[ErrorFila], Esquemas]],
+    leidos: Iterator[Leido],
     informe: Informe,
     tolerancia_m: float,
     alcance: Alcance | None,
     progreso: Progreso | None,
     errores: _Errores,
-) -> int:
-    """Validate, locate and stage each block (see :func:`importar_alianzas`), read and
-    converted ahead (``leidos``: each block, its conversion errors, its rows as the schema
-    reads them), its errors to ``errores`` with the cells of their rows; the number of rows
-    staged."""
+) -> Escritura:
+    """Validate, stage, compare and write each block (see :func:`importar_alianzas`), read,
+    converted and located ahead (``leidos``, :class:`Lector`), its errors to ``errores`` with
+    the cells of their rows. A block is written as soon as it is checked, while the next one is
+    read, converted and located, so that the database's writing overlaps Python's reading and
+    the other session's locating instead of following them; once a row is wrong nothing more
+    is written (the caller rolls back what was). Answers what was written."""
     preparar(conn)
+    bloquear(conn, prog)  # what each block is compared with stays as compared until it is written
+    escritura = Escritura(0, 0, 0, {})
     preparadas = hechas = 0
-    for bloque, malas, leidas in _por_delante(leidos):
-        lote = validar_esquemas(conn, prog, leidas, tolerancia_m)
+    for bloque, malas, leidas, ubicadas in _por_delante(leidos):
+        lote = validar_esquemas(conn, prog, leidas, tolerancia_m, ubicadas=ubicadas)
         malas += lote.errores
         if alcance:
             malas += fuera_de_unidad(conn, prog, alcance, lote.validas)
+        # Staged and compared even once a row is wrong (then nothing is written), so that the
+        # report also names the refused changes of the rows after it.
+        desde, preparadas = preparadas, preparadas + len(lote.validas)
+        cargar(conn, lote.validas, desde)
+        cambios = cambios_preparados(conn, prog, desde, preparadas)
+        malas += cambios_rechazados(alcance, cambios)
         if malas:
             numeros = {e.fila for e in malas}
             errores.anotar(malas, {f.numero: f.valores for f in bloque if f.numero in numeros})
-        # Staged even once a row is wrong (then nothing is written), so that the report also
-        # names the refused changes of the rows after it.
-        cargar(conn, lote.validas, preparadas)
-        preparadas += len(lote.validas)
+        if not errores.total:
+            escritura.sumar(escribir_rango(conn, prog, desde, preparadas, cambios))
         hechas += len(bloque)
         if progreso:
             progreso(hechas, informe.filas)
+    conn.execute(text("DROP TABLE _carga_alianza"))
     informe.anotar_adjuntos()
-    return preparadas
+    return escritura
 
 
-def _leer(
-    bloque: list[FilaLeida], conversor: Conversor, informe: Informe
-) -> tuple[list[ErrorFila], Esquemas]:
-    """A block read, converted and checked against the schema: all that needs no database.
-    Its conversion errors, and the rows as the schema reads them."""
-    malas: list[ErrorFila] = []
-    return malas, esquemas(_convertir(bloque, conversor, informe, malas))
+# A block as read ahead: its rows, their conversion errors, the rows as the schema reads them and
+# their places by row number.
+Leido = tuple[list[FilaLeida], list[ErrorFila], Esquemas, dict[int | None, Ubicacion]]
+
+
+@dataclass
+class Lector:
+    """Reads a block ahead (on the worker thread of :func:`_por_delante`): converts it, checks
+    it against the schema (all that needs no database) and locates its rows' points on
+    ``aparte``, a session of its own (the boundaries are the same for every session), while
+    the import's session writes the block before."""
+
+    conversor: Conversor
+    informe: Informe
+    aparte: Connection
+    cartografia: str
+    tolerancia_m: float
+
+    def __call__(self, bloque: list[FilaLeida]) -> Leido:
+        malas: list[ErrorFila] = []
+        leidas = esquemas(_convertir(bloque, self.conversor, self.informe, malas))
+        lugares = ubicar(self.aparte, self.cartografia, leidas.entradas, self.tolerancia_m)
+        ubicadas = {fila: u for (fila, _), u in zip(leidas.entradas, lugares, strict=True)}
+        return bloque, malas, leidas, ubicadas
 
 
 T = TypeVar("T")
@@ -527,14 +552,6 @@ def _convertir(
                 {"fila": f.numero, "codigo": datos.get("codigo"), "archivos": nombres}
             )
     return filas
-
-
-def _en_filas(progreso: Progreso | None, filas: int) -> Progreso | None:
-    """A step's own count (of the rows left after the earlier checks) told as rows of the
-    file, so that every step ends at ``filas``."""
-    if progreso is None:
-        return None
-    return lambda hechas, de: progreso(filas * hechas // max(de, 1), filas)
 
 
 def cambios_rechazados(alcance: Alcance | None, cambios: dict[str, Cambio]) -> list[ErrorFila]:

@@ -14,8 +14,9 @@ const ESPERA_MS = 500;      // between two readings of a running job
 const FILAS_TABLA = 200;    // bad rows shown; the CSV has them all
 const numero = new Intl.NumberFormat("es-BO", { useGrouping: "always" });
 const fecha = new Intl.DateTimeFormat("es-BO", { dateStyle: "short", timeStyle: "short" });
-// What the rows of each step are, once done (step 3 of a dry run only tries the writing).
-const HECHAS = { 1: "revisadas", 2: "ubicadas", 3: "escritas" };
+// A job's steps after opening its file (geo/registro/importacion.py PASOS), and their rows.
+const PASOS = 2;
+const HECHAS = { 1: "revisadas", 2: "procesadas" };
 const ESTADOS = {
   en_cola: "En cola: espera su turno en el servidor…",
   en_curso: "Importando…",
@@ -236,9 +237,9 @@ function pintarAvance(t) {
   }
   if (t.estado === "en_curso") {
     fase.textContent = t.paso > 0
-      ? `${quien} de ${t.archivo} · paso ${t.paso} de 3: ${t.fase}`
+      ? `${quien} de ${t.archivo} · paso ${t.paso} de ${PASOS}: ${t.fase}`
       : `${quien} de ${t.archivo}: ${t.fase}`;
-    const verbo = t.paso === 3 && t.simulacro ? "probadas" : HECHAS[t.paso];
+    const verbo = HECHAS[t.paso];
     filas.textContent = t.total != null && verbo ? `${n(t.hechas)} de ${n(t.total)} filas ${verbo}` : "";
   } else {
     const cuando = t.terminado_en ? ` (${fecha.format(new Date(t.terminado_en))})` : "";
