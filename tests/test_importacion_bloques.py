@@ -1,5 +1,5 @@
 """An import goes through its file in blocks (geo/registro/importacion.py: converted, validated,
-located and staged a block at a time, then compared and written from the staging table). With
+located, staged, compared and written a block at a time, until a row is wrong). With
 blocks of two rows, a file of several blocks must answer exactly as one block would: a code
 repeated far apart is still named with its first row, a refused change names its own row, the
 rows are written in the file's order, a re-import changes nothing, and a wrong row anywhere
@@ -117,3 +117,33 @@ def test_a_refused_change_in_a_later_block_names_its_own_row(conn):
     assert (
         conn.execute(text("SELECT familias FROM alianza WHERE codigo = 'BQ-04'")).scalar_one() == 12
     )
+
+
+def test_after_a_bad_row_the_later_blocks_are_still_compared_and_nothing_is_written(conn):
+    filas = [_fila(f"BQ-{i:02d}") for i in range(6)]
+    assert _importar(conn, filas).insertadas == 6
+    conn.execute(text("UPDATE alianza SET estado = 'verificado' WHERE codigo = 'BQ-05'"))
+    antes = conn.execute(text("SELECT count(*) FROM auditoria")).scalar_one()
+    # Block 1 is new and good (written), block 2 holds a bad row, block 3 a refused change,
+    # block 4 a change a técnico may make.
+    filas = [
+        _fila("BQ-10"),
+        _fila("BQ-11"),
+        _fila("BQ-12", familias="doce"),
+        _fila("BQ-13"),
+        _fila("BQ-05", familias="30"),
+        _fila("BQ-14"),
+        _fila("BQ-00", familias="31"),
+    ]
+
+    informe = _importar(conn, filas, alcance=Alcance("tecnico.chaco", "tecnico", "CHACO"))
+
+    assert [(e["fila"], e["columna"], e["codigo"]) for e in informe.errores] == [
+        (4, "familias", "BQ-12"),
+        (6, "familias", "BQ-05"),
+    ]
+    assert (informe.escrito, informe.insertadas, informe.actualizadas) == (False, 0, 0)
+    assert _codigos_por_id(conn) == [f"BQ-{i:02d}" for i in range(6)]  # block 1 rolled back
+    familias = "SELECT familias FROM alianza WHERE codigo IN ('BQ-00', 'BQ-05') ORDER BY codigo"
+    assert list(conn.execute(text(familias)).scalars()) == [12, 12]
+    assert conn.execute(text("SELECT count(*) FROM auditoria")).scalar_one() == antes
