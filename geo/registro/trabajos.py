@@ -83,7 +83,8 @@ log = logging.getLogger("sigg.trabajos")
 PENDIENTES = ("en_cola", "en_curso")
 # Share of a job's time taken by each step (0 opens the file; 1-2 are importacion.PASOS: 1 counts
 # the rows and finds repeated codes, 2 converts, validates, locates, stages and writes them block
-# by block), measured on 1,000,000 rows of a CSV streamed from disk: the overall percentage.
+# by block): the overall percentage. Measured on 200,000 rows of a CSV streamed from disk,
+# step 1 took 1.2 s of 28.3 s.
 PESOS = (0.01, 0.03, 0.96)
 FASES = ("Leyendo el archivo", "Revisando las filas", "Validando, ubicando y escribiendo")
 INTERVALO_S = 0.5  # the least time between two writes of a job's progress
