@@ -26,7 +26,7 @@ from tests.conftest import DIBUJADO, cabeceras
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 TAMANOS = {"390": {"width": 390, "height": 844}, "1440": {"width": 1440, "height": 900}}
 CLAVE = "clave de las pruebas"  # the test accounts' (tests/conftest.py, cuentas_de_prueba)
-FILAS = 8000  # enough for the job to take a few seconds, so its progress is seen
+FILAS = 25_000  # three blocks of the import: its progress is seen mid-step
 ENCABEZADO = (
     "Código,Nombre de la alianza,Sector,Modelo,Financiamiento,Familias,Familias (mujeres),"
     "Latitud,Longitud"
