@@ -30,6 +30,7 @@ A quick check at small sizes, written elsewhere than RESULTS.md, on ports of its
 from __future__ import annotations
 
 import argparse
+import shutil
 import time
 from functools import partial
 from pathlib import Path
@@ -225,8 +226,24 @@ def escribir(r: Resultados, salida: Path, t0: float) -> None:
     salida.write_text(documento(r) + "\n")
 
 
+def faltan() -> list[str]:
+    """The peers the suite compares with that this machine lacks, each with how to get it."""
+    return [
+        como
+        for falta, como in (
+            (not exportar.TIPG.is_file(),
+             "tipg: python3 -m venv bench/.venv-tipg && bench/.venv-tipg/bin/pip install tipg "
+             "uvicorn"),
+            (shutil.which("ogr2ogr") is None, "ogr2ogr: apt-get install gdal-bin"),
+        )
+        if falta
+    ]  # fmt: skip
+
+
 def main() -> None:
     a = opciones()
+    if ausentes := faltan():  # found now, not after the first half hour of the run
+        raise SystemExit("faltan los pares de la comparación:\n  " + "\n  ".join(ausentes))
     t0 = time.perf_counter()
     settings = Settings()
     wrk = asegurar_wrk()

@@ -3,8 +3,8 @@ would change (field by field, so that a refusal can name them), then one UPDATE 
 existing codes that change (so a re-import writes nothing and audits nothing) and one INSERT
 for the new ones. Triggers keep the audit trail, the version and the stage history.
 
-An import job that shows its progress writes the same statements block by block (each staged
-row has its place ``n``), all in the caller's one transaction: still all or nothing.
+An import writes the same statements block by block (each staged row has its place ``n``), all
+in the caller's one transaction: still all or nothing.
 
 Money transferred and accounted for (``monto_transferido_bs``, ``monto_descargado_bs``) that a
 row carries enters the dated ledger in the same statement (migration 0012): a trigger adds the
@@ -18,7 +18,6 @@ staging table as soon as it is staged, in the same transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
@@ -33,8 +32,6 @@ _STAGING = (
     "n", "fila", "codigo", "organizacion", "organizacion_id", *COLUMNAS, "municipio_codigo",
     "lon", "lat", "precision", "alertas",
 )  # fmt: skip
-# Staged rows written per statement when someone follows the progress.
-BLOQUE_ESCRIBIR = 5_000
 
 
 @dataclass
@@ -112,51 +109,21 @@ def cambios_preparados(
     }
 
 
-def escribir(
-    conn: Connection,
-    prog: Programa,
-    validas: list[AlianzaValida],
-    cambios: dict[str, Cambio] | None = None,
-    progreso: Callable[[int, int], None] | None = None,
-) -> Escritura:
-    """Write the rows. ``cambios`` is what :func:`comparar` answered for these same rows in
-    this transaction (so they are staged); without it they are compared here. With
-    ``progreso(escritas, filas)``, the rows are written in blocks of BLOQUE_ESCRIBIR, telling it
-    after each; without it, in one UPDATE and one INSERT. The answer names each row's id."""
+def escribir(conn: Connection, prog: Programa, validas: list[AlianzaValida]) -> Escritura:
+    """Write the rows, compared first (:func:`comparar`), in one UPDATE and one INSERT, and
+    drop the staging table. The answer names each row's id."""
     if not validas:
         return Escritura(0, 0, 0, {})
-    if cambios is None:
-        cambios = comparar(conn, prog, validas)
-    return escribir_preparadas(conn, prog, len(validas), cambios, progreso, con_ids=True)
-
-
-def escribir_preparadas(
-    conn: Connection,
-    prog: Programa,
-    filas: int,
-    cambios: dict[str, Cambio],
-    progreso: Callable[[int, int], None] | None = None,
-    *,
-    con_ids: bool = False,
-) -> Escritura:
-    """Write the ``filas`` staged rows (numbered 0 to filas - 1) as :func:`escribir` does, and
-    drop the staging table; ``con_ids``: answer each code's alliance id (else none)."""
-    bloque = BLOQUE_ESCRIBIR if progreso else max(filas, 1)
-    escritura = Escritura(0, 0, 0, {})
-    for desde in range(0, filas, bloque):
-        escritura.sumar(escribir_rango(conn, prog, desde, min(desde + bloque, filas), cambios))
-        if progreso:
-            progreso(min(desde + bloque, filas), filas)
-    if con_ids:
-        escritura.ids = dict(
-            conn.execute(
-                text(
-                    "SELECT a.codigo, a.id FROM alianza a JOIN _carga_alianza s "
-                    "ON s.codigo = a.codigo WHERE a.programa_id = :p"
-                ),
-                {"p": prog.id},
-            ).all()
-        )
+    escritura = escribir_rango(conn, prog, 0, len(validas), comparar(conn, prog, validas))
+    escritura.ids = dict(
+        conn.execute(
+            text(
+                "SELECT a.codigo, a.id FROM alianza a JOIN _carga_alianza s "
+                "ON s.codigo = a.codigo WHERE a.programa_id = :p"
+            ),
+            {"p": prog.id},
+        ).all()
+    )
     conn.execute(text("DROP TABLE _carga_alianza"))
     return escritura
 

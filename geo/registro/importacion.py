@@ -19,8 +19,9 @@ validates, locates and stages them into a temporary table one block at a time (t
 repeated code together in a last block, so that the repeat is named), and compares and writes
 each block with a few set-based statements as soon as it is staged, until a row is wrong (then
 the rest is only checked, for the report, and what was written is rolled back). While the
-database locates, stages and writes a block, a worker thread reads and converts the next one,
-so that Python's work and the database's overlap. JIT compilation is off for the import's
+database stages and writes a block, a worker thread reads and converts the next one and
+locates its points on a second session, so that Python's work, the locating and the writing
+overlap. JIT compilation is off for the import's
 statements (:func:`geo.plataforma.db.sin_jit`). All of it happens in the caller's one
 transaction: all or nothing. Python holds one block, never the file's rows; the report
 keeps the bad rows' errors only (at most ``max_errores``); the numbers, dates and models a file
@@ -309,8 +310,8 @@ def importar_alianzas(
     the rows done within it. A first pass counts the rows and finds the codes the file
     repeats; a second converts, validates, locates, stages, compares and writes them in blocks
     of BLOQUE: Python holds one block at a time, and everything happens in the caller's one
-    transaction. ``max_errores``: the report lists
-    at most that many errors (and says how many there are)."""
+    transaction. ``max_errores``: the report lists at most that many errors (and says how many
+    there are)."""
     paso = avance or (lambda _m: None)
     paso(PASOS[0])
     origen = _sin_grupos(tabla)
@@ -328,7 +329,7 @@ def importar_alianzas(
         errores = _Errores(mapa, max_errores)
         bloques = por_codigo(origen.recorrer(), mapa.get("codigo"), repetidos)
         conversor = Conversor(mapa)
-        with lectura(conn.engine) as aparte:  # where the blocks are located (see _leer)
+        with lectura(conn.engine) as aparte:  # where the blocks are located (see Lector)
             sin_jit(aparte)
             leer = Lector(conversor, informe, aparte, prog.cartografia, tolerancia_m)
             escritura = _validar_y_escribir(
