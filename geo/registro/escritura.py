@@ -66,6 +66,7 @@ def comparar(conn: Connection, prog: Programa, validas: list[AlianzaValida]) -> 
         return {}
     preparar(conn)
     cargar(conn, validas, 0)
+    bloquear(conn, prog)
     return cambios_preparados(conn, prog)
 
 
@@ -88,8 +89,8 @@ def preparar(conn: Connection) -> None:
 
 
 def bloquear(conn: Connection, prog: Programa) -> None:
-    """Take the program's write lock, held to the transaction's end: what is compared is what
-    is written (a second call in the transaction changes nothing)."""
+    """Take the program's write lock, held to the transaction's end: what is compared
+    (:func:`cambios_preparados`, called after it) is what is written."""
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('sigg.alianza'), :p)"), {"p": prog.id})
 
 
@@ -97,8 +98,8 @@ def cambios_preparados(
     conn: Connection, prog: Programa, desde: int = 0, hasta: int | None = None
 ) -> dict[str, Cambio]:
     """The changes the staged rows ``desde`` to ``hasta`` (their ``n``; None: all) would make
-    to existing alliances (see :func:`comparar`), under the program's write lock."""
-    bloquear(conn, prog)
+    to existing alliances (see :func:`comparar`). The caller holds the program's write lock
+    (:func:`bloquear`), taken once for the transaction rather than once per block."""
     p = {"p": prog.id, "desde": desde, "hasta": hasta}
     orden = [campo for campo, _, _ in _CAMPOS]
     return {
