@@ -24,7 +24,7 @@ from api.cache import ESPERA_MAXIMA, VIDA_CAPA, AtajoCache, CacheRespuestas
 from api.compresion import EstaticosComprimidos
 from api.frescura import CuerposFijos
 from api.pagina import Pagina
-from api.parametros import solo_conocidos
+from api.parametros import documentar, solo_conocidos
 from api.routes import (
     adjuntos,
     alianzas,
@@ -182,6 +182,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(modulo.router, dependencies=[Depends(solo_conocidos)])
     # The problem+json and GeoJSON bodies the routes declare, in the OpenAPI components.
     completar(app)
+    documentar(app)
     # Brotli-compressed once when the browser accepts it (api/compresion.py), else gzip.
     estaticos = EstaticosComprimidos(directory=WEB)
     app.mount("/static", estaticos, name="static")

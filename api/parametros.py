@@ -1,21 +1,29 @@
 """Query parameters shared by the routes, declared as FastAPI dependencies so that
 ``/openapi.json`` documents every one, and the guard that refuses a parameter a route does not
-declare (400 naming it and listing the accepted ones), as the OGC service always did.
+declare (400 naming it and listing the accepted ones), as the OGC service always did. The
+registry's filters are the exception in how they are read (``leer_consulta``: one pydantic
+model, only the names present looked at), not in what is documented and accepted.
 
 The filter names and their meanings come from one place, ``geo.vocabulario.parametros``."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, NamedTuple, get_args
+from functools import cache
+from typing import Annotated, Any, NamedTuple, TypeVar, get_args, get_origin
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.deps import SettingsDep
 from api.seguridad import AlcanceDep
+from geo.acceso.alcance import Alcance
+from geo.plataforma.config import Settings
 from geo.plataforma.entrada import exigir_parametro
 from geo.plataforma.errors import EntradaInvalida, ParametroInvalido
 from geo.publicacion.colecciones import Coleccion, coleccion, leer_bbox, leer_datetime
@@ -83,6 +91,96 @@ async def _corte(
     request: Request,
     corte: Annotated[date | None, Query(description=FILTROS["corte"])] = None,
 ) -> date | None:
+    return _corte_valido(request, corte)
+
+
+CorteDep = Annotated[date | None, Depends(_corte)]
+
+
+class _ConsultaSubproyectos(BaseModel):
+    """The vocabulary's names a municipal subproject takes (no sector, model, call or dates:
+    a subproject has none), as a query string carries them: the same names, patterns and
+    descriptions as the parameters above."""
+
+    model_config = ConfigDict(frozen=True)
+
+    programa: Annotated[
+        str | None, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$", description=FILTROS["programa"])
+    ] = None
+    departamento: Annotated[
+        str | None, Field(pattern=r"^[0-9]{2}$", description=FILTROS["departamento"])
+    ] = None
+    provincia: Annotated[
+        str | None, Field(pattern=r"^[0-9]{4}$", description=FILTROS["provincia"])
+    ] = None
+    unidad_operativa: Annotated[
+        str | None, Field(pattern=r"^[A-Za-z]{2,16}$", description=FILTROS["unidad_operativa"])
+    ] = None
+    municipio: Annotated[
+        str | None, Field(pattern=r"^[0-9]{6}$", description=FILTROS["municipio"])
+    ] = None
+    etapa: Annotated[list[str] | None, Field(description=FILTROS["etapa"])] = None
+    validados: Annotated[bool, Field(description=FILTROS["validados"])] = False
+    corte: Annotated[date | None, Field(description=FILTROS["corte"])] = None
+
+
+class _ConsultaFiltros(_ConsultaSubproyectos):
+    """Every filter of the registry's vocabulary."""
+
+    sector: Annotated[list[str] | None, Field(description=FILTROS["sector"])] = None
+    modelo: Annotated[list[int] | None, Field(description=FILTROS["modelo"])] = None
+    etapa_alcanzada: Annotated[
+        str | None, Field(max_length=40, description=FILTROS["etapa_alcanzada"])
+    ] = None
+    financiamiento: Annotated[
+        str | None, Field(max_length=60, description=FILTROS["financiamiento"])
+    ] = None
+    convocatoria: Annotated[
+        str | None, Field(max_length=60, description=FILTROS["convocatoria"])
+    ] = None
+    desde: Annotated[date | None, Field(description=FILTROS["desde"])] = None
+    hasta: Annotated[date | None, Field(description=FILTROS["hasta"])] = None
+
+
+_Consulta = TypeVar("_Consulta", bound=BaseModel)
+
+
+@cache
+def _listas(modelo: type[BaseModel]) -> frozenset[str]:
+    """The fields of ``modelo`` a query may repeat (``sector=a&sector=b``)."""
+    return frozenset(n for n, c in modelo.model_fields.items() if _es_lista(c.annotation))
+
+
+def _es_lista(tipo: Any) -> bool:
+    return get_origin(tipo) is list or any(_es_lista(a) for a in get_args(tipo))
+
+
+def leer_consulta(request: Request, modelo: type[_Consulta]) -> _Consulta:
+    """The fields of ``modelo`` the query string carries, validated in one pass of
+    pydantic's core; a value it refuses is the 422 (400 on the OGC service) that FastAPI gives
+    a declared parameter, naming it (``loc`` ``("query", name)``).
+
+    The filters are read this way rather than declared one by one as FastAPI parameters:
+    FastAPI looks up and validates every declared parameter of every request, present or not,
+    in Python, and for the thirteen names of the filters (eighteen with the territory's and the
+    program's sub-dependencies) that was the largest part of a cheap request's time in the
+    server process (py-spy on vector tiles: 46% of the server's busy samples in
+    ``solve_dependencies``, 10% in the route itself). Here only the names present are looked
+    at. They stay in /openapi.json (``documentar``) and in the names a route accepts
+    (``solo_conocidos``)."""
+    q = request.query_params
+    campos, listas = modelo.model_fields, _listas(modelo)
+    datos = {n: q.getlist(n) if n in listas else q[n] for n in q if n in campos}
+    try:
+        return modelo.model_validate(datos)
+    except ValidationError as e:
+        errores = e.errors(include_url=False)
+        raise RequestValidationError(
+            [{**x, "loc": ("query", *x["loc"])} for x in errores]
+        ) from None
+
+
+def _corte_valido(request: Request, corte: date | None) -> date | None:
     """The cut-off date: a day that has ended or is today; the future is not known yet. A
     refusal is a 422 as any malformed value, and a 400 on the OGC service, which requires it."""
     if corte is not None and corte > date.today():
@@ -94,44 +192,36 @@ async def _corte(
     return corte
 
 
-CorteDep = Annotated[date | None, Depends(_corte)]
+def _comunes(
+    request: Request, settings: Settings, quien: Alcance, c: _ConsultaSubproyectos
+) -> dict[str, Any]:
+    """What every filter set holds: who reads, the program, the territory, the stages, the
+    cut-off date."""
+    return {
+        "alcance": quien,
+        "solo_validados": c.validados,
+        "programa": c.programa or settings.programa,
+        "corte": _corte_valido(request, c.corte),
+        "departamento": c.departamento,
+        "provincia": c.provincia,
+        "unidad_operativa": c.unidad_operativa and c.unidad_operativa.upper(),
+        "municipio": c.municipio,
+        "etapa": c.etapa,
+    }
 
 
-async def _filtros(
-    programa: ProgramaDep,
-    quien: AlcanceDep,
-    territorio: TerritorioDep,
-    sector: Annotated[list[str] | None, Query(description=FILTROS["sector"])] = None,
-    modelo: Annotated[list[int] | None, Query(description=FILTROS["modelo"])] = None,
-    etapa: Annotated[list[str] | None, Query(description=FILTROS["etapa"])] = None,
-    etapa_alcanzada: Annotated[
-        str | None, Query(max_length=40, description=FILTROS["etapa_alcanzada"])
-    ] = None,
-    financiamiento: Annotated[
-        str | None, Query(max_length=60, description=FILTROS["financiamiento"])
-    ] = None,
-    convocatoria: Annotated[
-        str | None, Query(max_length=60, description=FILTROS["convocatoria"])
-    ] = None,
-    desde: Annotated[date | None, Query(description=FILTROS["desde"])] = None,
-    hasta: Annotated[date | None, Query(description=FILTROS["hasta"])] = None,
-    validados: Annotated[bool, Query(description=FILTROS["validados"])] = False,
-    corte: CorteDep = None,
-) -> Filtros:
+async def _filtros(request: Request, settings: SettingsDep, quien: AlcanceDep) -> Filtros:
+    """Every filter of the vocabulary (``_ConsultaFiltros``)."""
+    c = leer_consulta(request, _ConsultaFiltros)
     return Filtros(
-        alcance=quien,
-        solo_validados=validados,
-        programa=programa,
-        corte=corte,
-        **territorio._asdict(),
-        sector=sector,
-        modelo=modelo,
-        etapa=etapa,
-        financiamiento=financiamiento,
-        convocatoria=convocatoria,
-        desde=desde,
-        hasta=hasta,
-        etapa_alcanzada=etapa_alcanzada,
+        **_comunes(request, settings, quien, c),
+        sector=c.sector,
+        modelo=c.modelo,
+        financiamiento=c.financiamiento,
+        convocatoria=c.convocatoria,
+        desde=c.desde,
+        hasta=c.hasta,
+        etapa_alcanzada=c.etapa_alcanzada,
     )
 
 
@@ -149,21 +239,32 @@ def _es_entero(tipo: Any) -> bool:
 
 
 def _nombres(d: Dependant) -> frozenset[str]:
-    """The query parameter names ``d`` reads, its sub-dependencies' included."""
-    return frozenset(p.alias for p in d.query_params).union(*map(_nombres, d.dependencies))
+    """The query parameter names ``d`` reads, its sub-dependencies' included (those a
+    dependency reads with ``leer_consulta`` too)."""
+    propios = {p.alias for p in d.query_params} | set(_leidos(d))
+    return frozenset(propios).union(*map(_nombres, d.dependencies))
 
 
-def _campos(d: Dependant) -> list[Any]:
-    """The query and path parameters ``d`` reads, its sub-dependencies' included."""
-    return [*d.query_params, *d.path_params, *(p for s in d.dependencies for p in _campos(s))]
+def _leidos(d: Dependant) -> dict[str, Any]:
+    """The names (and their types) dependency ``d`` reads with ``leer_consulta``."""
+    modelo = _CONSULTAS.get(d.call)
+    return {n: c.annotation for n, c in modelo.model_fields.items()} if modelo else {}
+
+
+def _tipos(d: Dependant) -> list[tuple[str, Any]]:
+    """The query and path parameters ``d`` reads and their types, its sub-dependencies'
+    included."""
+    return [
+        *((p.alias, p.field_info.annotation) for p in (*d.query_params, *d.path_params)),
+        *_leidos(d).items(),
+        *(par for s in d.dependencies for par in _tipos(s)),
+    ]
 
 
 def _declarados(route: APIRoute) -> frozenset[str]:
     if id(route) not in _DECLARADOS:
         _DECLARADOS[id(route)] = _nombres(route.dependant)
-        _ENTEROS[id(route)] = frozenset(
-            p.alias for p in _campos(route.dependant) if _es_entero(p.field_info.annotation)
-        )
+        _ENTEROS[id(route)] = frozenset(n for n, t in _tipos(route.dependant) if _es_entero(t))
     return _DECLARADOS[id(route)]
 
 
@@ -199,23 +300,19 @@ async def solo_conocidos(request: Request) -> None:
 
 
 async def _filtros_subproyectos(
-    programa: ProgramaDep,
-    quien: AlcanceDep,
-    territorio: TerritorioDep,
-    etapa: Annotated[list[str] | None, Query(description=FILTROS["etapa"])] = None,
-    validados: Annotated[bool, Query(description=FILTROS["validados"])] = False,
-    corte: CorteDep = None,
+    request: Request, settings: SettingsDep, quien: AlcanceDep
 ) -> Filtros:
-    """The vocabulary's names that apply to municipal subprojects (no sector, model, call or
-    dates: a subproject has none)."""
+    """The vocabulary's names that apply to municipal subprojects (``_ConsultaSubproyectos``)."""
     return Filtros(
-        alcance=quien,
-        solo_validados=validados,
-        programa=programa,
-        corte=corte,
-        **territorio._asdict(),
-        etapa=etapa,
+        **_comunes(request, settings, quien, leer_consulta(request, _ConsultaSubproyectos))
     )
+
+
+# The dependencies that read their names with ``leer_consulta``, and the names.
+_CONSULTAS: dict[Any, type[BaseModel]] = {
+    _filtros: _ConsultaFiltros,
+    _filtros_subproyectos: _ConsultaSubproyectos,
+}
 
 
 FiltrosSubproyectosDep = Annotated[Filtros, Depends(_filtros_subproyectos)]
@@ -285,3 +382,51 @@ def _atributos(request: Request, c: Coleccion) -> tuple[tuple[str, str], ...]:
                 aceptados=aceptados,
             )
     return propiedades
+
+
+def _consultas(d: Dependant) -> list[type[BaseModel]]:
+    """The models of the dependencies of ``d`` that read their names with ``leer_consulta``."""
+    propio = [_CONSULTAS[d.call]] if d.call in _CONSULTAS else []
+    return propio + [m for s in d.dependencies for m in _consultas(s)]
+
+
+def _parametro(modelo: type[BaseModel], nombre: str) -> dict[str, Any]:
+    """A field of ``modelo`` as an OpenAPI query parameter, in the form FastAPI gives a
+    declared one (the description in the parameter and in its schema)."""
+    esquema = dict(modelo.model_json_schema()["properties"][nombre])
+    if esquema.get("default", False) is None:
+        del esquema["default"]  # as FastAPI: a parameter that may be absent has no null default
+    return {
+        "name": nombre,
+        "in": "query",
+        "required": False,
+        "schema": esquema,
+        "description": esquema.get("description", ""),
+    }
+
+
+def documentar(app: FastAPI) -> None:
+    """Make ``app.openapi()`` list, on every route, the names its filter dependencies read
+    with ``leer_consulta``, as if they were declared parameters."""
+    generar: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        documento = generar()
+        for ruta in iter_route_contexts(app.routes):
+            if not isinstance(ruta.original_route, APIRoute) or not ruta.include_in_schema:
+                continue
+            modelos = _consultas(ruta.dependant)
+            for metodo in (ruta.methods or set()) if modelos else ():
+                operacion = documento["paths"].get(ruta.path_format, {}).get(metodo.lower())
+                if operacion is None:
+                    continue
+                parametros = operacion.setdefault("parameters", [])
+                hay = {p["name"] for p in parametros}
+                for modelo in modelos:
+                    for nombre in modelo.model_fields:
+                        if nombre not in hay:
+                            parametros.append(_parametro(modelo, nombre))
+                            hay.add(nombre)
+        return documento
+
+    app.openapi = openapi  # type: ignore[method-assign]
