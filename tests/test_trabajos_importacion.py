@@ -34,6 +34,7 @@ from tests.test_openapi import diferencias
 
 PROBLEMA = "application/problem+json"
 RUTA = "/api/v1/importaciones/trabajos"
+VIGIA = "hashtext('sigg.trabajo_importacion.vigia')"  # the watch lock (trabajos._VIGIA)
 # Yacuiba (Chaco), well inside its municipality.
 ENCABEZADO = "codigo,nombre,sector,modelo,financiamiento,familias,familias_mujeres,lat,lon"
 LAGO = "-16.0,-69.2"  # Lake Titicaca: no municipality
@@ -420,6 +421,39 @@ def _en_curso(c: TestClient, ruta: str, paso: int) -> dict[str, Any]:
         assert trabajo["estado"] in trabajos.PENDIENTES, trabajo
         time.sleep(0.01)
     raise AssertionError(f"el trabajo {ruta} no llegó al paso {paso}")
+
+
+def test_a_reader_leaves_a_dead_process_job_to_the_thread_watching_it(como, engine):
+    """The job's process is gone (nobody holds the job's lock) but the server thread that
+    watched it has not marked it yet (it holds the watch lock): a reader must not mark it
+    with a stopped server's message, or the person never learns the cause the thread knows.
+    Once no thread watches (the server died too), the reader marks it as before."""
+    assert VIGIA == trabajos._VIGIA
+    c = como("tecnico", "CHACO")
+    persona = Alcance("tecnico.chaco", "tecnico", "CHACO")
+    en_curso = text(
+        "UPDATE trabajo_importacion SET estado = 'en_curso', mensaje = NULL, "
+        "terminado_en = NULL WHERE id = :i"
+    )
+    with engine.begin() as conn:
+        i = trabajos.crear(conn, persona, "PAR2", "a.csv", b"x", simulacro=False)
+        conn.execute(en_curso, {"i": i})
+    llave = {"i": i}
+    with engine.connect() as vigia:
+        vigia.execution_options(isolation_level="AUTOCOMMIT")
+        vigia.execute(text(f"SELECT pg_advisory_lock({VIGIA}, :i)"), llave)
+        leido = c.get(f"{RUTA}/{i}").json()
+        assert (leido["estado"], leido["mensaje"]) == ("en_curso", None)
+        with engine.begin() as conn:  # the watching thread marks it, with the cause
+            marcado = trabajos.marcar_interrumpidos(conn, i, "la causa", vigia=True)
+        assert marcado == [i]
+        vigia.execute(text(f"SELECT pg_advisory_unlock({VIGIA}, :i)"), llave)
+    assert c.get(f"{RUTA}/{i}").json()["mensaje"] == "la causa"
+
+    with engine.begin() as conn:  # nobody watches: the reader finds out, as before
+        conn.execute(en_curso, {"i": i})
+    leido = c.get(f"{RUTA}/{i}").json()
+    assert (leido["estado"], leido["mensaje"]) == ("fallido", trabajos.INTERRUMPIDO)
 
 
 def test_a_job_runs_in_a_process_of_its_own_at_a_lower_priority(como, engine):

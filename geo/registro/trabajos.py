@@ -93,6 +93,9 @@ VIEJO_S = 24 * 3600  # a file in the folder whose job is no longer pending, this
 RECIENTES = 20  # jobs a list shows
 # The advisory lock a running job holds: (this key, job id).
 _LLAVE = "hashtext('sigg.trabajo_importacion')"
+# Held (a session's lock) by the server thread that watches a job's process while it runs:
+# that thread knows why the process ended, so nobody else marks the job meanwhile.
+_VIGIA = "hashtext('sigg.trabajo_importacion.vigia')"
 _COLUMNAS = (
     "id, usuario, programa, archivo, formato, bytes, simulacro, estado, paso, total, hechas, "
     "informe, mensaje, creado_en, empezado_en, terminado_en"
@@ -281,22 +284,26 @@ def marcar_interrumpidos(
     trabajo_id: int | None = None,
     mensaje: str = INTERRUMPIDO,
     en_cola: bool = False,
+    vigia: bool = False,
 ) -> list[int]:
     """Mark failed, saying ``mensaje``, the running jobs (or the one named) whose worker is
-    gone: nobody holds their advisory lock. The lock tried here is a transaction's, released
-    when ``conn``'s ends. ``en_cola``: a queued one too (the named job's process died before
-    it took it)."""
-    valores = {"m": mensaje, "i": trabajo_id, "cola": en_cola}
+    gone: nobody holds their advisory lock, nor the lock of a server thread watching their
+    process (``Trabajador._en_proceso``: it marks the job itself, with the cause; ``vigia``
+    says the caller is that thread). The locks tried here are a transaction's, released when
+    ``conn``'s ends. ``en_cola``: a queued one too (the named job's process died before it
+    took it)."""
+    valores = {"m": mensaje, "i": trabajo_id, "cola": en_cola, "vigia": vigia}
     return list(conn.execute(_INTERRUMPIDOS, valores).scalars())
 
 
 # CASE: the lock is tried only on a running job, never on a queued one that a worker may be
-# about to take. (_LLAVE is a constant of this module, not an input.)
+# about to take. (_LLAVE and _VIGIA are constants of this module, not inputs.)
 _INTERRUMPIDOS = text(
     "UPDATE trabajo_importacion SET estado = 'fallido', mensaje = :m, terminado_en = now(), "  # noqa: S608
     "contenido = NULL WHERE estado IN ('en_curso', 'en_cola') "
     "AND (CAST(:i AS bigint) IS NULL OR id = :i) AND CASE WHEN estado = 'en_curso' THEN "
-    f"pg_try_advisory_xact_lock({_LLAVE}, CAST(id AS int)) ELSE CAST(:cola AS boolean) END "
+    f"pg_try_advisory_xact_lock({_LLAVE}, CAST(id AS int)) AND (CAST(:vigia AS boolean) OR "
+    f"pg_try_advisory_xact_lock({_VIGIA}, CAST(id AS int))) ELSE CAST(:cola AS boolean) END "
     "RETURNING id"
 )
 
@@ -387,14 +394,27 @@ class Trabajador:
             log.exception("el trabajo de importación %s falló", trabajo_id)
 
     def _en_proceso(self, trabajo_id: int) -> None:
-        """Run the job in a process of its own and wait for it to end. Its order goes through
-        a pipe: the database URL carries the password."""
+        """Run the job in a process of its own and wait for it to end, holding the job's
+        watch lock (``_VIGIA``) meanwhile: if the process dies, a reader of the job must not
+        mark it with the message of a stopped server before this thread marks it with the
+        cause (it did, now and then, when a reader came in the moment between). Its order goes
+        through a pipe: the database URL carries the password."""
         orden = {
             "url": self.engine.url.render_as_string(hide_password=False),
             "trabajo": trabajo_id,
             "tolerancia_m": self.tolerancia_m,
             "directorio": str(self.directorio),
         }
+        llave = {"i": trabajo_id}
+        with self.engine.connect() as vigia:
+            vigia.execution_options(isolation_level="AUTOCOMMIT")
+            vigia.execute(text(f"SELECT pg_advisory_lock({_VIGIA}, CAST(:i AS int))"), llave)
+            try:
+                self._esperar_proceso(trabajo_id, orden)
+            finally:
+                vigia.execute(text(f"SELECT pg_advisory_unlock({_VIGIA}, CAST(:i AS int))"), llave)
+
+    def _esperar_proceso(self, trabajo_id: int, orden: dict[str, Any]) -> None:
         try:
             proceso = subprocess.Popen(
                 [sys.executable, "-m", "geo.registro.proceso_trabajo"], stdin=subprocess.PIPE
@@ -426,7 +446,7 @@ class Trabajador:
         fin = time.monotonic() + ESPERA_CAIDO_S
         while True:
             with self.engine.begin() as conn:
-                marcado = marcar_interrumpidos(conn, trabajo_id, mensaje, en_cola=True)
+                marcado = marcar_interrumpidos(conn, trabajo_id, mensaje, en_cola=True, vigia=True)
                 estado = conn.execute(
                     text("SELECT estado FROM trabajo_importacion WHERE id = :i"), {"i": trabajo_id}
                 ).scalar()
