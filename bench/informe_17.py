@@ -7,7 +7,7 @@ from __future__ import annotations
 from bench.agregacion import NIVELES
 from bench.resultados import Resultados
 from bench.resumen import CABECERA, MOTIVO, PorFiltro
-from bench.teselas import CAUDAL, LATENCIA, ZOOMS_CAUDAL, fila_caudal, fila_latencia, p
+from bench.teselas import CAUDAL, LATENCIA, RONDAS, ZOOMS_CAUDAL, fila_caudal, fila_latencia, p
 from geo.analisis.teselas import ZOOM_PUNTOS
 from geo.registro.importacion import PASOS
 
@@ -116,8 +116,9 @@ def teselas(r: Resultados) -> list[str]:
         "",
         f"Throughput, tiles per second with 8 concurrent clients at zoom "
         f"{' and '.join(map(str, ZOOMS_CAUDAL))}: every tile of a 3 x 3 block around each "
-        "town, each asked once (*cold*: all computed), then again (*warm*). Aim: SIGG cold ≥ "
-        "tipg.",
+        "town, each asked once (*cold*: all computed), then again (*warm*); the median of "
+        f"{RONDAS} rounds, each round every way of serving in turn, and the range of the "
+        "cold / tipg ratio over the rounds. Aim: SIGG cold ≥ tipg.",
         "",
         CAUDAL,
         *(fila_caudal(c) for c in r.caudales),
