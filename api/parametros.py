@@ -37,13 +37,21 @@ from geo.vocabulario.parametros import FILTROS
 # A route whose extra query parameters are attribute filters (OGC items, exports) says so in
 # its OpenAPI extension; it checks those names against the collection itself.
 ATRIBUTOS_COMO_FILTRO = "x-sigg-filtros-por-atributo"
+# The form of each code a filter takes, for the declared parameters and the filters' models.
+PATRONES = {
+    "programa": r"^[A-Za-z0-9_-]{1,16}$",
+    "departamento": r"^[0-9]{2}$",
+    "provincia": r"^[0-9]{4}$",
+    "unidad_operativa": r"^[A-Za-z]{2,16}$",
+    "municipio": r"^[0-9]{6}$",
+}
 
 
 async def _programa(
     settings: SettingsDep,
     programa: Annotated[
         str | None,
-        Query(pattern=r"^[A-Za-z0-9_-]{1,16}$", description=FILTROS["programa"]),
+        Query(pattern=PATRONES["programa"], description=FILTROS["programa"]),
     ] = None,
 ) -> str:
     return programa or settings.programa
@@ -56,35 +64,9 @@ ProgramaDep = Annotated[str, Depends(_programa)]
 Limite = Annotated[int, Query(alias="limit", ge=1, le=1000, description="Registros por página")]
 Desplazamiento = Annotated[int, Query(alias="offset", ge=0, description="Registros a saltar")]
 UnidadOperativa = Annotated[
-    str | None, Query(pattern=r"^[A-Za-z]{2,16}$", description=FILTROS["unidad_operativa"])
+    str | None,
+    Query(pattern=PATRONES["unidad_operativa"], description=FILTROS["unidad_operativa"]),
 ]
-
-
-class Territorio(NamedTuple):
-    departamento: str | None
-    provincia: str | None
-    unidad_operativa: str | None
-    municipio: str | None
-
-
-async def _territorio(
-    departamento: Annotated[
-        str | None, Query(pattern=r"^[0-9]{2}$", description=FILTROS["departamento"])
-    ] = None,
-    provincia: Annotated[
-        str | None, Query(pattern=r"^[0-9]{4}$", description=FILTROS["provincia"])
-    ] = None,
-    unidad_operativa: UnidadOperativa = None,
-    municipio: Annotated[
-        str | None, Query(pattern=r"^[0-9]{6}$", description=FILTROS["municipio"])
-    ] = None,
-) -> Territorio:
-    """The territorial names of the vocabulary (unit codes in capitals)."""
-    unidad = unidad_operativa and unidad_operativa.upper()
-    return Territorio(departamento, provincia, unidad, municipio)
-
-
-TerritorioDep = Annotated[Territorio, Depends(_territorio)]
 
 
 async def _corte(
@@ -97,28 +79,36 @@ async def _corte(
 CorteDep = Annotated[date | None, Depends(_corte)]
 
 
+# The codes of the filters' models: their forms (PATRONES) and the vocabulary's words.
+_Programa = Annotated[
+    str | None, Field(pattern=PATRONES["programa"], description=FILTROS["programa"])
+]
+_Departamento = Annotated[
+    str | None, Field(pattern=PATRONES["departamento"], description=FILTROS["departamento"])
+]
+_Provincia = Annotated[
+    str | None, Field(pattern=PATRONES["provincia"], description=FILTROS["provincia"])
+]
+_Unidad = Annotated[
+    str | None, Field(pattern=PATRONES["unidad_operativa"], description=FILTROS["unidad_operativa"])
+]
+_Municipio = Annotated[
+    str | None, Field(pattern=PATRONES["municipio"], description=FILTROS["municipio"])
+]
+
+
 class _ConsultaSubproyectos(BaseModel):
     """The vocabulary's names a municipal subproject takes (no sector, model, call or dates:
-    a subproject has none), as a query string carries them: the same names, patterns and
-    descriptions as the parameters above."""
+    a subproject has none), as a query string carries them, with the vocabulary's
+    descriptions and the codes' forms (``PATRONES``)."""
 
     model_config = ConfigDict(frozen=True)
 
-    programa: Annotated[
-        str | None, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$", description=FILTROS["programa"])
-    ] = None
-    departamento: Annotated[
-        str | None, Field(pattern=r"^[0-9]{2}$", description=FILTROS["departamento"])
-    ] = None
-    provincia: Annotated[
-        str | None, Field(pattern=r"^[0-9]{4}$", description=FILTROS["provincia"])
-    ] = None
-    unidad_operativa: Annotated[
-        str | None, Field(pattern=r"^[A-Za-z]{2,16}$", description=FILTROS["unidad_operativa"])
-    ] = None
-    municipio: Annotated[
-        str | None, Field(pattern=r"^[0-9]{6}$", description=FILTROS["municipio"])
-    ] = None
+    programa: _Programa = None
+    departamento: _Departamento = None
+    provincia: _Provincia = None
+    unidad_operativa: _Unidad = None
+    municipio: _Municipio = None
     etapa: Annotated[list[str] | None, Field(description=FILTROS["etapa"])] = None
     validados: Annotated[bool, Field(description=FILTROS["validados"])] = False
     corte: Annotated[date | None, Field(description=FILTROS["corte"])] = None
