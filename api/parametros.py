@@ -152,12 +152,12 @@ def leer_consulta(request: Request, modelo: type[_Consulta]) -> _Consulta:
 
     The filters are read this way rather than declared one by one as FastAPI parameters:
     FastAPI looks up and validates every declared parameter of every request, present or not,
-    in Python, and for the thirteen names of the filters (eighteen with the territory's and the
-    program's sub-dependencies) that was the largest part of a cheap request's time in the
-    server process (py-spy on vector tiles: 46% of the server's busy samples in
-    ``solve_dependencies``, 10% in the route itself). Here only the names present are looked
-    at. They stay in /openapi.json (``documentar``) and in the names a route accepts
-    (``solo_conocidos``)."""
+    in Python, and for the fifteen names of the filters (ten of their own, with the
+    territory's four and the program, each through a sub-dependency) that was the largest
+    part of a cheap request's time in the server process (py-spy on vector tiles: 46% of the
+    server's busy samples in ``solve_dependencies``, 10% in the route itself). Here only the
+    names present are looked at. They stay in /openapi.json (``documentar``) and in the names
+    a route accepts (``solo_conocidos``)."""
     q = request.query_params
     campos, listas = modelo.model_fields, _listas(modelo)
     datos = {n: q.getlist(n) if n in listas else q[n] for n in q if n in campos}
