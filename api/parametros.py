@@ -380,28 +380,39 @@ def _consultas(d: Dependant) -> list[type[BaseModel]]:
     return propio + [m for s in d.dependencies for m in _consultas(s)]
 
 
-def _parametro(modelo: type[BaseModel], nombre: str) -> dict[str, Any]:
-    """A field of ``modelo`` as an OpenAPI query parameter, in the form FastAPI gives a
-    declared one (the description in the parameter and in its schema)."""
-    esquema = dict(modelo.model_json_schema()["properties"][nombre])
-    if esquema.get("default", False) is None:
-        del esquema["default"]  # as FastAPI: a parameter that may be absent has no null default
-    return {
-        "name": nombre,
-        "in": "query",
-        "required": False,
-        "schema": esquema,
-        "description": esquema.get("description", ""),
-    }
+@cache
+def _parametros(modelo: type[BaseModel]) -> tuple[dict[str, Any], ...]:
+    """The fields of ``modelo`` as OpenAPI query parameters, in the form FastAPI gives a
+    declared one (the description in the parameter and in its schema); the schema is built
+    once per model."""
+    salida = []
+    for nombre, esquema in modelo.model_json_schema()["properties"].items():
+        esquema = dict(esquema)
+        if esquema.get("default", False) is None:
+            del esquema["default"]  # as FastAPI: a parameter that may be absent has no null default
+        salida.append(
+            {
+                "name": nombre,
+                "in": "query",
+                "required": False,
+                "schema": esquema,
+                "description": esquema.get("description", ""),
+            }
+        )
+    return tuple(salida)
 
 
 def documentar(app: FastAPI) -> None:
     """Make ``app.openapi()`` list, on every route, the names its filter dependencies read
-    with ``leer_consulta``, as if they were declared parameters."""
+    with ``leer_consulta``, as if they were declared parameters: added once, to the document
+    FastAPI builds once and keeps, not on every request for /openapi.json."""
     generar: Callable[[], dict[str, Any]] = app.openapi
+    hecho: list[dict[str, Any]] = []
 
     def openapi() -> dict[str, Any]:
         documento = generar()
+        if hecho and hecho[0] is documento:
+            return documento
         for ruta in iter_route_contexts(app.routes):
             if not isinstance(ruta.original_route, APIRoute) or not ruta.include_in_schema:
                 continue
@@ -412,11 +423,11 @@ def documentar(app: FastAPI) -> None:
                     continue
                 parametros = operacion.setdefault("parameters", [])
                 hay = {p["name"] for p in parametros}
-                for modelo in modelos:
-                    for nombre in modelo.model_fields:
-                        if nombre not in hay:
-                            parametros.append(_parametro(modelo, nombre))
-                            hay.add(nombre)
+                for p in (p for m in modelos for p in _parametros(m)):
+                    if p["name"] not in hay:
+                        parametros.append({**p})
+                        hay.add(p["name"])
+        hecho[:] = [documento]
         return documento
 
     app.openapi = openapi  # type: ignore[method-assign]
