@@ -98,6 +98,33 @@ def test_a_hot_statement_alone_in_its_read_is_kept_prepared_too(una):
         assert tuple(c.exec_driver_sql(_PLANES).one()) == (3, 0)
 
 
+# Every kind of value the hot statements return (the aggregates' counts, sums and names, a
+# tile's bytes), and their NULLs.
+_TIPOS = (
+    "SELECT m.codigo, m.nombre, count(*) OVER () AS n, sum(m.rural_2012) OVER () AS suma, "
+    "CAST(m.rural_2012 AS FLOAT) / 3 AS razon, m.rural_2012 IS NOT NULL AS completa, "
+    "CAST(NULL AS BIGINT) AS nada, 12345.675::numeric AS monto, "
+    "(SELECT ST_AsMVT(t, 'capa') FROM (SELECT 1 AS id, ST_AsMVTGeom(ST_Point(0, 0), "
+    "ST_MakeEnvelope(-1, -1, 1, 1)) AS geom) t) AS tesela "
+    "FROM municipio m WHERE m.cartografia = %(c)s ORDER BY m.codigo LIMIT 3"
+)
+
+
+def test_a_hot_statements_rows_are_the_values_a_plain_read_gives(una):
+    """The hot statements' rows travel in PostgreSQL's binary format: the same Python values
+    as the text format gives, NULLs and a tile's bytes included."""
+    motor, _ = una
+    with db.lectura(motor) as c:
+        columnas, filas = db.con_plan_generico(c, _TIPOS, {"c": "2012"})
+        texto = c.exec_driver_sql(_TIPOS, {"c": "2012"})
+        esperadas = [tuple(r) for r in texto]
+    assert columnas == tuple(texto.keys())
+    assert filas == esperadas and len(filas) == 3
+    assert [type(v) for v in filas[0]] == [type(v) for v in esperadas[0]]
+    tesela = filas[0][-1]
+    assert isinstance(tesela, bytes) and tesela[:1] == b"\x1a"  # an MVT layer, not hex text
+
+
 def test_a_read_that_fails_is_rolled_back_and_its_error_is_sqlalchemys(una):
     from sqlalchemy.exc import DBAPIError, ProgrammingError
 
