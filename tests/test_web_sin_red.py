@@ -120,8 +120,14 @@ def test_offline_entries_survive_a_restart_and_sync_once_even_when_cut(
     page.reload()
     _listo(page)
     assert page.locator("path.leaflet-interactive").count() == 16  # the unit landed on: Chaco
-    _ingresar_si_hace_falta = page.locator("#trabajo").is_hidden()
-    assert not _ingresar_si_hace_falta, "the session of this tab survives a reload"
+    # The session of this tab survives the reload. The staff toolbar shows once the staff
+    # modules have loaded, after the first map (body[data-modulos]; until then it is
+    # visibility: hidden): checked the moment the map was ready, it read as hidden when the
+    # modules took a moment longer.
+    assert page.evaluate("() => sessionStorage.getItem('sigg.sesion') !== null")
+    page.wait_for_selector("body[data-modulos]", state="attached", timeout=30000)
+    assert page.locator("#trabajo").is_visible()
+    assert page.locator("#boton-ingresar").is_hidden()
 
     # 3. three alliances, a visit and a photo for the first, and a change to an existing one
     for i, punto in enumerate(PUNTOS, 1):
