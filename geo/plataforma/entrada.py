@@ -5,6 +5,8 @@ instead of surfacing as a database error."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ValidationInfo, field_validator
@@ -17,16 +19,26 @@ ENTERO_MIN, ENTERO_MAX = -(2**31), 2**31 - 1
 PROFUNDIDAD_MAX = 32
 
 
+# Values that can hold no NUL character, no integer and nothing nested: checked by their exact
+# type first (every field of every imported row passes here; the checks below, and an
+# isinstance against a union above all, took 8% of a large import's time).
+_SIN_LIMITE = frozenset((type(None), bool, float, Decimal, date, datetime))
+_CONTENEDORES = (dict, list, tuple)
+
+
 def problema_de(valor: Any, profundidad: int = 0) -> str | None:
     """Why ``valor`` cannot be stored (None if it can): a NUL character, an integer out of
     range, or nesting past PROFUNDIDAD_MAX."""
+    tipo = type(valor)
+    if tipo in _SIN_LIMITE:  # most of a record's values: nothing in them to look at
+        return None
     if isinstance(valor, str):
         return "contiene un carácter nulo (\\0)" if "\x00" in valor else None
     if isinstance(valor, int) and not isinstance(valor, bool):
         if not ENTERO_MIN <= valor <= ENTERO_MAX:
             return f"fuera de rango: un entero va de {ENTERO_MIN} a {ENTERO_MAX}"
         return None
-    if isinstance(valor, dict | list | tuple):
+    if isinstance(valor, _CONTENEDORES):
         if profundidad >= PROFUNDIDAD_MAX:
             return f"anidado a más de {PROFUNDIDAD_MAX} niveles"
         hijos = valor.values() if isinstance(valor, dict) else valor
