@@ -141,7 +141,7 @@ def ogr2ogr(url_db: str, n: int) -> Exportacion:
     return Exportacion(segundos, tam, 0, 0)
 
 
-def _mediana(corridas: list[Exportacion]) -> Exportacion:
+def mediana(corridas: list[Exportacion]) -> Exportacion:
     return sorted(corridas, key=lambda e: e.segundos)[len(corridas) // 2]
 
 
@@ -184,7 +184,7 @@ def main() -> None:
             for nombre, f in exportadores:
                 cargas[nombre].append(os.getloadavg()[0])
                 todas[nombre].append(f(url_db, total))
-        res = {nombre: _mediana(corridas) for nombre, corridas in todas.items() if corridas}
+        res = {nombre: mediana(corridas) for nombre, corridas in todas.items() if corridas}
         for nombre, (seg, tam, antes, pico) in res.items():
             fps = total / seg
             corridas = ", ".join(f"{e.segundos:.1f}" for e in todas[nombre])

@@ -30,6 +30,8 @@ class Resultados:
     teselas: list[PorZoom] = field(default_factory=list)
     caudales: list[Caudal] = field(default_factory=list)
     exportes: dict[int, dict[str, Exportacion]] = field(default_factory=dict)
+    # Every run's seconds behind each median of ``exportes``, in the order they ran.
+    corridas_export: dict[int, dict[str, list[float]]] = field(default_factory=dict)
     importacion: dict[str, dict[str, float]] = field(default_factory=dict)
     ubicacion: dict[str, tuple[float, int]] = field(default_factory=dict)
     cargas: list[tuple[str, Carga]] = field(default_factory=list)

@@ -121,18 +121,20 @@ def cargas(
     return res
 
 
-def exportes(url: str, n: int, veces: int, a: argparse.Namespace) -> dict[str, Exportacion]:
-    """Exporter -> its median run (by time) of ``veces`` full exports of ``n`` features."""
+def exportes(url: str, n: int, veces: int, a: argparse.Namespace) -> dict[str, list[Exportacion]]:
+    """Exporter -> its ``veces`` full exports of ``n`` features, in the order they ran, the
+    exporters taking turns (as bench/exportar.py runs them): a change in the machine's load
+    falls on each alike, where one exporter's runs all after another's put it on one."""
     exportadores = (
         (SIGG_EXPORT, partial(exportar.sigg, puerto=a.puerto_export)),
         ("tipg", partial(exportar.tipg, puerto=a.puerto_tipg)),
         ("ogr2ogr", exportar.ogr2ogr),
     )
-    res = {}
-    for nombre, f in exportadores:
-        corridas = sorted((f(url, n) for _ in range(veces)), key=lambda e: e.segundos)
-        res[nombre] = corridas[len(corridas) // 2]
-    return res
+    todas: dict[str, list[Exportacion]] = {nombre: [] for nombre, _ in exportadores}
+    for _ in range(veces):
+        for nombre, f in exportadores:
+            todas[nombre].append(f(url, n))
+    return todas
 
 
 def respuestas(r: Resultados, url: str, n: int, wrk: str | None, a: argparse.Namespace) -> None:
@@ -195,7 +197,9 @@ def por_tamano(
     if a.solo_agregados:
         return
     paso(f"{n:,} alliances: exports", t0)
-    r.exportes[total] = exportes(url, total, a.largas, a)
+    corridas = exportes(url, total, a.largas, a)
+    r.exportes[total] = {nombre: exportar.mediana(c) for nombre, c in corridas.items()}
+    r.corridas_export[total] = {nombre: [x.segundos for x in c] for nombre, c in corridas.items()}
 
 
 def correr(r: Resultados, url: str, wrk: str | None, a: argparse.Namespace, t0: float) -> None:
