@@ -83,7 +83,7 @@ def exportar(r: Resultados) -> list[str]:
     ]
     for n, e in r.exportes.items():
         for nombre, x in e.items():
-            corridas = ", ".join(f"{s:.1f}" for s in r.corridas_export.get(n, {}).get(nombre, []))
+            corridas = ", ".join(f"{c.segundos:.1f}" for c in r.corridas_export[n][nombre])
             lineas.append(
                 f"| {n:,} | {nombre} | {_x(e['tipg'].segundos, x.segundos)} "
                 f"| {_x(x.segundos, e['ogr2ogr'].segundos)} | {x.segundos:.1f} | {corridas} "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bench.carga import Carga
-from bench.exportar import Exportacion
+from bench.exportar import Exportacion, mediana
 from bench.respuestas import PorNivel
 from bench.resumen import PorFiltro, Precio
 from bench.teselas import Caudal, PorZoom
@@ -29,13 +29,20 @@ class Resultados:
     precios: list[Precio] = field(default_factory=list)
     teselas: list[PorZoom] = field(default_factory=list)
     caudales: list[Caudal] = field(default_factory=list)
-    exportes: dict[int, dict[str, Exportacion]] = field(default_factory=dict)
-    # Every run's seconds behind each median of ``exportes``, in the order they ran.
-    corridas_export: dict[int, dict[str, list[float]]] = field(default_factory=dict)
+    # Size -> exporter -> its full exports, in the order they ran (``exportes``: the medians).
+    corridas_export: dict[int, dict[str, list[Exportacion]]] = field(default_factory=dict)
     importacion: dict[str, dict[str, float]] = field(default_factory=dict)
     ubicacion: dict[str, tuple[float, int]] = field(default_factory=dict)
     cargas: list[tuple[str, Carga]] = field(default_factory=list)
     minutos: float = 0.0
+
+    @property
+    def exportes(self) -> dict[int, dict[str, Exportacion]]:
+        """Size -> exporter -> its median run (by time)."""
+        return {
+            n: {nombre: mediana(c) for nombre, c in e.items()}
+            for n, e in self.corridas_export.items()
+        }
 
     @property
     def mayor(self) -> int:

@@ -197,9 +197,7 @@ def por_tamano(
     if a.solo_agregados:
         return
     paso(f"{n:,} alliances: exports", t0)
-    corridas = exportes(url, total, a.largas, a)
-    r.exportes[total] = {nombre: exportar.mediana(c) for nombre, c in corridas.items()}
-    r.corridas_export[total] = {nombre: [x.segundos for x in c] for nombre, c in corridas.items()}
+    r.corridas_export[total] = exportes(url, total, a.largas, a)
 
 
 def correr(r: Resultados, url: str, wrk: str | None, a: argparse.Namespace, t0: float) -> None:

@@ -34,7 +34,7 @@ def problema_de(valor: Any, profundidad: int = 0) -> str | None:
         return None
     if isinstance(valor, str):
         return "contiene un carácter nulo (\\0)" if "\x00" in valor else None
-    if isinstance(valor, int) and not isinstance(valor, bool):
+    if isinstance(valor, int):  # a bool is not: it was let through above
         if not ENTERO_MIN <= valor <= ENTERO_MAX:
             return f"fuera de rango: un entero va de {ENTERO_MIN} a {ENTERO_MAX}"
         return None
