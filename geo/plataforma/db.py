@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, cast
 
 import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects.postgresql.base import PGDialect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
-from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter, ClauseElement
 
 from geo.plataforma.cluster import PrivateCluster
 from geo.plataforma.config import Settings
@@ -234,11 +236,19 @@ def como_sql(clausula: ClauseElement, prefijo: str = "") -> tuple[str, dict[str,
 class Compiladas:
     """Statements compiled once per key, for the hot paths whose statement depends only on the
     query's shape and filters (aggregates, point tiles): building and compiling a Core
-    statement took longer than running it. At most ``maximo`` are kept (all dropped past it)."""
+    statement took longer than running it. At most ``maximo`` are kept (all dropped past it).
+
+    A key seen for the first time (a department not asked for yet, say) is built, but not
+    always compiled: a statement of the same shape as one compiled before (SQLAlchemy's cache
+    key: the same statement but for its values, and here the same length of each list of
+    values, as each item of a list is a parameter of its own) takes that one's SQL, with its
+    own values put in the same parameters (``_Molde``). SQLAlchemy does the same for what it
+    executes itself. The SQL being the same, the database's generic plan of it serves too."""
 
     def __init__(self, maximo: int) -> None:
         self.maximo = maximo
         self._hechas: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._moldes: dict[tuple[Any, ...], _Molde | None] = {}
 
     def __call__(
         self, conn: Connection, clave: str, hacer: Callable[[], ClauseElement]
@@ -248,11 +258,81 @@ class Compiladas:
         clave = f"{conn.dialect.name}:{clave}"
         hecha = self._hechas.get(clave)
         if hecha is None:
-            compilada = hacer().compile(
-                dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
-            )
-            hecha = (str(compilada), dict(compilada.params))
+            hecha = self._compilar(conn.dialect, hacer())
             if len(self._hechas) >= self.maximo:
                 self._hechas.clear()
             self._hechas[clave] = hecha
         return hecha
+
+    def _compilar(self, dialecto: Dialect, sentencia: ClauseElement) -> tuple[str, dict[str, Any]]:
+        # The key SQLAlchemy's own statement cache goes by (its values apart, in a fixed order).
+        llave = sentencia._generate_cache_key()
+        if llave is None:  # a construct SQLAlchemy cannot cache: compiled every time
+            return _Molde.compilar(dialecto, sentencia)[:2]
+        forma = (dialecto.name, llave.key, tuple(_largo(b) for b in llave.bindparams))
+        if forma in self._moldes:
+            molde = self._moldes[forma]
+            if molde is not None:
+                return molde.sql, molde.con(llave.bindparams)
+            return _Molde.compilar(dialecto, sentencia)[:2]
+        sql, valores, molde = _Molde.compilar(dialecto, sentencia, llave.bindparams)
+        if len(self._moldes) >= self.maximo:
+            self._moldes.clear()
+        self._moldes[forma] = molde
+        return sql, valores
+
+
+def _largo(b: BindParameter[Any]) -> int | None:
+    """How many parameters ``b`` becomes in the SQL: one per item of a list (an IN)."""
+    return len(cast(Sequence[Any], b.effective_value)) if b.expanding else None
+
+
+@dataclass(frozen=True)
+class _Molde:
+    """A compiled statement's SQL, its values, and the parameter(s) each of its bound values
+    went to, in the order of its cache key's values: what any statement of its shape needs to
+    be run with this SQL."""
+
+    sql: str
+    valores: dict[str, Any]
+    parametros: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def compilar(
+        cls,
+        dialecto: Dialect,
+        sentencia: ClauseElement,
+        ligadas: Sequence[BindParameter[Any]] = (),
+    ) -> tuple[str, dict[str, Any], _Molde | None]:
+        """The SQL and values of ``sentencia``, and its mould for the values ``ligadas`` (its
+        cache key's), or None when one of them does not go to parameters of its own (a value
+        written into the SQL, as SQLAlchemy does with some): such a shape is not reused."""
+        compilada = cast(
+            SQLCompiler,
+            sentencia.compile(dialect=dialecto, compile_kwargs={"render_postcompile": True}),
+        )
+        sql, valores = str(compilada), dict(compilada.params)
+        parametros = []
+        for b in ligadas:
+            nombre = compilada.bind_names.get(b)
+            if nombre is None or b.literal_execute:
+                return sql, valores, None
+            n = _largo(b)
+            propios = (nombre,) if n is None else tuple(f"{nombre}_{i}" for i in range(1, n + 1))
+            if any(p not in valores for p in propios):
+                return sql, valores, None
+            parametros.append(propios)
+        molde = cls(sql, valores, tuple(parametros))
+        # The mould must give back the very values the compiler gave: else it is not used.
+        return sql, valores, molde if molde.con(ligadas) == valores else None
+
+    def con(self, ligadas: Sequence[BindParameter[Any]]) -> dict[str, Any]:
+        """The values for this SQL of a statement of the same shape, whose cache key's values
+        are ``ligadas``."""
+        valores = dict(self.valores)
+        for propios, b in zip(self.parametros, ligadas, strict=True):
+            if b.expanding:
+                valores.update(zip(propios, cast(Sequence[Any], b.effective_value), strict=True))
+            else:
+                valores[propios[0]] = b.effective_value
+        return valores
