@@ -74,16 +74,7 @@ def filtros(crudo: psycopg.Connection, programa: str) -> list[Filtro]:
     res.append(
         Filtro(f"etapa_alcanzada={ETAPA}", {"etapa_alcanzada": ETAPA}, alcanzo, PROGRAMA, orden)
     )
-    cond, _ = territorio["departamento"]
-    res.append(
-        Filtro(
-            f"departamento={depto} & etapa_alcanzada={ETAPA}",
-            {"departamento": depto, "etapa_alcanzada": ETAPA},
-            f"{alcanzo} AND {cond}",
-            f"{PROGRAMA} AND {cond}",
-            orden | {"departamento": depto},
-        )
-    )
+    res.append(departamento_y_etapa(programa, depto))
     sector = f"{PROGRAMA} AND a.sector = %(sector)s"
     res.append(
         Filtro(
@@ -91,6 +82,19 @@ def filtros(crudo: psycopg.Connection, programa: str) -> list[Filtro]:
         )
     )
     return res
+
+
+def departamento_y_etapa(programa: str, depto: str) -> Filtro:
+    """The smallest filter measured: one department's alliances that reached ``ETAPA``."""
+    alcanzo = f"{PROGRAMA} AND a.etapa_alcanzada >= %(orden)s"
+    cond = "m.departamento_codigo = %(departamento)s"
+    return Filtro(
+        f"departamento={depto} & etapa_alcanzada={ETAPA}",
+        {"departamento": depto, "etapa_alcanzada": ETAPA},
+        f"{alcanzo} AND {cond}",
+        f"{PROGRAMA} AND {cond}",
+        {"programa": programa, "orden": ORDEN_ETAPA[ETAPA], "departamento": depto},
+    )
 
 
 @dataclass
@@ -116,7 +120,7 @@ class PorFiltro:
         return min((self.desnudo[nv] / max(d[nv] for d in self.ms.values()), nv) for nv in NIVELES)
 
 
-def _desnudo(crudo: psycopg.Connection, f: Filtro, nivel: str) -> tuple[int, int]:
+def desnudo(crudo: psycopg.Connection, f: Filtro, nivel: str) -> tuple[int, int]:
     """The bare GROUP BYs for ``f`` at ``nivel``: their alliance and subproject counts."""
     a = crudo.execute(sql_desnudo(nivel, f.donde), f.valores).fetchall()
     s = crudo.execute(sql_desnudo_subproyectos(nivel, f.donde_sp), f.valores).fetchall()
@@ -163,8 +167,8 @@ def por_filtros(
                 x.ms[que][nivel], respuestas = _tras_escribir(url, cliente, f, nivel, que, reps)
                 x.cabeceras.update(_cabecera(r) for r in respuestas)
                 if que == "estadisticas":
-                    x.iguales &= _contados(respuestas[-1]) == _desnudo(crudo, f, nivel)
-            x.desnudo[nivel] = medir(partial(_desnudo, crudo, f, nivel), reps)
+                    x.iguales &= _contados(respuestas[-1]) == desnudo(crudo, f, nivel)
+            x.desnudo[nivel] = medir(partial(desnudo, crudo, f, nivel), reps)
         res.append(x)
     return res
 

@@ -1,0 +1,183 @@
+"""The first answer for a filter value nobody has asked for yet, after a write (issue 17).
+
+    .venv/bin/python -m bench.primeras [--alianzas 1000000] [--url URL]
+
+A map user picks another department: the server has answered that filter for other
+departments, never for this one. bench/suite.py measures each filter at each level three
+times and takes the median, so the first of each is out of its figures; this measures only
+first ones. For the department with the most alliances, then for every other department that
+has alliances: ``/api/v1/estadisticas`` and ``/api/v1/mapa/valores`` with
+``departamento=<d>&etapa_alcanzada=aprobado`` (the suite's smallest filter) at every level,
+each right after a real change to the public data (bench.respuestas.tocar, then the freshness
+bound), once. The first department is not counted: it is the first of its kind (a statement
+not built, compiled or planned yet). Beside each, the bare GROUP BY with the same filter at
+the same level (bench.resumen.desnudo, median of ``--repeticiones``).
+
+On a database of its own (``--base``: the demo, then ``--alianzas`` alliances spread as the
+suite's), or on ``--url``'s as it is. Writes bench/RESULTS_primeras.md."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from functools import partial
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from bench.agregacion import NIVELES, base, llenar, medir
+from bench.comun import borrar_base, dsn, servidor_sigg
+from bench.maquina import versiones
+from bench.respuestas import FRESCURA_S, MEDIDA, RUTAS, tocar
+from bench.resumen import departamento_y_etapa, desnudo
+from geo.plataforma.config import Settings
+
+PUERTO = 8797
+SALIDA = Path(__file__).parent / "RESULTS_primeras.md"
+AIM_MS = 25.0  # issue 17: an aggregate computed afresh after a write
+
+
+def departamentos(crudo: psycopg.Connection) -> list[str]:
+    """The departments with alliances, the one with the most first."""
+    filas = crudo.execute(
+        "SELECT m.departamento_codigo FROM alianza a JOIN municipio m "
+        "ON m.cartografia = a.cartografia AND m.codigo = a.municipio_codigo "
+        "GROUP BY 1 ORDER BY count(*) DESC, 1"
+    )
+    return [r[0] for r in filas]
+
+
+def primera(url: str, cliente: httpx.Client, depto: str, nivel: str, que: str) -> float:
+    """ms of the first request of route ``que`` for ``depto`` at ``nivel``, after a write."""
+    params = departamento_y_etapa("", depto).params | {"nivel": nivel}
+    if que == "mapa":
+        params |= {"medida": MEDIDA}
+    tocar(url)
+    time.sleep(FRESCURA_S)
+    t0 = time.perf_counter()
+    r = cliente.get(RUTAS[que], params=params)
+    ms = (time.perf_counter() - t0) * 1000
+    r.raise_for_status()
+    if r.headers.get("x-cache") != "miss":
+        raise RuntimeError(f"{r.url}: not computed afresh ({r.headers.get('x-cache')})")
+    return ms
+
+
+def medir_todo(
+    url: str, programa: str, reps: int
+) -> tuple[list[str], dict[tuple[str, str, str], float], dict[tuple[str, str], float]]:
+    """The departments, the first requests' ms by (department, level, route), and the bare
+    GROUP BYs' by (department, level)."""
+    primeras: dict[tuple[str, str, str], float] = {}
+    desnudos: dict[tuple[str, str], float] = {}
+    with (
+        psycopg.connect(dsn(url), autocommit=True) as crudo,
+        servidor_sigg(url, PUERTO),
+        httpx.Client(base_url=f"http://127.0.0.1:{PUERTO}", timeout=600) as cliente,
+    ):
+        deptos = departamentos(crudo)
+        for depto in deptos:
+            f = departamento_y_etapa(programa, depto)
+            for nivel in NIVELES:
+                for que in RUTAS:
+                    primeras[depto, nivel, que] = primera(url, cliente, depto, nivel, que)
+                desnudos[depto, nivel] = medir(partial(desnudo, crudo, f, nivel), reps)
+    return deptos, primeras, desnudos
+
+
+def informe(
+    deptos: list[str],
+    primeras: dict[tuple[str, str, str], float],
+    desnudos: dict[tuple[str, str], float],
+    alianzas: int,
+    comando: str,
+    maquina: dict[str, str],
+) -> str:
+    contados = deptos[1:]
+    lineas = [
+        "# The first answer for a new filter value, after a write",
+        "",
+        f"Written by `{comando}` (bench/primeras.py; its docstring says what is measured), "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, at {alianzas:,} alliances.",
+        "",
+        *(f"- {k}: {v}" for k, v in maquina.items()),
+        "",
+        f"Filter `departamento=<d>&etapa_alcanzada=aprobado`. Counted: {len(contados)} "
+        f"departments ({', '.join(contados)}); not counted: {deptos[0]}, asked first (the "
+        "statement's first of its kind). Each cell is one request, the first for that "
+        "department, level and route, right after a write.",
+        "",
+        "## By level, over the counted departments",
+        "",
+        "| level | statistics: median / max ms | map values: median / max ms "
+        "| bare GROUP BY: median ms | least ratio bare / slower route |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    todas = [primeras[d, nv, q] for d in contados for nv in NIVELES for q in RUTAS]
+    razones = []
+    for nv in NIVELES:
+        cifras = []
+        for q in RUTAS:
+            ms = [primeras[d, nv, q] for d in contados]
+            cifras.append(f"{statistics.median(ms):.1f} / {max(ms):.1f}")
+        bare = statistics.median(desnudos[d, nv] for d in contados)
+        razon = min(desnudos[d, nv] / max(primeras[d, nv, q] for q in RUTAS) for d in contados)
+        razones.append(razon)
+        lineas.append(f"| {nv} | {' | '.join(cifras)} | {bare:.1f} | {razon:.2f}x |")
+    peor = max(todas)
+    lineas += [
+        "",
+        f"Over all {len(todas)} first requests: median {statistics.median(todas):.1f} ms, "
+        f"slowest {peor:.1f} ms (aim after a write: at most {AIM_MS:.0f} ms: "
+        f"**{'met' if peor <= AIM_MS else 'not met'}**); least ratio to the bare GROUP BY "
+        f"{min(razones):.2f}x.",
+        "",
+        "## Every request (ms: statistics / map values; bare GROUP BY)",
+        "",
+        "| department | " + " | ".join(NIVELES) + " |",
+        "|---|" + "---:|" * len(NIVELES),
+    ]
+    for d in deptos:
+        celdas = [
+            f"{primeras[d, nv, 'estadisticas']:.1f} / {primeras[d, nv, 'mapa']:.1f}; "
+            f"{desnudos[d, nv]:.0f}"
+            for nv in NIVELES
+        ]
+        nombre = d if d in contados else f"{d} (not counted)"
+        lineas.append(f"| {nombre} | " + " | ".join(celdas) + " |")
+    return "\n".join(lineas) + "\n"
+
+
+def main() -> None:
+    a = argparse.ArgumentParser(description=__doc__)
+    a.add_argument("--alianzas", type=int, default=1_000_000)
+    a.add_argument("--url", help="measure this database as it is (no database of its own)")
+    a.add_argument("--base", default="sigg_bench_primeras")
+    a.add_argument("--programa", default="PAR2")
+    a.add_argument("--repeticiones", type=int, default=5, help="bare GROUP BYs per median")
+    a.add_argument("--conservar", action="store_true", help="keep the database at the end")
+    a.add_argument("--salida", type=Path, default=SALIDA)
+    args = a.parse_args()
+    settings = Settings()
+    url = args.url or base(settings, args.base)
+    try:
+        if not args.url:
+            llenar(url, args.alianzas, esparcir=True)
+        with psycopg.connect(dsn(url)) as c:
+            alianzas = c.execute("SELECT count(*) FROM alianza").fetchone()[0]  # type: ignore[index]
+        deptos, primeras, desnudos = medir_todo(url, args.programa, args.repeticiones)
+        comando = "python -m bench.primeras" + (
+            " --url <database>" if args.url else f" --alianzas {args.alianzas}"
+        )
+        texto = informe(deptos, primeras, desnudos, alianzas, comando, versiones(url))
+        args.salida.write_text(texto)
+        print(texto)
+    finally:
+        if not args.url and not args.conservar:
+            borrar_base(settings, args.base)
+
+
+if __name__ == "__main__":
+    main()
