@@ -4,6 +4,8 @@ say where each import was measured and why the places disagree."""
 
 from __future__ import annotations
 
+import statistics
+
 from bench.agregacion import NIVELES
 from bench.resultados import Resultados
 from bench.resumen import CABECERA, MOTIVO, PorFiltro
@@ -53,6 +55,34 @@ def filtros(r: Resultados) -> list[str]:
         *(_fila_filtro(x) for x in r.filtros),
         "",
     ]
+
+
+def primeras(r: Resultados) -> list[str]:
+    if not r.primeras:
+        return []
+    lineas = [
+        "## The first answer for a department not asked for before, after a write",
+        "",
+        "The figures above are medians of repeated requests, so the first request of each "
+        "filter and level is not among them. Here only first requests count "
+        "(bench/primeras.py). The suite's smallest filter, `departamento=<d>&etapa_alcanzada="
+        "aprobado`, is asked for every department with alliances, at every level, on both "
+        "routes, each request right after a write and each the first for its department. The "
+        "department with the most alliances is asked first and not counted: the section above "
+        "has already asked for it. Beside them is the bare GROUP BY of each department "
+        "(median of the repetitions).",
+    ]
+    for x in r.primeras:
+        todas = x.todas()
+        lineas += [
+            "",
+            f"{x.alianzas:,} alliances, {len(x.contados)} departments counted "
+            f"({', '.join(x.contados)}): median {statistics.median(todas):.1f} ms, slowest "
+            f"{max(todas):.1f} ms over {len(todas)} first requests.",
+            "",
+            *x.por_nivel(),
+        ]
+    return [*lineas, ""]
 
 
 def escritura(r: Resultados) -> list[str]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -65,87 +66,98 @@ def primera(url: str, cliente: httpx.Client, depto: str, nivel: str, que: str) -
     return ms
 
 
-def medir_todo(
-    url: str, programa: str, reps: int
-) -> tuple[list[str], dict[tuple[str, str, str], float], dict[tuple[str, str], float]]:
-    """The departments, the first requests' ms by (department, level, route), and the bare
-    GROUP BYs' by (department, level)."""
-    primeras: dict[tuple[str, str, str], float] = {}
-    desnudos: dict[tuple[str, str], float] = {}
-    with (
-        psycopg.connect(dsn(url), autocommit=True) as crudo,
-        servidor_sigg(url, PUERTO),
-        httpx.Client(base_url=f"http://127.0.0.1:{PUERTO}", timeout=600) as cliente,
-    ):
-        deptos = departamentos(crudo)
-        for depto in deptos:
-            f = departamento_y_etapa(programa, depto)
-            for nivel in NIVELES:
-                for que in RUTAS:
-                    primeras[depto, nivel, que] = primera(url, cliente, depto, nivel, que)
-                desnudos[depto, nivel] = medir(partial(desnudo, crudo, f, nivel), reps)
-    return deptos, primeras, desnudos
+@dataclass
+class Primeras:
+    """The first requests at one size: the departments (the first not counted), the ms of each
+    request by (department, level, route) and of the bare GROUP BYs by (department, level)."""
+
+    alianzas: int
+    deptos: list[str]
+    ms: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    desnudo: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    @property
+    def contados(self) -> list[str]:
+        return self.deptos[1:]
+
+    def todas(self) -> list[float]:
+        return [self.ms[d, nv, q] for d in self.contados for nv in NIVELES for q in RUTAS]
+
+    def razon(self, nivel: str) -> float:
+        """The least bare / slower route ratio over the counted departments at ``nivel``."""
+        return min(
+            self.desnudo[d, nivel] / max(self.ms[d, nivel, q] for q in RUTAS) for d in self.contados
+        )
+
+    def por_nivel(self) -> list[str]:
+        """The by-level table: each route's median and slowest, the bare GROUP BY's median,
+        the least ratio."""
+        lineas = [
+            "| level | statistics: median / max ms | map values: median / max ms "
+            "| bare GROUP BY: median ms | least ratio bare / slower route |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for nv in NIVELES:
+            cifras = []
+            for q in RUTAS:
+                ms = [self.ms[d, nv, q] for d in self.contados]
+                cifras.append(f"{statistics.median(ms):.1f} / {max(ms):.1f}")
+            bare = statistics.median(self.desnudo[d, nv] for d in self.contados)
+            lineas.append(f"| {nv} | {' | '.join(cifras)} | {bare:.1f} | {self.razon(nv):.2f}x |")
+        return lineas
 
 
-def informe(
-    deptos: list[str],
-    primeras: dict[tuple[str, str, str], float],
-    desnudos: dict[tuple[str, str], float],
-    alianzas: int,
-    comando: str,
-    maquina: dict[str, str],
-) -> str:
-    contados = deptos[1:]
+def medir_en(
+    url: str, cliente: httpx.Client, crudo: psycopg.Connection, n: int, programa: str, reps: int
+) -> Primeras:
+    """Every department's first requests at every level on the running server behind
+    ``cliente``, and their bare GROUP BYs."""
+    p = Primeras(n, departamentos(crudo))
+    for depto in p.deptos:
+        f = departamento_y_etapa(programa, depto)
+        for nivel in NIVELES:
+            for que in RUTAS:
+                p.ms[depto, nivel, que] = primera(url, cliente, depto, nivel, que)
+            p.desnudo[depto, nivel] = medir(partial(desnudo, crudo, f, nivel), reps)
+    return p
+
+
+def informe(p: Primeras, comando: str, maquina: dict[str, str]) -> str:
+    todas = p.todas()
+    peor = max(todas)
     lineas = [
         "# The first answer for a new filter value, after a write",
         "",
         f"Written by `{comando}` (bench/primeras.py; its docstring says what is measured), "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, at {alianzas:,} alliances.",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, at {p.alianzas:,} alliances.",
         "",
         *(f"- {k}: {v}" for k, v in maquina.items()),
         "",
-        f"Filter `departamento=<d>&etapa_alcanzada=aprobado`. Counted: {len(contados)} "
-        f"departments ({', '.join(contados)}); not counted: {deptos[0]}, asked first (the "
+        f"Filter `departamento=<d>&etapa_alcanzada=aprobado`. Counted: {len(p.contados)} "
+        f"departments ({', '.join(p.contados)}); not counted: {p.deptos[0]}, asked first (the "
         "statement's first of its kind). Each cell is one request, the first for that "
         "department, level and route, right after a write.",
         "",
         "## By level, over the counted departments",
         "",
-        "| level | statistics: median / max ms | map values: median / max ms "
-        "| bare GROUP BY: median ms | least ratio bare / slower route |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    todas = [primeras[d, nv, q] for d in contados for nv in NIVELES for q in RUTAS]
-    razones = []
-    for nv in NIVELES:
-        cifras = []
-        for q in RUTAS:
-            ms = [primeras[d, nv, q] for d in contados]
-            cifras.append(f"{statistics.median(ms):.1f} / {max(ms):.1f}")
-        bare = statistics.median(desnudos[d, nv] for d in contados)
-        razon = min(desnudos[d, nv] / max(primeras[d, nv, q] for q in RUTAS) for d in contados)
-        razones.append(razon)
-        lineas.append(f"| {nv} | {' | '.join(cifras)} | {bare:.1f} | {razon:.2f}x |")
-    peor = max(todas)
-    lineas += [
+        *p.por_nivel(),
         "",
         f"Over all {len(todas)} first requests: median {statistics.median(todas):.1f} ms, "
         f"slowest {peor:.1f} ms (aim after a write: at most {AIM_MS:.0f} ms: "
         f"**{'met' if peor <= AIM_MS else 'not met'}**); least ratio to the bare GROUP BY "
-        f"{min(razones):.2f}x.",
+        f"{min(p.razon(nv) for nv in NIVELES):.2f}x.",
         "",
         "## Every request (ms: statistics / map values; bare GROUP BY)",
         "",
         "| department | " + " | ".join(NIVELES) + " |",
         "|---|" + "---:|" * len(NIVELES),
     ]
-    for d in deptos:
+    for d in p.deptos:
         celdas = [
-            f"{primeras[d, nv, 'estadisticas']:.1f} / {primeras[d, nv, 'mapa']:.1f}; "
-            f"{desnudos[d, nv]:.0f}"
+            f"{p.ms[d, nv, 'estadisticas']:.1f} / {p.ms[d, nv, 'mapa']:.1f}; {p.desnudo[d, nv]:.0f}"
             for nv in NIVELES
         ]
-        nombre = d if d in contados else f"{d} (not counted)"
+        nombre = d if d in p.contados else f"{d} (not counted)"
         lineas.append(f"| {nombre} | " + " | ".join(celdas) + " |")
     return "\n".join(lineas) + "\n"
 
@@ -167,11 +179,16 @@ def main() -> None:
             llenar(url, args.alianzas, esparcir=True)
         with psycopg.connect(dsn(url)) as c:
             alianzas = c.execute("SELECT count(*) FROM alianza").fetchone()[0]  # type: ignore[index]
-        deptos, primeras, desnudos = medir_todo(url, args.programa, args.repeticiones)
+        with (
+            psycopg.connect(dsn(url), autocommit=True) as crudo,
+            servidor_sigg(url, PUERTO),
+            httpx.Client(base_url=f"http://127.0.0.1:{PUERTO}", timeout=600) as cliente,
+        ):
+            p = medir_en(url, cliente, crudo, alianzas, args.programa, args.repeticiones)
         comando = "python -m bench.primeras" + (
             " --url <database>" if args.url else f" --alianzas {args.alianzas}"
         )
-        texto = informe(deptos, primeras, desnudos, alianzas, comando, versiones(url))
+        texto = informe(p, comando, versiones(url))
         args.salida.write_text(texto)
         print(texto)
     finally:

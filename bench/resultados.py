@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bench.carga import Carga
 from bench.exportar import Exportacion, mediana
+from bench.primeras import Primeras
 from bench.respuestas import PorNivel
 from bench.resumen import PorFiltro, Precio
 from bench.teselas import Caudal, PorZoom
@@ -26,6 +27,7 @@ class Resultados:
     opciones: dict[str, object]
     niveles: list[PorNivel] = field(default_factory=list)
     filtros: list[PorFiltro] = field(default_factory=list)
+    primeras: list[Primeras] = field(default_factory=list)
     precios: list[Precio] = field(default_factory=list)
     teselas: list[PorZoom] = field(default_factory=list)
     caudales: list[Caudal] = field(default_factory=list)

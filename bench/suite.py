@@ -6,7 +6,8 @@ bench/RESULTS.md:
 
 Per size (alliances, subprojects scaled with them, all validated): aggregation per level vs the
 bare GROUP BY; the choropleth's values cold and warm; the aggregate summary after a write, by
-filter, vs the bare GROUP BY with the same filter, and the price a write pays for it; vector
+filter, vs the bare GROUP BY with the same filter, the first answer for each department not
+asked for before (bench/primeras.py), and the price a write pays for it; vector
 tiles vs the bare ST_AsMVT query and tipg; the full GeoJSON export vs tipg and ogr2ogr, with
 the API's peak memory; sustained load with wrk at 1, 8 and 64 connections (and 256 on the
 cached choropleth). Once: the load on the demo data itself (with a no-database ceiling),
@@ -47,6 +48,7 @@ from bench.importacion import comparar
 from bench.informe import documento
 from bench.informe_17 import ANALIZADA, FRESCA, PAR
 from bench.maquina import versiones
+from bench.primeras import medir_en
 from bench.respuestas import (
     MEDIDA,
     RUTAS,
@@ -151,6 +153,7 @@ def respuestas(r: Resultados, url: str, n: int, wrk: str | None, a: argparse.Nam
             nv: en_caliente(url, cliente, crudo, nv, a.repeticiones, personal) for nv in NIVELES
         }
         r.filtros += por_filtros(url, cliente, crudo, n, settings.programa, a.repeticiones)
+        r.primeras.append(medir_en(url, cliente, crudo, n, settings.programa, a.repeticiones))
         r.cargas += cargas(wrk, a.puerto, f"{n:,}", a.duracion, RUTAS_CARGA)
     frio = frios(url, a.puerto, a.largas)
     for nv, (desnudo, ms) in medidos.items():
