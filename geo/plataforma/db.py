@@ -270,16 +270,20 @@ class Compiladas:
         if llave is None:  # a construct SQLAlchemy cannot cache: compiled every time
             return _Molde.compilar(dialecto, sentencia)[:2]
         forma = (dialecto.name, llave.key, tuple(_largo(b) for b in llave.bindparams))
-        if forma in self._moldes:
-            molde = self._moldes[forma]
-            if molde is not None:
-                return molde.sql, molde.con(llave.bindparams)
+        # One get: another thread may empty the dict between a test and a read.
+        molde = self._moldes.get(forma, _SIN_MOLDE)
+        if molde is None:  # a shape not reused
             return _Molde.compilar(dialecto, sentencia)[:2]
+        if isinstance(molde, _Molde):
+            return molde.sql, molde.con(llave.bindparams)
         sql, valores, molde = _Molde.compilar(dialecto, sentencia, llave.bindparams)
         if len(self._moldes) >= self.maximo:
             self._moldes.clear()
         self._moldes[forma] = molde
         return sql, valores
+
+
+_SIN_MOLDE = object()  # a shape not seen yet
 
 
 def _largo(b: BindParameter[Any]) -> int | None:
