@@ -4,8 +4,6 @@ say where each import was measured and why the places disagree."""
 
 from __future__ import annotations
 
-import statistics
-
 from bench.agregacion import NIVELES
 from bench.resultados import Resultados
 from bench.resumen import CABECERA, MOTIVO, PorFiltro
@@ -73,12 +71,11 @@ def primeras(r: Resultados) -> list[str]:
         "(median of the repetitions).",
     ]
     for x in r.primeras:
-        todas = x.todas()
         lineas += [
             "",
             f"{x.alianzas:,} alliances, {len(x.contados)} departments counted "
-            f"({', '.join(x.contados)}): median {statistics.median(todas):.1f} ms, slowest "
-            f"{max(todas):.1f} ms over {len(todas)} first requests.",
+            f"({', '.join(x.contados)}): median {x.mediana:.1f} ms, slowest "
+            f"{x.peor:.1f} ms over {len(x.todas())} first requests.",
             "",
             *x.por_nivel(),
         ]

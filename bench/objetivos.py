@@ -5,10 +5,8 @@ size, and its figures at the largest size measured are shown either way."""
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable
 
-from bench.agregacion import NIVELES
 from bench.informe_17 import FRESCA
 from bench.resultados import CAPA, MAPA_MUNICIPAL, SIGG_EXPORT, TECHO_CARGA, Resultados
 from bench.teselas import p
@@ -78,15 +76,12 @@ def _primeras(r: Resultados) -> list[str]:
     )
     if not r.primeras:
         return [_linea(aim, "", None)]
-    p = max(r.primeras, key=lambda x: x.alianzas)
-    todas = p.todas()
-    peor = max(todas)
-    razon = min(p.razon(nv) for nv in NIVELES)
+    x = max(r.primeras, key=lambda x: x.alianzas)
     medido = (
-        f"{p.alianzas:,}: slowest {peor:.1f} ms, median {statistics.median(todas):.1f} ms over "
-        f"{len(todas)}; least {razon:.2f}x the bare GROUP BY"
+        f"{x.alianzas:,}: slowest {x.peor:.1f} ms, median {x.mediana:.1f} ms over "
+        f"{len(x.todas())}; least {x.menor_razon:.2f}x the bare GROUP BY"
     )
-    return [_linea(aim, medido, _a_mil(p.alianzas, peor <= 25))]
+    return [_linea(aim, medido, _a_mil(x.alianzas, x.peor <= 25))]
 
 
 def _precio(r: Resultados) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+from sqlalchemy.sql.elements import CompilerElement
 
 from geo.acceso.alcance import PUBLICO, Alcance
 from geo.analisis.agregacion import TODAS, Consulta, NivelAgregacion, consulta_sql
@@ -100,13 +101,13 @@ def test_a_point_tile_statement_reused_from_its_shape_is_what_compiling_it_afres
 def test_a_new_value_of_a_filter_compiles_nothing_and_a_longer_list_compiles_once(monkeypatch):
     compiladas = db.Compiladas(512)
     compiladas_veces = []
-    compilar = db._Molde.compilar
+    compilar = CompilerElement.compile
 
-    def contado(*args: Any) -> Any:
+    def contado(*args: Any, **kwargs: Any) -> Any:
         compiladas_veces.append(1)
-        return compilar(*args)
+        return compilar(*args, **kwargs)
 
-    monkeypatch.setattr(db._Molde, "compilar", contado)
+    monkeypatch.setattr(CompilerElement, "compile", contado)
 
     def pedir(clave: str, **filtros: Any) -> tuple[str, dict[str, Any]]:
         f = Filtros(programa="PAR2", **filtros)

@@ -267,19 +267,24 @@ class Compiladas:
     def _compilar(self, dialecto: Dialect, sentencia: ClauseElement) -> tuple[str, dict[str, Any]]:
         # The key SQLAlchemy's own statement cache goes by (its values apart, in a fixed order).
         llave = sentencia._generate_cache_key()
-        if llave is None:  # a construct SQLAlchemy cannot cache: compiled every time
-            return _Molde.compilar(dialecto, sentencia)[:2]
-        forma = (dialecto.name, llave.key, tuple(_largo(b) for b in llave.bindparams))
-        # One get: another thread may empty the dict between a test and a read.
-        molde = self._moldes.get(forma, _SIN_MOLDE)
-        if molde is None:  # a shape not reused
-            return _Molde.compilar(dialecto, sentencia)[:2]
-        if isinstance(molde, _Molde):
-            return molde.sql, molde.con(llave.bindparams)
-        sql, valores, molde = _Molde.compilar(dialecto, sentencia, llave.bindparams)
-        if len(self._moldes) >= self.maximo:
-            self._moldes.clear()
-        self._moldes[forma] = molde
+        forma = None
+        if llave is not None:  # None: a construct SQLAlchemy cannot cache, compiled every time
+            forma = (dialecto.name, llave.key, tuple(_largo(b) for b in llave.bindparams))
+            # One get: another thread may empty the dict between a test and a read.
+            molde = self._moldes.get(forma, _SIN_MOLDE)
+            if isinstance(molde, _Molde):
+                return molde.sql, molde.con(llave.bindparams)
+            if molde is None:  # a shape not reused
+                forma = None
+        compilada = cast(
+            SQLCompiler,
+            sentencia.compile(dialect=dialecto, compile_kwargs={"render_postcompile": True}),
+        )
+        sql, valores = str(compilada), dict(compilada.params)
+        if forma is not None and llave is not None:
+            if len(self._moldes) >= self.maximo:
+                self._moldes.clear()
+            self._moldes[forma] = _Molde.de(compilada, sql, valores, llave.bindparams)
         return sql, valores
 
 
@@ -302,33 +307,30 @@ class _Molde:
     parametros: tuple[tuple[str, ...], ...]
 
     @classmethod
-    def compilar(
+    def de(
         cls,
-        dialecto: Dialect,
-        sentencia: ClauseElement,
-        ligadas: Sequence[BindParameter[Any]] = (),
-    ) -> tuple[str, dict[str, Any], _Molde | None]:
-        """The SQL and values of ``sentencia``, and its mould for the values ``ligadas`` (its
-        cache key's), or None when one of them does not go to parameters of its own (a value
-        written into the SQL, as SQLAlchemy does with some): such a shape is not reused."""
-        compilada = cast(
-            SQLCompiler,
-            sentencia.compile(dialect=dialecto, compile_kwargs={"render_postcompile": True}),
-        )
-        sql, valores = str(compilada), dict(compilada.params)
+        compilada: SQLCompiler,
+        sql: str,
+        valores: dict[str, Any],
+        ligadas: Sequence[BindParameter[Any]],
+    ) -> _Molde | None:
+        """The mould of ``compilada`` (its ``sql`` and ``valores``) for the values ``ligadas``
+        (its cache key's), or None when one of them does not go to parameters of its own (a
+        value written into the SQL, as SQLAlchemy does with some): such a shape is not
+        reused."""
         parametros = []
         for b in ligadas:
             nombre = compilada.bind_names.get(b)
             if nombre is None or b.literal_execute:
-                return sql, valores, None
+                return None
             n = _largo(b)
             propios = (nombre,) if n is None else tuple(f"{nombre}_{i}" for i in range(1, n + 1))
             if any(p not in valores for p in propios):
-                return sql, valores, None
+                return None
             parametros.append(propios)
         molde = cls(sql, valores, tuple(parametros))
         # The mould must give back the very values the compiler gave: else it is not used.
-        return sql, valores, molde if molde.con(ligadas) == valores else None
+        return molde if molde.con(ligadas) == valores else None
 
     def con(self, ligadas: Sequence[BindParameter[Any]]) -> dict[str, Any]:
         """The values for this SQL of a statement of the same shape, whose cache key's values
