@@ -78,6 +78,12 @@ def es_de_kobo(columna: str, fotos: Iterable[str]) -> bool:
     return columna in META or columna in medios or columna.removesuffix("_url") in medios
 
 
+def con_archivos(columnas: Iterable[str], fotos: Iterable[str]) -> bool:
+    """Whether a file with these columns can name files at all (:func:`archivos` finds none
+    in any row of a file without a photo column or ``_attachments``)."""
+    return not {*fotos, "_attachments"}.isdisjoint(columnas)
+
+
 def archivos(valores: dict[str, str | None], fotos: Iterable[str]) -> list[str]:
     """The names of the files a row refers to: its photo columns' and ``_attachments``'s, each
     once, without the folders Kobo keeps them in."""

@@ -587,8 +587,15 @@ def _punto(lon_texto: str | None, lat_texto: str | None) -> Coordenadas:
     for texto in (lon_texto, lat_texto):
         if not _COORDENADA.fullmatch(texto.strip()):
             return (None, None, f"coordenada no numérica: '{texto}'")
-    # Both matched _COORDENADA, so parse_decimal returns a number (the "or 0" is for the types).
-    return (float(parse_decimal(lon_texto) or 0), float(parse_decimal(lat_texto) or 0), None)
+    # Both matched _COORDENADA: digits with at most one separator, which is the decimal one
+    # whether it is a point or a comma (as parse_decimal reads them); float reads the same
+    # number from it with the point (one row in four of a large import's reading went to the
+    # general parser here).
+    return (_numero_simple(lon_texto), _numero_simple(lat_texto), None)
+
+
+def _numero_simple(texto: str) -> float:
+    return float(texto.strip().replace(",", "."))
 
 
 def _de_columnas(valores: dict[str, str | None]) -> Coordenadas | None:

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ValidationInfo, field_validator
+from pydantic import BaseModel, field_validator
 
 from geo.plataforma.errors import ParametroInvalido
 
@@ -59,7 +59,7 @@ class Entrada(BaseModel):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _dentro_del_limite(cls, valor: Any, info: ValidationInfo) -> Any:
+    def _dentro_del_limite(cls, valor: Any) -> Any:  # no ValidationInfo: one object less a field
         if (motivo := problema_de(valor)) is not None:
             raise ValueError(motivo)
         return valor

@@ -19,6 +19,7 @@ staging table as soon as it is staged, in the same transaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from sqlalchemy import Connection, text
 
@@ -28,6 +29,7 @@ _TIPOS = {
     "modelo": "smallint", "fecha_etapa": "date", "fecha_solicitud": "date", "familias": "int",
     "familias_mujeres": "int", "hectareas_riego": "numeric(12, 2)",
 }  # fmt: skip
+_COLUMNAS_DE = attrgetter(*COLUMNAS)  # an entry's COLUMNAS, as a tuple
 _STAGING = (
     "n", "fila", "codigo", "organizacion", "organizacion_id", *COLUMNAS, "municipio_codigo",
     "lon", "lat", "precision", "alertas",
@@ -166,7 +168,7 @@ def cargar(conn: Connection, validas: list[AlianzaValida], desde: int) -> None:
                     e.codigo,
                     e.organizacion,
                     e.organizacion_id,
-                    *(getattr(e, c) for c in COLUMNAS),
+                    *_COLUMNAS_DE(e),
                     v.municipio_codigo,
                     v.lon,
                     v.lat,

@@ -18,7 +18,7 @@ from geo.vocabulario.catalogos import (
     FECHA_MINIMA,
     FINANCIAMIENTOS,
     SECTORES,
-    resolver,
+    Vocabulario,
 )
 
 _MENSAJES = {
@@ -60,11 +60,16 @@ def errores_de(exc: ValidationError) -> dict[str, str]:
     return salida
 
 
-def _codigo_de(valor: Any, opciones: dict[str, str], que: str) -> str:
-    codigo = resolver(str(valor), opciones)
+def _codigo_de(valor: Any, vocabulario: Vocabulario, que: str) -> str:
+    codigo = vocabulario.codigo(str(valor))
     if codigo is None:
-        raise ValueError(f"{que} desconocido '{valor}'; use uno de: {', '.join(opciones)}")
+        opciones = ", ".join(vocabulario.opciones)
+        raise ValueError(f"{que} desconocido '{valor}'; use uno de: {opciones}")
     return codigo
+
+
+_SECTORES, _FINANCIAMIENTOS = Vocabulario(SECTORES), Vocabulario(FINANCIAMIENTOS)
+_ETAPAS, _ETAPAS_SUBPROYECTO = Vocabulario(ETAPAS), Vocabulario(ETAPAS_SUBPROYECTO)
 
 
 def fecha_plausible(valor: date | None) -> date | None:
@@ -127,17 +132,17 @@ class AlianzaEntrada(_Ubicable):
     @field_validator("sector", mode="before")
     @classmethod
     def _sector(cls, v: Any) -> str:
-        return _codigo_de(v, SECTORES, "sector")
+        return _codigo_de(v, _SECTORES, "sector")
 
     @field_validator("financiamiento", mode="before")
     @classmethod
     def _financiamiento(cls, v: Any) -> str:
-        return _codigo_de(v, FINANCIAMIENTOS, "financiamiento")
+        return _codigo_de(v, _FINANCIAMIENTOS, "financiamiento")
 
     @field_validator("etapa", mode="before")
     @classmethod
     def _etapa(cls, v: Any) -> str:
-        return _codigo_de(v, ETAPAS, "etapa")
+        return _codigo_de(v, _ETAPAS, "etapa")
 
     @field_validator("fecha_etapa", "fecha_solicitud")
     @classmethod
@@ -171,7 +176,7 @@ class SubproyectoEntrada(_Ubicable):
     @field_validator("etapa", mode="before")
     @classmethod
     def _etapa(cls, v: Any) -> str:
-        return _codigo_de(v, ETAPAS_SUBPROYECTO, "etapa")
+        return _codigo_de(v, _ETAPAS_SUBPROYECTO, "etapa")
 
 
 def reglas_de_montos(e: AlianzaEntrada, permite_excesos: bool) -> tuple[dict[str, str], list[str]]:

@@ -331,7 +331,8 @@ def importar_alianzas(
         conversor = Conversor(mapa)
         with lectura(conn.engine) as aparte:  # where the blocks are located (see Lector)
             sin_jit(aparte)
-            leer = Lector(conversor, informe, aparte, prog.cartografia, tolerancia_m)
+            adjuntos = kobo.con_archivos(origen.columnas, FOTOS)
+            leer = Lector(conversor, informe, aparte, prog.cartografia, tolerancia_m, adjuntos)
             escritura = _validar_y_escribir(
                 conn, prog, map(leer, bloques), informe, tolerancia_m, alcance, progreso, errores
             )
@@ -511,10 +512,12 @@ class Lector:
     aparte: Connection
     cartografia: str
     tolerancia_m: float
+    adjuntos: bool = True  # False: the file has no column that names files (kobo.con_archivos)
 
     def __call__(self, bloque: list[FilaLeida]) -> Leido:
         malas: list[ErrorFila] = []
-        leidas = esquemas(_convertir(bloque, self.conversor, self.informe, malas))
+        filas = _convertir(bloque, self.conversor, self.informe, malas, self.adjuntos)
+        leidas = esquemas(filas)
         lugares = ubicar(self.aparte, self.cartografia, leidas.entradas, self.tolerancia_m)
         ubicadas = {fila: u for (fila, _), u in zip(leidas.entradas, lugares, strict=True)}
         return bloque, malas, leidas, ubicadas
@@ -538,17 +541,22 @@ def _por_delante(pasos: Iterator[T]) -> Iterator[T]:
 
 
 def _convertir(
-    bloque: list[FilaLeida], conversor: Conversor, informe: Informe, errores: list[ErrorFila]
+    bloque: list[FilaLeida],
+    conversor: Conversor,
+    informe: Informe,
+    errores: list[ErrorFila],
+    adjuntos: bool = True,
 ) -> list[Fila]:
     """A block's rows as alliance fields (those that read well); the errors of the others go
-    to ``errores``, the files each row names to ``informe``."""
+    to ``errores``, the files each row names to ``informe`` (``adjuntos`` False: the file has
+    no column that could name one, so no row is looked at for them)."""
     filas: list[Fila] = []
     for f in sorted(bloque, key=lambda f: f.numero):
         datos, errs = conversor(f.valores)
         errores += [ErrorFila(f.numero, c, m, datos.get("codigo")) for c, m in errs.items()]
         if not errs:
             filas.append((f.numero, datos))
-        if nombres := kobo.archivos(f.valores, FOTOS):
+        if adjuntos and (nombres := kobo.archivos(f.valores, FOTOS)):
             informe.adjuntos.append(
                 {"fila": f.numero, "codigo": datos.get("codigo"), "archivos": nombres}
             )

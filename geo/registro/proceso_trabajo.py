@@ -29,12 +29,14 @@ def main() -> int:
     with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, 0, NICE)
     from geo.plataforma.db import make_engine
+    from geo.plataforma.memoria import para_tarea_masiva
     from geo.registro.trabajos import ejecutar
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     orden = json.load(sys.stdin)
     # Two connections: the job's progress (autocommit) and the import's transaction.
     engine = make_engine(orden["url"], pool_size=2, max_overflow=1)
+    para_tarea_masiva()  # one job, then the process ends (geo/plataforma/memoria.py)
     try:
         ejecutar(
             engine, int(orden["trabajo"]), float(orden["tolerancia_m"]), Path(orden["directorio"])

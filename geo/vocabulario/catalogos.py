@@ -96,11 +96,23 @@ def clave(texto: str) -> str:
 
 def resolver(valor: str, opciones: dict[str, str]) -> str | None:
     """The code for ``valor``, given as a code or as its label, accents and case aside."""
-    k = clave(valor)
-    for codigo, etiqueta in opciones.items():
-        if k in (clave(codigo), clave(etiqueta)):
-            return codigo
-    return None
+    return Vocabulario(opciones).codigo(valor)
+
+
+class Vocabulario:
+    """A vocabulary's codes by the :func:`clave` of each code and label (the earlier option
+    first where two share one): :func:`resolver`'s answer in one lookup, for the values every
+    row of a large import carries."""
+
+    def __init__(self, opciones: dict[str, str]) -> None:
+        self.opciones = opciones
+        self._codigos: dict[str, str] = {}
+        for codigo, etiqueta in opciones.items():
+            self._codigos.setdefault(clave(codigo), codigo)
+            self._codigos.setdefault(clave(etiqueta), codigo)
+
+    def codigo(self, valor: str) -> str | None:
+        return self._codigos.get(clave(valor))
 
 
 # Who may do what (see geo/acceso.py). A unit user and a técnico belong to one operational unit.
