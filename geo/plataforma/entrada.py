@@ -59,7 +59,7 @@ class Entrada(BaseModel):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _dentro_del_limite(cls, valor: Any) -> Any:  # no ValidationInfo: one object less a field
+    def _dentro_del_limite(cls, valor: Any) -> Any:  # no ValidationInfo to build for each field
         if (motivo := problema_de(valor)) is not None:
             raise ValueError(motivo)
         return valor

@@ -101,7 +101,9 @@ def ubicar_lote(
         "v": cartografia,
         "tol": tolerancia_m,
     }
-    filas = map(_Respuesta._make, conn.execute(_SQL, params))
+    resultado = conn.execute(_SQL, params)
+    assert tuple(resultado.keys()) == _Respuesta._fields  # read by position: the same columns
+    filas = map(_Respuesta._make, resultado)
     return [_decidir(r, entradas[r.i], tolerancia_m, cartografia) for r in filas]
 
 
