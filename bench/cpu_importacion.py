@@ -119,7 +119,7 @@ def importar(engine: Engine, ruta: Path, settings: Settings) -> None:
         raise SystemExit(f"the import did not write its rows: {informe.errores[:3]}")
 
 
-def vaciar(engine: Engine) -> None:
+def sin_filas_muertas(engine: Engine) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM (ANALYZE)"))
 
@@ -139,19 +139,19 @@ def main() -> None:
     umbral = gc.get_threshold()
     medidas: dict[str, list[Medida]] = {COPIA: [], POR_DEFECTO: [], AJUSTADO: []}
     try:
-        vaciar(engine)
+        sin_filas_muertas(engine)
         for _ in range(args.rondas):
             medidas[COPIA].append(
                 medir(args.base, lambda: medir_copy(engine, pts, confirmar=False))
             )
-            vaciar(engine)
+            sin_filas_muertas(engine)
             medidas[POR_DEFECTO].append(medir(args.base, lambda: importar(engine, ruta, settings)))
-            vaciar(engine)
+            sin_filas_muertas(engine)
             memoria.para_tarea_masiva()
             medidas[AJUSTADO].append(medir(args.base, lambda: importar(engine, ruta, settings)))
             gc.unfreeze()
             gc.set_threshold(*umbral)
-            vaciar(engine)
+            sin_filas_muertas(engine)
     finally:
         engine.dispose()
         borrar_base(settings, args.base)

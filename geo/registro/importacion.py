@@ -512,7 +512,7 @@ class Lector:
     aparte: Connection
     cartografia: str
     tolerancia_m: float
-    adjuntos: bool = True  # False: the file has no column that names files (kobo.con_archivos)
+    adjuntos: bool  # False: the file has no column that names files (kobo.con_archivos)
 
     def __call__(self, bloque: list[FilaLeida]) -> Leido:
         malas: list[ErrorFila] = []
@@ -545,7 +545,7 @@ def _convertir(
     conversor: Conversor,
     informe: Informe,
     errores: list[ErrorFila],
-    adjuntos: bool = True,
+    adjuntos: bool,
 ) -> list[Fila]:
     """A block's rows as alliance fields (those that read well); the errors of the others go
     to ``errores``, the files each row names to ``informe`` (``adjuntos`` False: the file has

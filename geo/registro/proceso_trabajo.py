@@ -5,7 +5,8 @@
 The order names the database (its URL, password included: read from a pipe, so that it never
 shows in the process list or the environment), the job, the border tolerance and the job
 folder. The process lowers its own priority (nice 10, the whole process), makes an engine of
-two connections and runs :func:`geo.registro.trabajos.ejecutar`, exactly as a worker thread of
+two connections, sets its garbage collector for one bulk task (geo/plataforma/memoria.py) and
+runs :func:`geo.registro.trabajos.ejecutar`, exactly as a worker thread of
 the server would. Its own interpreter holds its own lock (the GIL): validating and locating a
 million rows no longer takes turns with the threads that answer the map; and a file that
 brings it down (memory, a crash in a library) brings down this process only, which the server
