@@ -29,6 +29,8 @@ import platform
 import random
 import secrets
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -320,6 +322,33 @@ def durante_copia(
     return segundos, tiempos
 
 
+def en_otro_proceso(
+    filas: int,
+    *,
+    reposo: float,
+    base: str,
+    puerto: int,
+    carpeta: Path,
+    nombre: str,
+    resumen: bool = False,
+    copia: bool = False,
+    entorno: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """This benchmark run as a command of its own (its module's counts start afresh, and the
+    server it starts reads ``entorno``'s settings): its figures (``--cifras``), its report
+    written to ``carpeta``/``nombre``.md beside them."""
+    cifras = carpeta / f"{nombre}.json"
+    orden = [
+        sys.executable, "-m", "bench.importacion_trabajo", "--filas", str(filas),
+        "--reposo", str(reposo), "--base", base, "--puerto", str(puerto),
+        "--resultado", str(carpeta / f"{nombre}.md"), "--cifras", str(cifras),
+        *(["--resumen"] if resumen else []), *(["--copia"] if copia else []),
+    ]  # fmt: skip
+    subprocess.run(orden, env=entorno or dict(os.environ), check=True, stdout=subprocess.DEVNULL)
+    datos: dict[str, Any] = json.loads(cifras.read_text())
+    return datos
+
+
 def fila(nombre: str, t: list[float]) -> str:
     ms = [x * 1000 for x in t]
     lentas = sum(1 for x in t if x >= 1)
@@ -450,6 +479,7 @@ def main() -> None:
     if args.cifras:
         ms = {n: [x * 1000 for x in t] for n, t in (("reposo", reposo), ("durante", durante))}
         cifras = {
+            "filas": args.filas,
             "aparte": settings.importacion_aparte,
             "estado": trabajo["estado"],
             "filas_s": args.filas / duracion,
@@ -466,6 +496,7 @@ def main() -> None:
             **(
                 {
                     "copia_filas_s": args.filas / copia,
+                    "copia_p50": statistics.median([x * 1000 for x in en_copia]),
                     "copia_p99": percentil([x * 1000 for x in en_copia], 99),
                 }
                 if copia

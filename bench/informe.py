@@ -5,7 +5,7 @@ bench/informe_17.py)."""
 
 from __future__ import annotations
 
-from bench.informe_17 import escritura, filtros, importacion, primeras, teselas
+from bench.informe_17 import escritura, filtros, importacion, primeras, teselas, trabajos
 from bench.objetivos import objetivos_8, objetivos_17
 from bench.respuestas import PorNivel
 from bench.resultados import SIGG_EXPORT, TECHO_CARGA, Resultados
@@ -215,6 +215,7 @@ def documento(r: Resultados) -> str:
         teselas(r),
         exportar(r),
         importacion(r),
+        trabajos(r),
         ubicacion(r),
         carga(r),
         memoria(r),

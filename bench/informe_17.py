@@ -4,6 +4,8 @@ say where each import was measured and why the places disagree."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from bench.agregacion import NIVELES
 from bench.resultados import Resultados
 from bench.resumen import CABECERA, MOTIVO, PorFiltro
@@ -242,3 +244,57 @@ def importacion(r: Resultados) -> list[str]:
 
 
 NO_FASES = ("filas", "importar", "copy", "veces", "libro_reltuples")
+
+
+UMBRAL_P99 = 1.2  # "others' p99 unchanged": the suite's reading, during the job / idle
+CRECE_MB = 25  # "memory flat": as for the export, the most it may grow from the smaller size
+
+
+def peticiones(c: dict[str, Any]) -> str:
+    """Which of the map's requests a run of the job was under."""
+    return "the summary's" if c["resumen"] else "the full query's"
+
+
+def memoria_trabajo(c: dict[str, Any]) -> float:
+    """The job's memory in a run: its own process's peak when it ran apart, else how much
+    the server grew while it ran (MiB)."""
+    return float(c["proceso_mib"] if c["aparte"] else c["servidor_mas_mib"])
+
+
+def trabajos(r: Resultados) -> list[str]:
+    if not r.trabajos:
+        return []
+    lineas = [
+        "## The import as a background job, under another user's map requests",
+        "",
+        "bench/importacion_trabajo.py, each run as a command of its own on a fresh database "
+        "(the territory and the demo): national coordination sends a real import job "
+        "(`POST /api/v1/importaciones/trabajos`, written, all or nothing) while a Chaco unit "
+        "user asks for `/api/v1/mapa/valores` one request after another. *The summary's*: each "
+        "request another measure, level, classification, class count, Chaco department or "
+        "none and stage reached (no date filter): the map's usual requests, which the summary "
+        "answers. *The full query's*: each another measure, level, classification and end date, "
+        "which the full query over the records answers. Requests the server answered from its "
+        f"cache are left out. Before the job: {r.trabajos[0]['reposo_s']:.0f} s of the same "
+        "requests with the server idle, then a plain COPY of the same rows into `alianza`, "
+        "its triggers firing, under the same requests (the ceiling; rolled back and vacuumed, "
+        "so the job writes into the table as it was). *Job's memory*: its process's highest "
+        "resident set (it runs in a process of its own), or, in the server's thread, how much "
+        "the server grew. A tenth of the rows is run once, for the job's memory at a smaller "
+        "file.",
+        "",
+        "| rows | map requests | job | job s | job rows/s | COPY rows/s | job / COPY "
+        "| job's memory MiB | map p50 ms: idle / job / COPY | map p99 ms: idle / job / COPY "
+        "| p99 job / idle | load at start |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in r.trabajos:
+        lineas.append(
+            f"| {c['filas']:,} | {peticiones(c)} | {c['estado']} | {c['durante_s']:.1f} "
+            f"| {c['filas_s']:,.0f} | {c['copia_filas_s']:,.0f} "
+            f"| {_x(c['filas_s'], c['copia_filas_s'])} | {memoria_trabajo(c):,.0f} "
+            f"| {c['reposo_p50']:.0f} / {c['durante_p50']:.0f} / {c['copia_p50']:.0f} "
+            f"| {c['reposo_p99']:.0f} / {c['durante_p99']:.0f} / {c['copia_p99']:.0f} "
+            f"| {_x(c['durante_p99'], c['reposo_p99'])} | {c['carga'][0]:.2f} |"
+        )
+    return [*lineas, ""]

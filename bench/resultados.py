@@ -4,6 +4,7 @@ write out."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench.carga import Carga
 from bench.exportar import Exportacion, mediana
@@ -35,6 +36,8 @@ class Resultados:
     corridas_export: dict[int, dict[str, list[Exportacion]]] = field(default_factory=dict)
     importacion: dict[str, dict[str, float]] = field(default_factory=dict)
     ubicacion: dict[str, tuple[float, int]] = field(default_factory=dict)
+    # bench.importacion_trabajo's figures (its --cifras), one per run of the job.
+    trabajos: list[dict[str, Any]] = field(default_factory=list)
     cargas: list[tuple[str, Carga]] = field(default_factory=list)
     minutos: float = 0.0
 

@@ -11,9 +11,12 @@ asked for before (bench/primeras.py), and the price a write pays for it; vector
 tiles vs the bare ST_AsMVT query and tipg; the full GeoJSON export vs tipg and ogr2ogr, with
 the API's peak memory; sustained load with wrk at 1, 8 and 64 connections (and 256 on the
 cached choropleth). Once: the load on the demo data itself (with a no-database ceiling),
-point-in-municipality for many points vs a bare spatial join, and the bulk import vs COPY in a
-database of its own. The suite's databases (sigg_bench_suite and sigg_bench_suite_importacion
-on the configured server, or as --base names them) are dropped at the end.
+point-in-municipality for many points vs a bare spatial join, the bulk import vs COPY in a
+database of its own, and the import as a background job of the server under a second user's
+map requests, against a plain COPY under the same requests (bench/importacion_trabajo.py: a
+tenth of --filas-trabajo, then all of them with the map's two kinds of request). The suite's
+databases (sigg_bench_suite, sigg_bench_suite_importacion and sigg_bench_suite_trabajo on the
+configured server, or as --base names them) are dropped at the end.
 
 Sizes where the tiles, exports and import would take hours (10,000,000 alliances): the
 aggregates, the summary by filter, the price of a write and the load alone, to a file of their
@@ -25,13 +28,15 @@ own:
 A quick check at small sizes, written elsewhere than RESULTS.md, on ports of its own:
 
     .venv/bin/python -m bench.suite --tamanos 2000,5000 --repeticiones 2 --largas 1 \\
-        --duracion 2 --filas-importacion 5000 --puntos 1000 --salida /tmp/RESULTS.md \\
+        --duracion 2 --filas-importacion 5000 --puntos 1000 --filas-trabajo 5000 \\
+        --reposo-trabajo 5 --salida /tmp/RESULTS.md \\
         --base sigg_bench_suite_prueba --puertos 8870,8871,8872,8873"""
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import tempfile
 import time
 from functools import partial
 from pathlib import Path
@@ -45,6 +50,7 @@ from bench.carga import CONEXIONES, Carga, asegurar_wrk, cargar
 from bench.comun import base_con_territorio, borrar_base, dsn, servidor_sigg
 from bench.exportar import Exportacion
 from bench.importacion import comparar
+from bench.importacion_trabajo import en_otro_proceso
 from bench.informe import documento
 from bench.informe_17 import ANALIZADA, FRESCA, PAR
 from bench.maquina import versiones
@@ -88,6 +94,16 @@ def opciones() -> argparse.Namespace:
     p.add_argument("--duracion", type=int, default=10, help="seconds per load run")
     p.add_argument("--filas-importacion", type=int, default=100_000, help="0: no import")
     p.add_argument("--puntos", type=int, default=100_000, help="0: no point location")
+    p.add_argument(
+        "--filas-trabajo",
+        type=int,
+        default=1_000_000,
+        help="rows of the import job under the map's requests (and a tenth of them, for its "
+        "memory); 0: no job",
+    )
+    p.add_argument(
+        "--reposo-trabajo", type=float, default=60, help="seconds of the map's idle baseline"
+    )
     p.add_argument("--salida", type=Path, default=SALIDA, help="the Markdown file written")
     p.add_argument(
         "--solo-agregados",
@@ -101,7 +117,7 @@ def opciones() -> argparse.Namespace:
     )
     a = p.parse_args()
     if a.solo_agregados:  # neither of the runs done once, besides the per-size ones
-        a.puntos = a.filas_importacion = 0
+        a.puntos = a.filas_importacion = a.filas_trabajo = 0
     a.puerto, a.puerto_export, a.puerto_tipg, a.puerto_teselas = map(int, a.puertos.split(","))
     return a
 
@@ -185,6 +201,35 @@ def importaciones(r: Resultados, settings: Settings, a: argparse.Namespace) -> N
         borrar_base(settings, nombre)
 
 
+def trabajos(r: Resultados, a: argparse.Namespace, t0: float) -> None:
+    """The import as a background job of the server under a second user's map requests, each
+    run with its idle baseline and a plain COPY of the same rows under the same requests, on a
+    fresh database of its own (bench/importacion_trabajo.py, as a command of its own): a tenth
+    of the rows with the requests the summary answers (the job's memory at a smaller file),
+    then all of them with those requests and with requests that take the full query."""
+    corridas = (
+        (max(1, a.filas_trabajo // 10), True),
+        (a.filas_trabajo, True),
+        (a.filas_trabajo, False),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for filas, resumen in corridas:
+            como = "summary" if resumen else "full-query"
+            paso(f"import job of {filas:,} rows under the map's {como} requests", t0)
+            r.trabajos.append(
+                en_otro_proceso(
+                    filas,
+                    reposo=a.reposo_trabajo,
+                    base=f"{a.base}_trabajo",
+                    puerto=a.puerto,
+                    carpeta=Path(tmp),
+                    nombre=f"{filas}-{como}",
+                    resumen=resumen,
+                    copia=True,
+                )
+            )
+
+
 def por_tamano(
     r: Resultados, url: str, n: int, wrk: str | None, a: argparse.Namespace, t0: float
 ) -> None:
@@ -223,6 +268,9 @@ def correr(r: Resultados, url: str, wrk: str | None, a: argparse.Namespace, t0: 
     if a.filas_importacion:
         paso(f"bulk import of {a.filas_importacion:,} alliances", t0)
         importaciones(r, settings, a)
+        escribir(r, a.salida, t0)
+    if a.filas_trabajo:
+        trabajos(r, a, t0)
 
 
 def escribir(r: Resultados, salida: Path, t0: float) -> None:

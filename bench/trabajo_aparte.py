@@ -17,33 +17,30 @@ mode."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.importacion_trabajo import PUERTO
+from bench.importacion_trabajo import PUERTO, en_otro_proceso
 
 MODOS = (("false", "worker thread"), ("true", "process of its own"))
 
 
 def correr(modo: str, ronda: int, a: argparse.Namespace, carpeta: Path) -> dict[str, Any]:
-    cifras = carpeta / f"{modo}-{ronda}.json"
-    orden = [
-        sys.executable, "-m", "bench.importacion_trabajo", "--filas", str(a.filas),
-        "--reposo", str(a.reposo), "--base", "sigg_bench_trabajo_aparte",
-        "--puerto", str(a.puerto), "--resultado", str(carpeta / f"{modo}-{ronda}.md"),
-        "--cifras", str(cifras), *(["--resumen"] if a.resumen else []),
-    ]  # fmt: skip
-    entorno = os.environ | {"SIGG_IMPORTACION_APARTE": modo}
-    subprocess.run(orden, env=entorno, check=True, stdout=subprocess.DEVNULL)
-    datos: dict[str, Any] = json.loads(cifras.read_text())
+    datos = en_otro_proceso(
+        a.filas,
+        reposo=a.reposo,
+        base="sigg_bench_trabajo_aparte",
+        puerto=a.puerto,
+        carpeta=carpeta,
+        nombre=f"{modo}-{ronda}",
+        resumen=a.resumen,
+        entorno=os.environ | {"SIGG_IMPORTACION_APARTE": modo},
+    )
     return datos | {"ronda": ronda}
 
 
