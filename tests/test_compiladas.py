@@ -8,10 +8,12 @@ from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy import literal
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.sql.elements import CompilerElement
 
 from geo.acceso.alcance import PUBLICO, Alcance
+from geo.analisis import agregacion
 from geo.analisis.agregacion import TODAS, Consulta, NivelAgregacion, consulta_sql
 from geo.analisis.teselas import _puntos_sql
 from geo.plataforma import db
@@ -126,3 +128,59 @@ def test_a_new_value_of_a_filter_compiles_nothing_and_a_longer_list_compiles_onc
     assert len(compiladas_veces) == 3  # a list of another length: other SQL
     pedir("s2b", sector=SECTOR[2:4])
     assert len(compiladas_veces) == 3
+
+
+@pytest.mark.parametrize("nivel", list(NivelAgregacion))
+def test_an_aggregate_for_a_territory_is_its_shape_s_statement_with_the_territory_by_name(
+    nivel, monkeypatch
+):
+    # A department (province, unit, municipality) asked for the first time takes the statement
+    # built for its shape, the codes put in by name: exactly what building it afresh gives.
+    monkeypatch.setattr(agregacion, "_COMPILADAS", db.Compiladas(512))
+    for cols in (TODAS, frozenset({"alianzas", "familias"})):
+        for f in _filtros():
+            c = Consulta(nivel, "ine2012", f, 6.96)
+            assert agregacion._compilada(_Conn(), c, cols) == _afresh(consulta_sql(c, cols)), f
+
+
+def test_a_department_asked_for_the_first_time_builds_no_statement(monkeypatch):
+    monkeypatch.setattr(agregacion, "_COMPILADAS", db.Compiladas(512))
+    construidas = []
+
+    def contada(c: Consulta, columnas: frozenset[str]) -> Any:
+        construidas.append(c.filtros)
+        return consulta_sql(c, columnas)
+
+    monkeypatch.setattr(agregacion, "consulta_sql", contada)
+
+    def pedir(**territorio: Any) -> dict[str, Any]:
+        f = Filtros(programa="PAR2", alcance=PUBLICO, etapa_alcanzada="aprobado", **territorio)
+        c = Consulta(NivelAgregacion.provincia, "ine2012", f, 6.96)
+        return agregacion._compilada(_Conn(), c, TODAS)[1]
+
+    assert pedir(departamento="02")["territorio_departamento"] == "02"
+    assert len(construidas) == 1
+    for d in ("03", "07", "09"):
+        assert pedir(departamento=d)["territorio_departamento"] == d
+    assert len(construidas) == 1  # the shape's statement, built once
+    assert pedir(unidad_operativa="chaco")["territorio_unidad_operativa"] == "CHACO"
+    assert pedir(unidad_operativa="LPZ")["territorio_unidad_operativa"] == "LPZ"
+    assert pedir(departamento="05", provincia="0501")["territorio_provincia"] == "0501"
+    assert len(construidas) == 3  # two more shapes: a unit; a department and a province
+
+
+def test_a_statement_that_takes_a_territory_value_otherwise_is_built_for_each_value(monkeypatch):
+    # Were a filter helper to write the code into a value of its own (not the named one), the
+    # shape's statement would answer every department with the first one's code: such a
+    # statement is built per value instead.
+    monkeypatch.setattr(agregacion, "_COMPILADAS", db.Compiladas(512))
+
+    def propia(c: Consulta, columnas: frozenset[str]) -> Any:
+        return consulta_sql(c, columnas).where(literal(c.filtros.departamento) != "xx")
+
+    monkeypatch.setattr(agregacion, "consulta_sql", propia)
+    for d in ("02", "03"):
+        c = Consulta(NivelAgregacion.municipio, "ine2012", Filtros(departamento=d), 6.96)
+        sql, valores = agregacion._compilada(_Conn(), c, TODAS)
+        assert (sql, valores) == _afresh(propia(c, TODAS))
+        assert d in [v for k, v in valores.items() if k != "territorio_departamento"]

@@ -10,7 +10,17 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, func, literal_column, or_, select
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import CTE, TableClause
 
@@ -133,6 +143,32 @@ def _base() -> Select[Any]:
     )
 
 
+# The territory's filters, each a named parameter of the statement (its code, in capitals, as the
+# territory's tables hold them): a statement built for one department is the statement for
+# every department, the value put in by name (geo.analisis.agregacion builds one per shape).
+TERRITORIO = ("departamento", "provincia", "unidad_operativa", "municipio")
+
+
+def del_territorio(f: Filtros) -> dict[str, str]:
+    """The territory's filters of ``f`` that are set, as the statement's named values."""
+    return {
+        f"territorio_{nombre}": valor.upper()
+        for nombre in TERRITORIO
+        if (valor := getattr(f, nombre)) is not None
+    }
+
+
+def en_territorio(f: Filtros, columnas: dict[str, Any]) -> list[ColumnElement[bool]]:
+    """``columnas`` (territory filter -> the column it compares) equal to the filters of ``f``
+    that are set, each value a named parameter (``del_territorio``)."""
+    valores = del_territorio(f)
+    return [
+        col == bindparam(clave, valores[clave])
+        for nombre, col in columnas.items()
+        if (clave := f"territorio_{nombre}") in valores
+    ]
+
+
 def comunes(q: Select[Any], t: TableClause, f: Filtros) -> Select[Any]:
     """What alliances and subprojects (and their summaries) are filtered by alike: who reads,
     the program and the territory (``q`` joined to municipio)."""
@@ -143,16 +179,13 @@ def comunes(q: Select[Any], t: TableClause, f: Filtros) -> Select[Any]:
         # By id rather than by the joined code: the planner then knows how many rows match.
         programa_id = select(PR.c.id).where(PR.c.codigo == f.programa).scalar_subquery()
         q = q.where(t.c.programa_id == programa_id)
-    iguales = (
-        (M.c.departamento_codigo, f.departamento),
-        (M.c.provincia_codigo, f.provincia),
-        (M.c.unidad_operativa_codigo, f.unidad_operativa and f.unidad_operativa.upper()),
-        (t.c.municipio_codigo, f.municipio),
-    )
-    for col, valor in iguales:
-        if valor is not None:
-            q = q.where(col == valor)
-    return q
+    territorio = {
+        "departamento": M.c.departamento_codigo,
+        "provincia": M.c.provincia_codigo,
+        "unidad_operativa": M.c.unidad_operativa_codigo,
+        "municipio": t.c.municipio_codigo,
+    }
+    return q.where(*en_territorio(f, territorio))
 
 
 def alcanzo(t: TableClause, etapa: str) -> ColumnElement[bool]:
