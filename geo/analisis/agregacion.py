@@ -299,13 +299,7 @@ def _subproyectos(f: Filtros, columnas: frozenset[str]) -> Any:
 
 
 def _territorio(q: Select[Any], f: Filtros) -> Select[Any]:
-    territorio = {
-        "departamento": M.c.departamento_codigo,
-        "provincia": M.c.provincia_codigo,
-        "unidad_operativa": M.c.unidad_operativa_codigo,
-        "municipio": M.c.codigo,
-    }
-    return q.where(*en_territorio(f, territorio))
+    return q.where(*en_territorio(f, M.c.codigo))
 
 
 # The sums that are whole numbers (counts, families): sent as integers, not as numeric.

@@ -158,15 +158,17 @@ def del_territorio(f: Filtros) -> dict[str, str]:
     }
 
 
-def en_territorio(f: Filtros, columnas: dict[str, Any]) -> list[ColumnElement[bool]]:
-    """``columnas`` (territory filter -> the column it compares) equal to the filters of ``f``
-    that are set, each value a named parameter (``del_territorio``)."""
-    valores = del_territorio(f)
-    return [
-        col == bindparam(clave, valores[clave])
-        for nombre, col in columnas.items()
-        if (clave := f"territorio_{nombre}") in valores
-    ]
+def en_territorio(f: Filtros, municipio: ColumnElement[Any]) -> list[ColumnElement[bool]]:
+    """The territory's filters of ``f`` that are set, as conditions on the municipality's
+    table (joined) and on ``municipio``, the municipality's code compared, each value a named
+    parameter (``del_territorio``)."""
+    columnas = {
+        "territorio_departamento": M.c.departamento_codigo,
+        "territorio_provincia": M.c.provincia_codigo,
+        "territorio_unidad_operativa": M.c.unidad_operativa_codigo,
+        "territorio_municipio": municipio,
+    }
+    return [columnas[clave] == bindparam(clave, v) for clave, v in del_territorio(f).items()]
 
 
 def comunes(q: Select[Any], t: TableClause, f: Filtros) -> Select[Any]:
@@ -179,13 +181,7 @@ def comunes(q: Select[Any], t: TableClause, f: Filtros) -> Select[Any]:
         # By id rather than by the joined code: the planner then knows how many rows match.
         programa_id = select(PR.c.id).where(PR.c.codigo == f.programa).scalar_subquery()
         q = q.where(t.c.programa_id == programa_id)
-    territorio = {
-        "departamento": M.c.departamento_codigo,
-        "provincia": M.c.provincia_codigo,
-        "unidad_operativa": M.c.unidad_operativa_codigo,
-        "municipio": t.c.municipio_codigo,
-    }
-    return q.where(*en_territorio(f, territorio))
+    return q.where(*en_territorio(f, t.c.municipio_codigo))
 
 
 def alcanzo(t: TableClause, etapa: str) -> ColumnElement[bool]:
