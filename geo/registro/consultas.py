@@ -161,7 +161,9 @@ def del_territorio(f: Filtros) -> dict[str, str]:
 def en_territorio(f: Filtros, municipio: ColumnElement[Any]) -> list[ColumnElement[bool]]:
     """The territory's filters of ``f`` that are set, as conditions on the municipality's
     table (joined) and on ``municipio``, the municipality's code compared, each value a named
-    parameter (``del_territorio``)."""
+    parameter (``del_territorio``). One statement takes one set of filters: two with other
+    codes in the same statement would share the names, and SQLAlchemy would send one code for
+    both without a word (a piece compiled apart keeps its own with ``como_sql``'s prefix)."""
     columnas = {
         "territorio_departamento": M.c.departamento_codigo,
         "territorio_provincia": M.c.provincia_codigo,
