@@ -48,10 +48,10 @@ from geo.registro.consultas import (
     al_corte,
     alcanzo,
     comunes,
-    del_territorio,
     en_su_municipio,
     en_territorio,
     filtrar,
+    por_forma,
 )
 from geo.vocabulario.catalogos import ETAPAS, ETAPAS_CICLO, ORDEN_ETAPA
 
@@ -415,38 +415,17 @@ _COMPILADAS = Compiladas(512)
 def _compilada(
     conn: Connection, c: Consulta, columnas: frozenset[str] = TODAS
 ) -> tuple[str, dict[str, Any]]:
-    """The statement of ``c`` for ``columnas``, compiled once per shape: the level, the
-    cartography, every filter but the territory's as text (the filters hold lists), which of
-    the territory's are set, and the columns. Building and compiling this many aggregates
-    took longer than running them on the summary, and a department asked for the first time
-    paid it (4.5 ms to build and 1 ms for SQLAlchemy's cache key, of a first answer's 16). The
-    territory's values go in by name (``del_territorio``)."""
-    valores = del_territorio(c.filtros)
-    marcados: dict[str, Any] = {k.removeprefix("territorio_"): _MARCA for k in valores}
-    forma = replace(c.filtros, **marcados)
-    clave = repr((c.nivel, c.cartografia, astuple(forma), sorted(columnas)))
-    de_forma = replace(c, filtros=forma)
-    sql, ligados = _COMPILADAS(conn, clave, lambda: consulta_sql(de_forma, columnas))
-    if not _solo_por_nombre(sql, ligados, valores):  # a value not put in by name: per value
-        clave = repr((c.nivel, c.cartografia, astuple(c.filtros), sorted(columnas)))
-        return _COMPILADAS(conn, clave, lambda: consulta_sql(c, columnas))
-    return sql, ligados | valores
+    """The statement of ``c`` for ``columnas``, compiled once per shape (``por_forma``: the
+    level, the cartography, every filter but the territory's codes as text, the filters
+    holding lists, and the columns). Building and compiling this many aggregates took longer
+    than running them on the summary, and a department asked for the first time paid it (4.5 ms
+    to build and 1 ms for SQLAlchemy's cache key, of a first answer's 16)."""
 
+    def compilada(f: Filtros) -> tuple[str, dict[str, Any]]:
+        clave = repr((c.nivel, c.cartografia, astuple(f), sorted(columnas)))
+        return _COMPILADAS(conn, clave, lambda: consulta_sql(replace(c, filtros=f), columnas))
 
-# What the territory's filters are set to in the statement built for a shape: no code is this.
-_MARCA = "\x00TERRITORIO"
-
-
-def _solo_por_nombre(sql: str, ligados: dict[str, Any], valores: dict[str, str]) -> bool:
-    """Whether the statement of a shape (``sql``, its values ``ligados``) takes the
-    territory's filters by name only: each in its named value (``valores``' names), and
-    nowhere else, neither in another value nor written into the SQL."""
-    marcados = {k for k, v in ligados.items() if isinstance(v, str) and _MARCA in v}
-    return (
-        marcados == valores.keys()
-        and all(ligados[k] == _MARCA for k in marcados)
-        and (_MARCA not in sql)
-    )
+    return por_forma(c.filtros, compilada)
 
 
 def _numero(v: float) -> float | int:

@@ -56,6 +56,7 @@ from geo.registro.consultas import (
     etiqueta,
     filtrar,
     filtrar_subproyectos,
+    por_forma,
 )
 from geo.vocabulario.catalogos import ETAPAS, ETAPAS_SUBPROYECTO
 
@@ -162,11 +163,13 @@ def _limites(t: Tesela) -> dict[str, float]:
 
 def _puntos(conn: Connection, f: Filtros, tipo: str) -> tuple[str, dict[str, Any]]:
     """The point tiles' statement for ``f`` and ``tipo``, compiled, the tile's bounds left as
-    parameters (``_limites``). Made once per filter set and type (``Compiladas``, as the
-    aggregates' statements are): building it for every tile was most of a
-    zoom-14 tile's time in this module (in-process on the demo, with CI running alongside:
+    parameters (``_limites``). Made once per shape of the filters and type (``por_forma`` and
+    ``Compiladas``, as the aggregates' statements are): building it for every tile was most of
+    a zoom-14 tile's time in this module (in-process on the demo, with CI running alongside:
     1.7 ms a tile before, 0.5 to 0.9 ms now)."""
-    return _PUNTOS(conn, repr((tipo, astuple(f))), lambda: _puntos_sql(f, tipo))
+    return por_forma(
+        f, lambda g: _PUNTOS(conn, repr((tipo, astuple(g))), lambda: _puntos_sql(g, tipo))
+    )
 
 
 def _puntos_sql(f: Filtros, tipo: str) -> Any:

@@ -3,8 +3,8 @@ municipality, department and operational unit (derived, never stored)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -171,6 +171,38 @@ def en_territorio(f: Filtros, municipio: ColumnElement[Any]) -> list[ColumnEleme
         "territorio_municipio": municipio,
     }
     return [columnas[clave] == bindparam(clave, v) for clave, v in del_territorio(f).items()]
+
+
+# What the territory's filters are set to in the statement built for a shape: no code is this.
+_MARCA = "\x00TERRITORIO"
+Compilada = tuple[str, dict[str, Any]]  # a statement's SQL and its bound values
+
+
+def por_forma(f: Filtros, compilada: Callable[[Filtros], Compilada]) -> Compilada:
+    """The compiled statement for ``f`` (``compilada(filtros)``, which keeps what it compiles,
+    by the filters it is given), made once per shape: for ``f`` with the territory's codes
+    replaced by a marker, the codes then put in by name (``del_territorio``). A department
+    asked for the first time thus builds nothing. A statement in which the marker shows
+    anywhere but its named values (another value, the SQL) takes a code some other way: it is
+    compiled for ``f`` itself instead, and never answers one department with another's code."""
+    valores = del_territorio(f)
+    marcados: dict[str, Any] = {k.removeprefix("territorio_"): _MARCA for k in valores}
+    sql, ligados = compilada(replace(f, **marcados))
+    if not _solo_por_nombre(sql, ligados, valores):
+        return compilada(f)
+    return sql, ligados | valores
+
+
+def _solo_por_nombre(sql: str, ligados: dict[str, Any], valores: dict[str, str]) -> bool:
+    """Whether the statement of a shape (``sql``, its values ``ligados``) takes the
+    territory's filters by name only: each in its named value (``valores``' names), and
+    nowhere else, neither in another value nor written into the SQL."""
+    marcados = {k for k, v in ligados.items() if isinstance(v, str) and _MARCA in v}
+    return (
+        marcados == valores.keys()
+        and all(ligados[k] == _MARCA for k in marcados)
+        and (_MARCA not in sql)
+    )
 
 
 def comunes(q: Select[Any], t: TableClause, f: Filtros) -> Select[Any]:
