@@ -1,8 +1,9 @@
-"""The aggregate summary (migration 0014) against the records themselves: after random writes,
-imports, validations, reopenings, stage changes, ledger movements and deletes, every aggregate
-the summary answers equals a bare GROUP BY over the records, written here independently of the
-engine, for the public, a unit and national coordination, at several levels and filters. And
-the summary's own rows equal the records grouped by its key, folded or not."""
+"""The aggregate summary (migrations 0014 and 0017) against the records themselves: after
+random writes, imports, validations, reopenings, stage changes, ledger movements and deletes,
+every aggregate the summary answers equals a bare GROUP BY over the records, written here
+independently of the engine, for the public, a unit and national coordination, at several
+levels and filters. And the summary's own rows (per stage combination, and per municipality
+with the stages as columns) equal the records grouped by its key, folded or not."""
 
 # ruff: noqa: S608  (the SQL is built from this module's constants only)
 from __future__ import annotations
@@ -171,19 +172,37 @@ def _comparar(conn, como) -> int:
 
 def _resumen_igual_a_los_registros(conn) -> None:
     """The summary's rows (base plus differences, a zero group left out) are the records
-    grouped by its key, exactly."""
+    grouped by its key, exactly: per stage combination (0014), and per municipality and state
+    with the stages as columns (0017)."""
     sumas = ", ".join(f"sum({c})" for c in SUMAS)
-    del_resumen = conn.execute(
-        text(
-            f"SELECT {CLAVE}, sum(n), {sumas} FROM resumen_alianza_vista "
-            f"GROUP BY {CLAVE} HAVING sum(n) <> 0 ORDER BY {CLAVE}"
-        )
-    ).all()
-    de_registros = conn.execute(
-        text(f"SELECT {CLAVE}, count(*), {sumas} FROM alianza GROUP BY {CLAVE} ORDER BY {CLAVE}")
-    ).all()
-    assert len(del_resumen) > 100
-    assert del_resumen == de_registros
+    pivote = [(f"etapa_{e}", f"etapa = '{e}'") for e in ETAPAS] + [
+        (f"alcanzo_{e}", f"etapa_alcanzada >= {ORDEN_ETAPA[e]}") for e in ETAPAS_CICLO
+    ]
+    por_municipio = "programa_id, cartografia, municipio_codigo, estado"
+    columnas = ", ".join(f"sum({c})" for c, _ in pivote)
+    cuentas = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond in pivote)
+    # (the summary's view, its key, its sums; the same from the records)
+    pares = (
+        ("resumen_alianza_vista", CLAVE, f"sum(n), {sumas}", f"count(*), {sumas}"),
+        (
+            "resumen_alianza_municipio_vista",
+            por_municipio,
+            f"sum(n), {columnas}, {sumas}",
+            f"count(*), {cuentas}, {sumas}",
+        ),
+    )
+    for vista, clave, del_resumen, de_registros in pares:
+        resumidas = conn.execute(
+            text(
+                f"SELECT {clave}, {del_resumen} FROM {vista} GROUP BY {clave} "
+                f"HAVING sum(n) <> 0 ORDER BY {clave}"
+            )
+        ).all()
+        contadas = conn.execute(
+            text(f"SELECT {clave}, {de_registros} FROM alianza GROUP BY {clave} ORDER BY {clave}")
+        ).all()
+        assert len(resumidas) > 100, vista
+        assert resumidas == contadas, vista
 
 
 def _ids(conn, donde: str, n: int, azar: random.Random) -> list[int]:
@@ -310,6 +329,11 @@ def test_the_summary_equals_the_bare_query_after_random_writes(demo_conn, como, 
             assert compactar(demo_conn)
             vacias = demo_conn.execute(text("SELECT count(*) FROM resumen_alianza_delta"))
             assert vacias.scalar_one() == 0
+            # A municipality and state whose records all went is dropped, not kept at zero.
+            ceros = demo_conn.execute(
+                text("SELECT count(*) FROM resumen_alianza_municipio WHERE n = 0")
+            )
+            assert ceros.scalar_one() == 0
             _resumen_igual_a_los_registros(demo_conn)
             assert _comparar(demo_conn, como) > 1000
     # Recomputing from the records changes nothing.

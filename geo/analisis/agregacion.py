@@ -111,6 +111,12 @@ MEDIDAS = (
 
 _ETAPAS = tuple(f"etapa_{e}" for e in ETAPAS)
 _ALCANZO = tuple(f"alcanzo_{e}" for e in ETAPAS_CICLO)
+# The same summary per municipality and state, its stages as columns (migration 0017): what
+# a filter by neither stage reads (one row per municipality and state, plain columns summed).
+RM = table(
+    "resumen_alianza_municipio_vista",
+    *(column(c) for c in (*_CLAVE, "n", *_ETAPAS, *_ALCANZO, *SUMAS)),
+)
 # What each measure is computed from: the statement sums only these (a map shows one measure;
 # computing all 35 of them for it was most of an aggregate's time on the summary).
 NECESITA: dict[str, tuple[str, ...]] = {
@@ -196,12 +202,35 @@ def _del_resumen(f: Filtros) -> Any:
     return q.subquery("fino")
 
 
+def _del_resumen_municipal(f: Filtros, columnas: frozenset[str]) -> Any:
+    """Per municipality, from the summary whose stages are columns: its rows summed (one per
+    state, and the pending differences), with the same columns as ``_de_fino``'s."""
+    desde: Any = RM
+    if any((f.departamento, f.provincia, f.unidad_operativa)):
+        desde = desde.join(M, en_su_municipio(RM))
+    q = select(
+        RM.c.cartografia,
+        RM.c.municipio_codigo,
+        _cuenta(RM.c.n).label("alianzas"),
+        *(_cuenta(RM.c[c]).label(c) for c in (*_ETAPAS, *_ALCANZO) if c in columnas),
+        *(_suma(RM.c[c], c).label(c) for c in SUMAS if c in columnas),
+    ).select_from(desde)
+    return (
+        comunes(q, RM, f)
+        .group_by(RM.c.cartografia, RM.c.municipio_codigo)
+        .having(func.sum(RM.c.n) > 0)  # a municipality whose records all went has none
+        .subquery("am")
+    )
+
+
 def _por_municipio(f: Filtros, columnas: frozenset[str]) -> Any:
     """Sums per municipality in two steps: the records are grouped once by (municipality,
     stage, stage reached), with a handful of sums per row (or those rows are read from the
     summary, when it answers the filters), and the per-stage counts are then taken from that
     small table rather than from every record."""
     if not sin_resumen(f):
+        if not (f.etapa or f.etapa_alcanzada):
+            return _del_resumen_municipal(f, columnas)
         # A municipality whose summed records all went (a count of 0) has none.
         return _de_fino(_del_resumen(f), columnas, lambda fino: func.sum(fino.c.n) > 0)
     desde: Any = A
