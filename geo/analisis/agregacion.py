@@ -48,7 +48,7 @@ from geo.registro.consultas import (
     al_corte,
     alcanzo,
     comunes,
-    en_su_municipio,
+    con_su_municipio,
     en_territorio,
     filtrar,
     por_forma,
@@ -191,9 +191,7 @@ def sin_resumen(f: Filtros) -> list[str]:
 def _del_resumen(f: Filtros) -> Any:
     """The summary's rows that answer ``f`` (base and pending differences alike: their sums
     add up, so they go straight into the per-municipality sums below)."""
-    desde: Any = RA
-    if any((f.departamento, f.provincia, f.unidad_operativa)):
-        desde = desde.join(M, en_su_municipio(RA))
+    desde = con_su_municipio(RA, f)
     q = comunes(select(RA).select_from(desde), RA, f)
     if f.etapa:
         q = q.where(RA.c.etapa.in_(f.etapa))
@@ -205,9 +203,7 @@ def _del_resumen(f: Filtros) -> Any:
 def _del_resumen_municipal(f: Filtros, columnas: frozenset[str]) -> Any:
     """Per municipality, from the summary whose stages are columns: its rows summed (one per
     state, and the pending differences), with the same columns as ``_de_fino``'s."""
-    desde: Any = RM
-    if any((f.departamento, f.provincia, f.unidad_operativa)):
-        desde = desde.join(M, en_su_municipio(RM))
+    desde = con_su_municipio(RM, f)
     q = select(
         RM.c.cartografia,
         RM.c.municipio_codigo,
@@ -224,18 +220,17 @@ def _del_resumen_municipal(f: Filtros, columnas: frozenset[str]) -> Any:
 
 
 def _por_municipio(f: Filtros, columnas: frozenset[str]) -> Any:
-    """Sums per municipality in two steps: the records are grouped once by (municipality,
-    stage, stage reached), with a handful of sums per row (or those rows are read from the
-    summary, when it answers the filters), and the per-stage counts are then taken from that
-    small table rather than from every record."""
+    """Sums per municipality. When the summary answers the filters and they take neither
+    stage, from its per-municipality table, the stages as columns (``_del_resumen_municipal``).
+    Otherwise in two steps: the records (or the summary's rows) are grouped once by
+    (municipality, stage, stage reached), with a handful of sums per row, and the per-stage
+    counts are then taken from that small table rather than from every record."""
     if not sin_resumen(f):
         if not (f.etapa or f.etapa_alcanzada):
             return _del_resumen_municipal(f, columnas)
         # A municipality whose summed records all went (a count of 0) has none.
         return _de_fino(_del_resumen(f), columnas, lambda fino: func.sum(fino.c.n) > 0)
-    desde: Any = A
-    if any((f.departamento, f.provincia, f.unidad_operativa)):
-        desde = desde.join(M, en_su_municipio(A))
+    desde = con_su_municipio(A, f)
     if f.q:
         desde = desde.outerjoin(O, O.c.id == A.c.organizacion_id)
     fino = filtrar(

@@ -46,13 +46,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from geo.analisis.agregacion import sin_resumen
 from geo.plataforma.db import Compiladas, ajustar, con_plan_generico
 from geo.plataforma.errors import EntradaInvalida
-from geo.plataforma.models import Alianza, Municipio, Organizacion, SubproyectoMunicipal, tabla
+from geo.plataforma.models import Alianza, Organizacion, SubproyectoMunicipal, tabla
 from geo.registro.consultas import (
     SOLO_ALIANZAS,
     Filtros,
     alcanzo,
     comunes,
-    en_su_municipio,
+    con_su_municipio,
     etiqueta,
     filtrar,
     filtrar_subproyectos,
@@ -132,9 +132,7 @@ def _seleccion(f: Filtros, tipo: str, caja: Any, columnas: Callable[[Table], lis
     """``columnas`` of the records of the selection whose point falls in ``caja`` (a box in
     degrees), joined to municipio only when a filter needs it."""
     registro = tabla(Alianza) if tipo == "alianzas" else tabla(SubproyectoMunicipal)
-    desde: Any = registro
-    if f.departamento or f.provincia or f.unidad_operativa:
-        desde = desde.join(tabla(Municipio), en_su_municipio(registro))
+    desde = con_su_municipio(registro, f)
     q = select(*columnas(registro)).where(registro.c.geom.op("&&")(caja))
     if tipo == "subproyectos":
         return filtrar_subproyectos(q.select_from(desde), f)
@@ -241,9 +239,7 @@ def _a_zoom(celda: Any, t: Tesela) -> Any:
 
 def _del_resumen(f: Filtros, tipo: str, t: Tesela) -> Any:
     rc = CELDAS[tipo]
-    desde: Any = rc
-    if f.departamento or f.provincia or f.unidad_operativa:
-        desde = desde.join(tabla(Municipio), en_su_municipio(rc))
+    desde = con_su_municipio(rc, f)
     cx, cy = _a_zoom(rc.c.cx, t), _a_zoom(rc.c.cy, t)
     n = func.sum(rc.c.n)
     q = comunes(

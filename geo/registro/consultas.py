@@ -111,6 +111,14 @@ def en_su_municipio(t: TableClause) -> ColumnElement[bool]:
     return and_(M.c.cartografia == t.c.cartografia, M.c.codigo == t.c.municipio_codigo)
 
 
+def con_su_municipio(t: TableClause, f: Filtros) -> Any:
+    """``t`` (records or a summary of them), joined to its municipality when a territory filter
+    of ``f`` reads the municipality's table (department, province, unit: ``en_territorio``)."""
+    if f.departamento or f.provincia or f.unidad_operativa:
+        return t.join(M, en_su_municipio(t))
+    return t
+
+
 def etiqueta(columna: Any, etiquetas: dict[str, str]) -> Any:
     """The label of a catalogue code, in SQL (the code itself if the catalogue lacks it)."""
     return case(etiquetas, value=columna, else_=columna)

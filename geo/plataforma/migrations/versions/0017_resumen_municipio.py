@@ -30,6 +30,7 @@ Create Date: 2026-11-28
 
 # ruff: noqa: S608  (the SQL is built from this module's constants only)
 import importlib.util
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 
@@ -50,6 +51,7 @@ CLAVE = ("programa_id", "cartografia", "municipio_codigo", "estado")
 TABLA = "resumen_alianza_municipio"
 
 
+@cache
 def _m14() -> ModuleType:
     """Migration 0014 (its summary's columns, and its functions for the downgrade)."""
     ruta = Path(__file__).with_name("0014_resumen.py")
@@ -60,7 +62,7 @@ def _m14() -> ModuleType:
     return modulo
 
 
-def _pivote(n: str = "n") -> list[tuple[str, str]]:
+def _pivote() -> list[tuple[str, str]]:
     """(column, the condition on a 0014 row that counts it there) for every stage column."""
     return [(f"etapa_{e}", f"etapa = '{e}'") for e in ETAPAS] + [
         (f"alcanzo_{e}", f"etapa_alcanzada >= {ETAPAS.index(e)}") for e in CICLO
