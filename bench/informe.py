@@ -167,6 +167,29 @@ def carga(r: Resultados) -> list[str]:
     return [*lineas, ""]
 
 
+def checkpoints(r: Resultados) -> list[str]:
+    if not r.fases:
+        return []
+    lineas = [
+        "## Checkpoints during each phase",
+        "",
+        "What the cluster's checkpoints did while each phase of a size ran (pg_stat_bgwriter, "
+        "cluster-wide): how many ended, and the buffers checkpoints wrote (8 KiB each, counted "
+        "as they are written, so a checkpoint that ends after the phase shows too). A phase "
+        "measured while a checkpoint writes shares the disk and a core with it. Each fill ends "
+        "with a CHECKPOINT (bench.agregacion.asentar), so that the writing its WAL brings on is "
+        "over before the phases after it measure.",
+        "",
+        "| alianzas | phase | minutes | checkpoints ended | buffers written |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    for f in r.fases:
+        lineas.append(
+            f"| {f.alianzas:,} | {f.nombre} | {f.minutos:.1f} | {f.checkpoints} | {f.buffers:,} |"
+        )
+    return [*lineas, ""]
+
+
 def cabecera(r: Resultados) -> list[str]:
     o = r.opciones
     return [
@@ -219,5 +242,6 @@ def documento(r: Resultados) -> str:
         ubicacion(r),
         carga(r),
         memoria(r),
+        checkpoints(r),
     ]
     return "\n".join([*cabecera(r), *objetivos_17(r), *objetivos_8(r), *numeradas(secciones)])

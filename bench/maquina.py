@@ -1,5 +1,6 @@
 """What the figures were measured on: the machine (cores, RAM, CPU model) and the versions of
-Python, PostgreSQL, PostGIS, GDAL, tipg, wrk and of SIGG itself, for the top of RESULTS.md."""
+Python, PostgreSQL, PostGIS, GDAL, tipg, wrk and of SIGG itself, for the top of RESULTS.md; and
+what the cluster's checkpoints wrote during each phase of a run (``fase``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import os
 import platform
 import shutil
 import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -66,3 +71,33 @@ def versiones(url_db: str) -> dict[str, str]:
         "SIGG": _sigg(),
         "Load average at start (1/5/15 min)": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
+
+
+@dataclass(frozen=True)
+class Fase:
+    """One phase of a run at one size (``alianzas``) and what the cluster's checkpoints did
+    while it ran (pg_stat_bgwriter, cluster-wide): how many ended, and how many buffers they
+    wrote. A phase measured while a checkpoint writes shares the disk and a core with it."""
+
+    alianzas: int
+    nombre: str
+    minutos: float
+    checkpoints: int
+    buffers: int
+
+
+def _bgwriter(url_db: str) -> tuple[int, int]:
+    with psycopg.connect(dsn(url_db), autocommit=True) as c:
+        fila = c.execute(
+            "SELECT checkpoints_timed + checkpoints_req, buffers_checkpoint FROM pg_stat_bgwriter"
+        ).fetchone()
+    return int(fila[0]), int(fila[1])  # type: ignore[index]
+
+
+@contextmanager
+def fase(fases: list[Fase], url_db: str, alianzas: int, nombre: str) -> Iterator[None]:
+    """Record the block as phase ``nombre`` in ``fases`` (when it ends well)."""
+    t0, (n0, b0) = time.perf_counter(), _bgwriter(url_db)
+    yield
+    n1, b1 = _bgwriter(url_db)
+    fases.append(Fase(alianzas, nombre, (time.perf_counter() - t0) / 60, n1 - n0, b1 - b0))

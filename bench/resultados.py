@@ -8,6 +8,7 @@ from typing import Any
 
 from bench.carga import Carga
 from bench.exportar import Exportacion, mediana
+from bench.maquina import Fase
 from bench.primeras import Primeras
 from bench.respuestas import PorNivel
 from bench.resumen import PorFiltro, Precio
@@ -39,6 +40,8 @@ class Resultados:
     # bench.importacion_trabajo's figures (its --cifras), one per run of the job.
     trabajos: list[dict[str, Any]] = field(default_factory=list)
     cargas: list[tuple[str, Carga]] = field(default_factory=list)
+    # Each size's phases with the checkpoints that ran through them (bench.maquina.fase).
+    fases: list[Fase] = field(default_factory=list)
     minutos: float = 0.0
 
     @property

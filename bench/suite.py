@@ -53,7 +53,7 @@ from bench.importacion import comparar
 from bench.importacion_trabajo import en_otro_proceso
 from bench.informe import documento
 from bench.informe_17 import ANALIZADA, FRESCA, PAR
-from bench.maquina import versiones
+from bench.maquina import fase, versiones
 from bench.primeras import medir_en
 from bench.respuestas import (
     MEDIDA,
@@ -234,18 +234,23 @@ def por_tamano(
     r: Resultados, url: str, n: int, wrk: str | None, a: argparse.Namespace, t0: float
 ) -> None:
     paso(f"{n:,} alliances: fill, aggregation, summary by filter, choropleth, load", t0)
-    total = llenar(url, n, esparcir=True)
-    tocar(url)
-    respuestas(r, url, total, wrk, a)
+    with fase(r.fases, url, n, "fill (ending with a CHECKPOINT)"):
+        total = llenar(url, n, esparcir=True)
+    with fase(r.fases, url, total, "aggregation, summary by filter, choropleth, load"):
+        tocar(url)
+        respuestas(r, url, total, wrk, a)
     if not a.solo_agregados:
         paso(f"{n:,} alliances: vector tiles", t0)
-        teselas(r, url, total, a)
+        with fase(r.fases, url, total, "vector tiles"):
+            teselas(r, url, total, a)
     paso(f"{n:,} alliances: the price a write pays", t0)
-    r.precios.append(precio(url, total, ESCRITURAS, LOTE, max(1, a.largas - 1)))
+    with fase(r.fases, url, total, "the price a write pays"):
+        r.precios.append(precio(url, total, ESCRITURAS, LOTE, max(1, a.largas - 1)))
     if a.solo_agregados:
         return
     paso(f"{n:,} alliances: exports", t0)
-    r.corridas_export[total] = exportes(url, total, a.largas, a)
+    with fase(r.fases, url, total, "exports"):
+        r.corridas_export[total] = exportes(url, total, a.largas, a)
 
 
 def correr(r: Resultados, url: str, wrk: str | None, a: argparse.Namespace, t0: float) -> None:
@@ -267,10 +272,12 @@ def correr(r: Resultados, url: str, wrk: str | None, a: argparse.Namespace, t0: 
         escribir(r, a.salida, t0)
     if a.filas_importacion:
         paso(f"bulk import of {a.filas_importacion:,} alliances", t0)
-        importaciones(r, settings, a)
+        with fase(r.fases, url, a.filas_importacion, "bulk import (a database of its own)"):
+            importaciones(r, settings, a)
         escribir(r, a.salida, t0)
     if a.filas_trabajo:
-        trabajos(r, a, t0)
+        with fase(r.fases, url, a.filas_trabajo, "import jobs (a database of their own)"):
+            trabajos(r, a, t0)
 
 
 def escribir(r: Resultados, salida: Path, t0: float) -> None:
