@@ -76,8 +76,10 @@ def versiones(url_db: str) -> dict[str, str]:
 @dataclass(frozen=True)
 class Fase:
     """One phase of a run at one size (``alianzas``) and what the cluster's checkpoints did
-    while it ran (pg_stat_bgwriter, cluster-wide): how many ended, and how many buffers they
-    wrote. A phase measured while a checkpoint writes shares the disk and a core with it."""
+    while it ran (pg_stat_bgwriter, cluster-wide): how many ended, and how many buffers
+    checkpoints wrote meanwhile (counted as they are written, so a checkpoint still running
+    when the phase ends counts too). A phase measured while a checkpoint writes shares the disk
+    and a core with it."""
 
     alianzas: int
     nombre: str
