@@ -80,6 +80,8 @@ def primeras(r: Resultados) -> list[str]:
             f"{x.peor:.1f} ms over {len(x.todas())} first requests.",
             "",
             *x.por_nivel(),
+            "",
+            x.maquina(),
         ]
     return [*lineas, ""]
 

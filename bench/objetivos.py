@@ -79,7 +79,7 @@ def _primeras(r: Resultados) -> list[str]:
     x = max(r.primeras, key=lambda x: x.alianzas)
     medido = (
         f"{x.alianzas:,}: slowest {x.peor:.1f} ms, median {x.mediana:.1f} ms over "
-        f"{len(x.todas())}; least {x.menor_razon:.2f}x the bare GROUP BY"
+        f"{len(x.todas())}; least {x.menor_razon:.2f}x the bare GROUP BY; {x.sin_paradas()}"
     )
     return [_linea(aim, medido, _a_mil(x.alianzas, x.peor <= 25))]
 

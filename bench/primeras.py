@@ -13,6 +13,11 @@ bound), once. The first department is not counted: it is the first of its kind (
 not built, compiled or planned yet). Beside each, the bare GROUP BY with the same filter at
 the same level (bench.resumen.desnudo, median of ``--repeticiones``).
 
+A canary (bench/canario.py) runs beside the requests: a fixed piece of work timed over and
+over in a process of its own. A request during which that work took 3x its median or more met
+a stall of the machine, not of its own: the report marks them, and gives the slowest request
+that met none beside the slowest of all (the aim is judged on the slowest of all).
+
 On a database of its own (``--base``: the demo, then ``--alianzas`` alliances spread as the
 suite's), or on ``--url``'s as it is. Writes bench/RESULTS_primeras.md."""
 
@@ -29,6 +34,7 @@ import httpx
 import psycopg
 
 from bench.agregacion import NIVELES, base, llenar, medir
+from bench.canario import PARADA, Canario, canario
 from bench.comun import borrar_base, dsn, servidor_sigg
 from bench.maquina import versiones
 from bench.respuestas import FRESCURA_S, MEDIDA, RUTAS, tocar
@@ -50,31 +56,38 @@ def departamentos(crudo: psycopg.Connection) -> list[str]:
     return [r[0] for r in filas]
 
 
-def primera(url: str, cliente: httpx.Client, f: Filtro, nivel: str, que: str) -> float:
-    """ms of the first request of route ``que`` for ``f`` at ``nivel``, after a write."""
+def primera(
+    url: str, cliente: httpx.Client, f: Filtro, nivel: str, que: str
+) -> tuple[float, float]:
+    """ms of the first request of route ``que`` for ``f`` at ``nivel``, after a write, and
+    when it was sent (epoch seconds)."""
     params = f.params | {"nivel": nivel}
     if que == "mapa":
         params |= {"medida": MEDIDA}
     tocar(url)
     time.sleep(FRESCURA_S)
-    t0 = time.perf_counter()
+    enviada, t0 = time.time(), time.perf_counter()
     r = cliente.get(RUTAS[que], params=params)
     ms = (time.perf_counter() - t0) * 1000
     r.raise_for_status()
     if r.headers.get("x-cache") != "miss":
         raise RuntimeError(f"{r.url}: not computed afresh ({r.headers.get('x-cache')})")
-    return ms
+    return ms, enviada
 
 
 @dataclass
 class Primeras:
     """The first requests at one size: the departments (the first not counted), the ms of each
-    request by (department, level, route) and of the bare GROUP BYs by (department, level)."""
+    request by (department, level, route) and of the bare GROUP BYs by (department, level).
+    ``enviada``: when each request was sent (epoch seconds); ``canario``: the machine's own
+    stalls meanwhile (bench.canario), None when it recorded nothing."""
 
     alianzas: int
     deptos: list[str]
     ms: dict[tuple[str, str, str], float] = field(default_factory=dict)
     desnudo: dict[tuple[str, str], float] = field(default_factory=dict)
+    enviada: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    canario: Canario | None = None
 
     @property
     def contados(self) -> list[str]:
@@ -90,6 +103,50 @@ class Primeras:
     @property
     def peor(self) -> float:
         return max(self.todas())
+
+    def parada(self, clave: tuple[str, str, str]) -> float:
+        """The canary's worst run while request ``clave`` ran, in times its median (0.0 with no
+        canary, or none of its runs then)."""
+        if self.canario is None:
+            return 0.0
+        desde = self.enviada[clave]
+        return self.canario.peor_en(desde, desde + self.ms[clave] / 1000)
+
+    def tranquilas(self) -> list[float]:
+        """The counted requests during which the canary saw no stall of the machine."""
+        return [
+            self.ms[d, nv, q]
+            for d in self.contados
+            for nv in NIVELES
+            for q in RUTAS
+            if self.parada((d, nv, q)) < PARADA
+        ]
+
+    def sin_paradas(self) -> str:
+        """The slowest counted request the machine did not stall, and how many it did."""
+        if self.canario is None:
+            return "no canary record"
+        quietas = self.tranquilas()
+        peor = f"{max(quietas):.1f} ms" if quietas else "none"
+        return (
+            f"slowest with no stall of the machine meanwhile {peor} "
+            f"({len(self.todas()) - len(quietas)} of {len(self.todas())} met one)"
+        )
+
+    def marcada(self, clave: tuple[str, str, str]) -> str:
+        """The request's ms, with the canary's worst run in brackets when it stalled then."""
+        r = self.parada(clave)
+        return f"{self.ms[clave]:.1f}" + (f" [{r:.0f}x]" if r >= PARADA else "")
+
+    def maquina(self) -> str:
+        """What the canary saw over the whole measurement, and the slowest request it did not."""
+        if self.canario is None:
+            return "The canary (bench/canario.py) recorded nothing."
+        return (
+            f"The machine meanwhile, by the canary (bench/canario.py, a fixed piece of work "
+            f"timed in a process of its own): {self.canario.resumen()}. Over the first "
+            f"requests: {self.sin_paradas()}."
+        )
 
     @property
     def menor_razon(self) -> float:
@@ -126,12 +183,15 @@ def medir_en(
     """Every department's first requests at every level on the running server behind
     ``cliente``, and their bare GROUP BYs."""
     p = Primeras(n, departamentos(crudo))
-    for depto in p.deptos:
-        f = departamento_y_etapa(programa, depto)
-        for nivel in NIVELES:
-            for que in RUTAS:
-                p.ms[depto, nivel, que] = primera(url, cliente, f, nivel, que)
-            p.desnudo[depto, nivel] = medir(partial(desnudo, crudo, f, nivel), reps)
+    with canario() as visto:
+        for depto in p.deptos:
+            f = departamento_y_etapa(programa, depto)
+            for nivel in NIVELES:
+                for que in RUTAS:
+                    clave = (depto, nivel, que)
+                    p.ms[clave], p.enviada[clave] = primera(url, cliente, f, nivel, que)
+                p.desnudo[depto, nivel] = medir(partial(desnudo, crudo, f, nivel), reps)
+    p.canario = visto[0] if visto else None
     return p
 
 
@@ -158,14 +218,20 @@ def informe(p: Primeras, comando: str, maquina: dict[str, str]) -> str:
         f"**{'met' if p.peor <= AIM_MS else 'not met'}**); least ratio to the bare GROUP BY "
         f"{p.menor_razon:.2f}x.",
         "",
+        p.maquina(),
+        "",
         "## Every request (ms: statistics / map values; bare GROUP BY)",
+        "",
+        f"In brackets: the canary's worst run while the request ran, in times its median, "
+        f"where it reached {PARADA:.0f}x (a stall of the machine).",
         "",
         "| department | " + " | ".join(NIVELES) + " |",
         "|---|" + "---:|" * len(NIVELES),
     ]
     for d in p.deptos:
         celdas = [
-            f"{p.ms[d, nv, 'estadisticas']:.1f} / {p.ms[d, nv, 'mapa']:.1f}; {p.desnudo[d, nv]:.0f}"
+            f"{p.marcada((d, nv, 'estadisticas'))} / {p.marcada((d, nv, 'mapa'))}; "
+            f"{p.desnudo[d, nv]:.0f}"
             for nv in NIVELES
         ]
         nombre = d if d in p.contados else f"{d} (not counted)"
