@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.agregacion import NIVELES
+from bench.canario import Canario
 from bench.resultados import Resultados
 from bench.resumen import CABECERA, MOTIVO, PorFiltro
 from bench.teselas import CAUDAL, LATENCIA, RONDAS, ZOOMS_CAUDAL, fila_caudal, fila_latencia, p
@@ -54,6 +55,24 @@ def filtros(r: Resultados) -> list[str]:
         "|---:|---|---|---:|---:|---:|---:|---|",
         *(_fila_filtro(x) for x in r.filtros),
         "",
+        *_canarios_filtros(r),
+    ]
+
+
+def _canarios_filtros(r: Resultados) -> list[str]:
+    """What the canary saw while the filters were measured, a line per size."""
+    vistos: dict[int, Canario] = {}
+    for x in r.filtros:
+        if x.canario is not None:
+            vistos.setdefault(x.alianzas, x.canario)
+    return [
+        linea
+        for n, c in vistos.items()
+        for linea in (
+            f"The machine while the filters at {n:,} alliances were measured, by the canary "
+            f"(bench/canario.py): {c.resumen()}.",
+            "",
+        )
     ]
 
 

@@ -45,16 +45,28 @@ def _resumen(r: Resultados) -> list[str]:
         return [_linea(a, "", None) for a in aims]
     n = max(x.alianzas for x in r.filtros)
     al_mayor = [x for x in r.filtros if x.alianzas == n and x.filtro.resumen]
-    ms, ruta, nivel, cual = max((*x.peor(), x.filtro.nombre) for x in al_mayor)
-    vel, nv, lento = min((*x.aceleracion(), x.filtro.nombre) for x in al_mayor)
+    mas_lento = max(al_mayor, key=lambda x: x.peor())
+    ms, ruta, nivel = mas_lento.peor()
+    menor = min(al_mayor, key=lambda x: x.aceleracion())
+    vel, nv = menor.aceleracion()
+    # The slower route at that level is the one the ratio was taken on.
+    ruta_nv = max(menor.ms, key=lambda q: menor.ms[q][nv])
     resumidos = {c for x in r.filtros if x.filtro.resumen for c in x.cabeceras}
     completos = {c for x in r.filtros if not x.filtro.resumen for c in x.cabeceras}
     cabeceras_ok = resumidos == {RESUMEN} and all(c.startswith(f"{COMPLETA} (") for c in completos)
     return [
         _linea(
-            aims[0], f"{n:,}: slowest {ms:.1f} ms (`{cual}`, {ruta}, {nivel})", _a_mil(n, ms <= 25)
+            aims[0],
+            f"{n:,}: slowest {ms:.1f} ms (`{mas_lento.filtro.nombre}`, {ruta}, {nivel}; "
+            f"{mas_lento.paradas(ruta, nivel)})",
+            _a_mil(n, ms <= 25),
         ),
-        _linea(aims[1], f"{n:,}: least {vel:.1f}x (`{lento}`, {nv})", _a_mil(n, vel >= 20)),
+        _linea(
+            aims[1],
+            f"{n:,}: least {vel:.1f}x (`{menor.filtro.nombre}`, {nv}; "
+            f"{menor.paradas(ruta_nv, nv)})",
+            _a_mil(n, vel >= 20),
+        ),
         _linea(
             aims[2],
             f"summary filters: {', '.join(sorted(resumidos))}; fallback: "

@@ -26,6 +26,7 @@ import httpx
 import psycopg
 
 from bench.agregacion import NIVELES, medir, rehacer_resumen, sql_desnudo, sql_desnudo_subproyectos
+from bench.canario import PARADA, Canario, canario
 from bench.comun import dsn
 from bench.respuestas import MEDIDA, RUTAS, tras_cambio
 from geo.vocabulario.catalogos import ORDEN_ETAPA
@@ -102,7 +103,8 @@ class PorFiltro:
     """One filter at one size: per level, the ms after a write of each route (``ms[ruta][nivel]``,
     routes as in bench.respuestas.RUTAS) and of the bare GROUP BYs; the header values seen;
     whether the endpoint's alliance and subproject counts equal the bare query's at every
-    level."""
+    level. ``enviadas[ruta, nivel]``: each request's (send time in epoch seconds, ms);
+    ``canario``: the machine's own stalls while the filters were measured (bench.canario)."""
 
     alianzas: int
     filtro: Filtro
@@ -110,6 +112,16 @@ class PorFiltro:
     desnudo: dict[str, float] = field(default_factory=dict)
     cabeceras: set[str] = field(default_factory=set)
     iguales: bool = True
+    enviadas: dict[tuple[str, str], list[tuple[float, float]]] = field(default_factory=dict)
+    canario: Canario | None = None
+
+    def paradas(self, ruta: str, nivel: str) -> str:
+        """How many of the requests behind ``ms[ruta][nivel]`` met a stall of the machine."""
+        if self.canario is None:
+            return "no canary record"
+        envios = self.enviadas.get((ruta, nivel), [])
+        n = sum(self.canario.peor_en(t, t + ms / 1000) >= PARADA for t, ms in envios)
+        return f"{n} of its {len(envios)} requests met a stall of the machine"
 
     def peor(self) -> tuple[float, str, str]:
         """The slowest (ms, route, level) of either route at any level."""
@@ -135,18 +147,21 @@ def _cabecera(r: httpx.Response) -> str:
 
 def _tras_escribir(
     url: str, cliente: httpx.Client, f: Filtro, nivel: str, que: str, reps: int
-) -> tuple[float, list[httpx.Response]]:
+) -> tuple[float, list[httpx.Response], list[tuple[float, float]]]:
     """Median ms of route ``que`` for ``f`` at ``nivel``, each request right after a write;
-    and the responses."""
+    the responses; and each request's (send time in epoch seconds, ms)."""
     params = f.params | {"nivel": nivel} | ({"medida": MEDIDA} if que == "mapa" else {})
     respuestas: list[httpx.Response] = []
+    envios: list[tuple[float, float]] = []
 
     def pedir() -> None:
+        enviada, t0 = time.time(), time.perf_counter()
         r = cliente.get(RUTAS[que], params=params)
+        envios.append((enviada, (time.perf_counter() - t0) * 1000))
         r.raise_for_status()
         respuestas.append(r)
 
-    return tras_cambio(url, pedir, reps), respuestas
+    return tras_cambio(url, pedir, reps), respuestas, envios
 
 
 def _contados(r: httpx.Response) -> tuple[int, int]:
@@ -158,18 +173,24 @@ def _contados(r: httpx.Response) -> tuple[int, int]:
 def por_filtros(
     url: str, cliente: httpx.Client, crudo: psycopg.Connection, n: int, programa: str, reps: int
 ) -> list[PorFiltro]:
-    """Every filter at every level on the running server behind ``cliente``."""
+    """Every filter at every level on the running server behind ``cliente``, with the canary
+    (bench.canario) beside the requests."""
     res = []
-    for f in filtros(crudo, programa):
-        x = PorFiltro(n, f)
-        for nivel in NIVELES:
-            for que in RUTAS:
-                x.ms[que][nivel], respuestas = _tras_escribir(url, cliente, f, nivel, que, reps)
-                x.cabeceras.update(_cabecera(r) for r in respuestas)
-                if que == "estadisticas":
-                    x.iguales &= _contados(respuestas[-1]) == desnudo(crudo, f, nivel)
-            x.desnudo[nivel] = medir(partial(desnudo, crudo, f, nivel), reps)
-        res.append(x)
+    with canario() as visto:
+        for f in filtros(crudo, programa):
+            x = PorFiltro(n, f)
+            for nivel in NIVELES:
+                for que in RUTAS:
+                    x.ms[que][nivel], respuestas, x.enviadas[que, nivel] = _tras_escribir(
+                        url, cliente, f, nivel, que, reps
+                    )
+                    x.cabeceras.update(_cabecera(r) for r in respuestas)
+                    if que == "estadisticas":
+                        x.iguales &= _contados(respuestas[-1]) == desnudo(crudo, f, nivel)
+                x.desnudo[nivel] = medir(partial(desnudo, crudo, f, nivel), reps)
+            res.append(x)
+    for x in res:
+        x.canario = visto[0] if visto else None
     return res
 
 
