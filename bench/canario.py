@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from types import FrameType
 
@@ -60,19 +61,19 @@ class Canario:
 
     vueltas: list[Vuelta]
 
-    @property
+    @cached_property
     def mediana(self) -> float:
         return statistics.median(v.cpu_ms for v in self.vueltas)
 
-    def peor_en(self, desde: float, hasta: float) -> float:
-        """The worst run overlapping [desde, hasta] (epoch seconds), in times the median; 0.0 if
-        none overlaps."""
-        m = self.mediana
+    def peor_en(self, enviada: float, ms: float) -> float:
+        """The worst run overlapping a request sent at ``enviada`` (epoch seconds) that took
+        ``ms``, in times the median; 0.0 if none overlaps."""
+        m, hasta = self.mediana, enviada + ms / 1000
         return max(
             (
                 v.cpu_ms / m
                 for v in self.vueltas
-                if v.inicio <= hasta and v.inicio + v.ms / 1000 >= desde
+                if v.inicio <= hasta and v.inicio + v.ms / 1000 >= enviada
             ),
             default=0.0,
         )
@@ -95,7 +96,9 @@ class Canario:
 def canario() -> Iterator[list[Canario]]:
     """Run the canary in a process of its own for the block; the list it yields holds its
     record once the block has ended."""
-    salida = Path(tempfile.mkstemp(prefix="sigg-canario-", suffix=".json")[1])
+    fd, nombre = tempfile.mkstemp(prefix="sigg-canario-", suffix=".json")
+    os.close(fd)
+    salida = Path(nombre)
     proceso = subprocess.Popen(
         [sys.executable, "-m", "bench.canario", "--salida", str(salida)], cwd=RAIZ
     )

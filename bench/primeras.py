@@ -109,8 +109,7 @@ class Primeras:
         canary, or none of its runs then)."""
         if self.canario is None:
             return 0.0
-        desde = self.enviada[clave]
-        return self.canario.peor_en(desde, desde + self.ms[clave] / 1000)
+        return self.canario.peor_en(self.enviada[clave], self.ms[clave])
 
     def tranquilas(self) -> list[float]:
         """The counted requests during which the canary saw no stall of the machine."""

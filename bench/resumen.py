@@ -120,7 +120,7 @@ class PorFiltro:
         if self.canario is None:
             return "no canary record"
         envios = self.enviadas.get((ruta, nivel), [])
-        n = sum(self.canario.peor_en(t, t + ms / 1000) >= PARADA for t, ms in envios)
+        n = sum(self.canario.peor_en(t, ms) >= PARADA for t, ms in envios)
         return f"{n} of its {len(envios)} requests met a stall of the machine"
 
     def peor(self) -> tuple[float, str, str]:
