@@ -6,7 +6,12 @@
   request public, so validated records only) and for one it cannot (the full query, as the
   fallback), beside the bare GROUP BY with the same filter on the same rows; with what the
   ``X-SIGG-Agregado`` header said, and whether the endpoint counted the alliances and
-  subprojects the bare query counts;
+  subprojects the bare query counts. The first request of each filter, level and route is
+  kept apart from the median of the requests after it: for every filter but the program
+  alone (which the suite's measurements by level asked for before), it is also the first time
+  the server process builds that statement (geo/analisis/agregacion.py ``_compilada``: 14
+  to 21 ms of SQLAlchemy with every measure here, paid once per shape and process), a cost
+  apart from the write's;
 - ``precio``: what a write pays for the summary: single-row INSERT and UPDATE of an alliance
   (one transaction each) and a bulk INSERT ... SELECT, with the summary's triggers enabled and
   with only those disabled (every other trigger runs in both).
@@ -104,7 +109,9 @@ class PorFiltro:
     routes as in bench.respuestas.RUTAS) and of the bare GROUP BYs; the header values seen;
     whether the endpoint's alliance and subproject counts equal the bare query's at every
     level. ``enviadas[ruta, nivel]``: each request's (send time in epoch seconds, ms);
-    ``canario``: the machine's own stalls while the filters were measured (bench.canario)."""
+    ``canario``: the machine's own stalls while the filters were measured (bench.canario).
+    ``primera[ruta][nivel]``: the (send time, ms) of the first request of that route and level
+    for this filter, after a write too but not in ``ms`` (see the module's docstring)."""
 
     alianzas: int
     filtro: Filtro
@@ -114,6 +121,9 @@ class PorFiltro:
     iguales: bool = True
     enviadas: dict[tuple[str, str], list[tuple[float, float]]] = field(default_factory=dict)
     canario: Canario | None = None
+    primera: dict[str, dict[str, tuple[float, float]]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
 
     def paradas(self, ruta: str, nivel: str) -> str:
         """How many of the requests behind ``ms[ruta][nivel]`` met a stall of the machine."""
@@ -122,6 +132,19 @@ class PorFiltro:
         envios = self.enviadas.get((ruta, nivel), [])
         n = sum(self.canario.peor_en(t, ms) >= PARADA for t, ms in envios)
         return f"{n} of its {len(envios)} requests met a stall of the machine"
+
+    def parada_primera(self, ruta: str, nivel: str) -> str:
+        """Whether the first request of ``ruta`` at ``nivel`` met a stall of the machine."""
+        if self.canario is None:
+            return "no canary record"
+        veces = self.canario.peor_en(*self.primera[ruta][nivel])
+        if veces >= PARADA:
+            return f"it met a stall of the machine ({veces:.0f}x the canary's median)"
+        return "it met no stall of the machine"
+
+    def peor_primera(self) -> tuple[float, str, str]:
+        """The slowest first request (ms, route, level) of either route at any level."""
+        return max((ms, ruta, nv) for ruta, d in self.primera.items() for nv, (_, ms) in d.items())
 
     def peor(self) -> tuple[float, str, str]:
         """The slowest (ms, route, level) of either route at any level."""
@@ -174,17 +197,21 @@ def por_filtros(
     url: str, cliente: httpx.Client, crudo: psycopg.Connection, n: int, programa: str, reps: int
 ) -> list[PorFiltro]:
     """Every filter at every level on the running server behind ``cliente``, with the canary
-    (bench.canario) beside the requests."""
+    (bench.canario) beside the requests: for each route and level, one request after a write
+    (the first of its shape: ``PorFiltro.primera``), then ``reps`` more (their median)."""
     res = []
     with canario() as visto:
         for f in filtros(crudo, programa):
             x = PorFiltro(n, f)
             for nivel in NIVELES:
                 for que in RUTAS:
+                    _, primeras, (x.primera[que][nivel],) = _tras_escribir(
+                        url, cliente, f, nivel, que, 1
+                    )
                     x.ms[que][nivel], respuestas, x.enviadas[que, nivel] = _tras_escribir(
                         url, cliente, f, nivel, que, reps
                     )
-                    x.cabeceras.update(_cabecera(r) for r in respuestas)
+                    x.cabeceras.update(_cabecera(r) for r in primeras + respuestas)
                     if que == "estadisticas":
                         x.iguales &= _contados(respuestas[-1]) == desnudo(crudo, f, nivel)
                 x.desnudo[nivel] = medir(partial(desnudo, crudo, f, nivel), reps)
