@@ -198,7 +198,8 @@ def por_filtros(
 ) -> list[PorFiltro]:
     """Every filter at every level on the running server behind ``cliente``, with the canary
     (bench.canario) beside the requests: for each route and level, one request after a write
-    (the first of its shape: ``PorFiltro.primera``), then ``reps`` more (their median)."""
+    (the first of that filter, route and level: ``PorFiltro.primera``), then ``reps`` more
+    (their median)."""
     res = []
     with canario() as visto:
         for f in filtros(crudo, programa):
