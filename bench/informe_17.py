@@ -9,7 +9,7 @@ from typing import Any
 from bench.agregacion import NIVELES
 from bench.canario import Canario
 from bench.resultados import Resultados
-from bench.resumen import CABECERA, MOTIVO, PorFiltro
+from bench.resumen import CABECERA, MOTIVO, PorFiltro, Precio
 from bench.teselas import CAUDAL, LATENCIA, RONDAS, ZOOMS_CAUDAL, fila_caudal, fila_latencia, p
 from geo.analisis.teselas import ZOOM_PUNTOS
 from geo.registro.importacion import PASOS
@@ -155,7 +155,31 @@ def escritura(r: Resultados) -> list[str]:
             lineas.append(
                 f"| {x.alianzas:,} | {que} | {len(con)} | {_x(p(con, 50), p(sin, 50))} | {celdas} |"
             )
-    return [*lineas, ""]
+    lineas.append("")
+    for x in r.precios:
+        if x.canario is not None:
+            lineas += [
+                f"At {x.alianzas:,} alliances, the single-row writes that took their p99 or "
+                f"longer, and how many of them met a stall of the machine (bench/canario.py, "
+                f"beside the writes): {paradas_p99(x)}. The canary: {x.canario.resumen()}.",
+                "",
+            ]
+    return lineas
+
+
+def paradas_p99(x: Precio) -> str:
+    """Of each kind of single-row write, with and without the triggers: how many of those at
+    its p99 or over met a stall of the machine (a p99 of 200 writes is set by two of them)."""
+    partes = []
+    for k, que in (("insert", "INSERT"), ("update", "UPDATE")):
+        cuentas = []
+        for lado, nombre in (("con", "with"), ("sin", "without")):
+            visto = x.paradas(f"{k}:{lado}", p(x.ms[f"{k}:{lado}"], 99))
+            if visto is None:
+                return "no canary record"
+            cuentas.append(f"{visto[0]} of {visto[1]} {nombre}")
+        partes.append(f"{que} {', '.join(cuentas)}")
+    return "; ".join(partes)
 
 
 def teselas(r: Resultados) -> list[str]:

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench.informe_17 import CRECE_MB, FRESCA, UMBRAL_P99, memoria_trabajo, peticiones
+from bench.informe_17 import (
+    CRECE_MB,
+    FRESCA,
+    UMBRAL_P99,
+    memoria_trabajo,
+    paradas_p99,
+    peticiones,
+)
 from bench.resultados import CAPA, MAPA_MUNICIPAL, SIGG_EXPORT, TECHO_CARGA, Resultados
 from bench.teselas import p
 
@@ -118,7 +125,8 @@ def _precio(r: Resultados) -> list[str]:
     medido = (
         f"{x.alianzas:,}, with / without the summary's triggers: single-row INSERT p50 "
         f"{razon('insert', 50)}, p99 {razon('insert', 99)}; UPDATE p50 {razon('update', 50)}, "
-        f"p99 {razon('update', 99)}; {x.filas_lote:,}-row INSERT … SELECT {razon('lote', 50)}"
+        f"p99 {razon('update', 99)}; {x.filas_lote:,}-row INSERT … SELECT {razon('lote', 50)}. "
+        f"Writes at their p99 or over that met a stall of the machine: {paradas_p99(x)}"
     )
     return [f"| {aim} | {medido} | measured (the issue sets no figure) |"]
 

@@ -227,12 +227,24 @@ class Precio:
     """What writing alliances cost at one size, in ms per transaction (``insert``, ``update``)
     or per statement of ``filas_lote`` rows (``lote``), with the summary's triggers (``con``)
     and without them (``sin``): ``ms["insert:con"]`` and so on. ``disparadores``: the
-    summary's triggers on alianza that were switched."""
+    summary's triggers on alianza that were switched. ``enviadas``: each single-row write's
+    (send time in epoch seconds, ms), by the same keys; ``canario``: the machine's own stalls
+    meanwhile (bench.canario), None when it recorded nothing."""
 
     alianzas: int
     disparadores: tuple[str, ...]
     filas_lote: int
     ms: dict[str, list[float]]
+    enviadas: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    canario: Canario | None = None
+
+    def paradas(self, clave: str, desde_ms: float) -> tuple[int, int] | None:
+        """Of the writes ``clave`` that took ``desde_ms`` or more, how many met a stall of the
+        machine, and how many there are; None without a canary record."""
+        if self.canario is None:
+            return None
+        lentas = [(t, ms) for t, ms in self.enviadas.get(clave, []) if ms >= desde_ms]
+        return sum(self.canario.peor_en(t, ms) >= PARADA for t, ms in lentas), len(lentas)
 
 
 def disparadores(c: psycopg.Connection) -> tuple[str, ...]:
@@ -253,12 +265,13 @@ def _activar(c: psycopg.Connection, nombres: tuple[str, ...], si: bool) -> None:
     c.commit()
 
 
-def _cronometrar(c: psycopg.Connection, sql: str, valores: tuple) -> tuple[float, int]:
-    """ms of one statement and its commit, and the id it returned."""
-    t0 = time.perf_counter()
+def _cronometrar(c: psycopg.Connection, sql: str, valores: tuple) -> tuple[float, int, float]:
+    """ms of one statement and its commit, the id it returned, and when it was sent (epoch
+    seconds)."""
+    enviada, t0 = time.time(), time.perf_counter()
     fila = c.execute(sql, valores).fetchone()
     c.commit()
-    return (time.perf_counter() - t0) * 1000, fila[0]  # type: ignore[index]
+    return (time.perf_counter() - t0) * 1000, fila[0], enviada  # type: ignore[index]
 
 
 def _columnas(c: psycopg.Connection) -> str:
@@ -271,15 +284,18 @@ def _columnas(c: psycopg.Connection) -> str:
     return ", ".join(r[0] for r in cols)
 
 
-def _filas(c: psycopg.Connection, cols: str, semillas: list[int], clave: str) -> dict[str, list]:
+def _filas(
+    c: psycopg.Connection, cols: str, semillas: list[int], clave: str
+) -> dict[str, list[tuple[float, float]]]:
     """len(semillas) single-row INSERTs, then as many UPDATEs of those same rows (familias + 1:
     a summed column, so the summary has a difference to keep), one transaction each. First one
     INSERT and one UPDATE untimed: the first write after ``_activar`` switched the triggers
     plans its statements again (the table's definition changed), and the session's first write
     through a trigger function compiles it; timed, they were the slowest of the 200 writes (17-22
     ms, then about 2 ms each time the triggers were switched, against a p99 of 2-3 ms otherwise)
-    and set the p99, a cost of this bench's switching, not of a writer's steady writes."""
-    ms: dict[str, list] = {"insert": [], "update": []}
+    and set the p99, a cost of this bench's switching, not of a writer's steady writes. Each
+    timed write as (send time in epoch seconds, ms)."""
+    ms: dict[str, list[tuple[float, float]]] = {"insert": [], "update": []}
     insertar = (
         f"INSERT INTO alianza (codigo, {cols}) SELECT %s, {cols} FROM _semilla WHERE id = %s "
         "RETURNING id"
@@ -289,11 +305,12 @@ def _filas(c: psycopg.Connection, cols: str, semillas: list[int], clave: str) ->
     _cronometrar(c, actualizar, (previa,))
     ids = []
     for i, s in enumerate(semillas):
-        t, nuevo = _cronometrar(c, insertar, (f"PRECIO-{clave}-{i}", s))
-        ms["insert"].append(t)
+        t, nuevo, enviada = _cronometrar(c, insertar, (f"PRECIO-{clave}-{i}", s))
+        ms["insert"].append((enviada, t))
         ids.append(nuevo)
     for nuevo in ids:
-        ms["update"].append(_cronometrar(c, actualizar, (nuevo,))[0])
+        t, _, enviada = _cronometrar(c, actualizar, (nuevo,))
+        ms["update"].append((enviada, t))
     return ms
 
 
@@ -314,9 +331,11 @@ def _lote(c: psycopg.Connection, cols: str, filas: int) -> float:
 def precio(url: str, n: int, veces: int, filas_lote: int, lotes: int) -> Precio:
     """``veces`` single-row INSERTs and UPDATEs and ``lotes`` bulk INSERTs of ``filas_lote`` rows
     with and without the summary's triggers, alternating in four blocks (drift in the machine's
-    load falls on both alike); then the data as before (``_limpiar``)."""
+    load falls on both alike), with the canary (bench.canario) beside them; then the data as
+    before (``_limpiar``)."""
     ms: dict[str, list[float]] = defaultdict(list)
-    with psycopg.connect(dsn(url)) as c:
+    enviadas: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    with psycopg.connect(dsn(url)) as c, canario() as visto:
         c.execute("SELECT set_config('sigg.usuario', 'bench', false)")
         c.execute("CREATE INDEX IF NOT EXISTS _semilla_id ON _semilla (id)")
         nombres, cols = disparadores(c), _columnas(c)
@@ -328,14 +347,16 @@ def precio(url: str, n: int, veces: int, filas_lote: int, lotes: int) -> Precio:
                 _activar(c, nombres, con)
                 clave = f"{i}{'c' if con else 's'}"
                 for k, v in _filas(c, cols, semillas[i * bloque : (i + 1) * bloque], clave).items():
-                    ms[f"{k}:{'con' if con else 'sin'}"] += v
+                    ms[f"{k}:{'con' if con else 'sin'}"] += [t for _, t in v]
+                    enviadas[f"{k}:{'con' if con else 'sin'}"] += v
         for _ in range(lotes):
             for con in (True, False):
                 _activar(c, nombres, con)
                 ms[f"lote:{'con' if con else 'sin'}"].append(_lote(c, cols, filas_lote))
         _activar(c, nombres, True)
         _limpiar(c)
-    return Precio(n, nombres, filas_lote, dict(ms))
+    # The canary's record is in ``visto`` once its block has ended.
+    return Precio(n, nombres, filas_lote, dict(ms), dict(enviadas), visto[0] if visto else None)
 
 
 def _limpiar(c: psycopg.Connection) -> None:
