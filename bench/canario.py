@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -77,6 +77,11 @@ class Canario:
             ),
             default=0.0,
         )
+
+    def en_parada(self, envios: Iterable[tuple[float, float]]) -> int:
+        """How many of ``envios`` (each a request's send time in epoch seconds and its ms)
+        met a stall of the machine: a run at ``PARADA`` times the median or more."""
+        return sum(self.peor_en(enviada, ms) >= PARADA for enviada, ms in envios)
 
     def paradas(self) -> float:
         """The share of runs that took ``PARADA`` times the median or more."""

@@ -130,7 +130,7 @@ class PorFiltro:
         if self.canario is None:
             return "no canary record"
         envios = self.enviadas.get((ruta, nivel), [])
-        n = sum(self.canario.peor_en(t, ms) >= PARADA for t, ms in envios)
+        n = self.canario.en_parada(envios)
         return f"{n} of its {len(envios)} requests met a stall of the machine"
 
     def parada_primera(self, ruta: str, nivel: str) -> str:
@@ -244,7 +244,7 @@ class Precio:
         if self.canario is None:
             return None
         lentas = [(t, ms) for t, ms in self.enviadas.get(clave, []) if ms >= desde_ms]
-        return sum(self.canario.peor_en(t, ms) >= PARADA for t, ms in lentas), len(lentas)
+        return self.canario.en_parada(lentas), len(lentas)
 
 
 def disparadores(c: psycopg.Connection) -> tuple[str, ...]:
@@ -335,27 +335,28 @@ def precio(url: str, n: int, veces: int, filas_lote: int, lotes: int) -> Precio:
     before (``_limpiar``)."""
     ms: dict[str, list[float]] = defaultdict(list)
     enviadas: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    with psycopg.connect(dsn(url)) as c, canario() as visto:
+    with psycopg.connect(dsn(url)) as c:
         c.execute("SELECT set_config('sigg.usuario', 'bench', false)")
         c.execute("CREATE INDEX IF NOT EXISTS _semilla_id ON _semilla (id)")
         nombres, cols = disparadores(c), _columnas(c)
         semillas = [r[0] for r in c.execute("SELECT id FROM _semilla ORDER BY id")]
         c.commit()
         bloque = max(1, veces // 4)
-        for i in range(4):
-            for con in (True, False):
-                _activar(c, nombres, con)
-                clave = f"{i}{'c' if con else 's'}"
-                for k, v in _filas(c, cols, semillas[i * bloque : (i + 1) * bloque], clave).items():
-                    ms[f"{k}:{'con' if con else 'sin'}"] += [t for _, t in v]
-                    enviadas[f"{k}:{'con' if con else 'sin'}"] += v
+        with canario() as visto:  # beside the single-row writes, not the setup or cleanup
+            for i in range(4):
+                for con in (True, False):
+                    _activar(c, nombres, con)
+                    clave = f"{i}{'c' if con else 's'}"
+                    escritas = _filas(c, cols, semillas[i * bloque : (i + 1) * bloque], clave)
+                    for k, v in escritas.items():
+                        ms[f"{k}:{'con' if con else 'sin'}"] += [t for _, t in v]
+                        enviadas[f"{k}:{'con' if con else 'sin'}"] += v
         for _ in range(lotes):
             for con in (True, False):
                 _activar(c, nombres, con)
                 ms[f"lote:{'con' if con else 'sin'}"].append(_lote(c, cols, filas_lote))
         _activar(c, nombres, True)
         _limpiar(c)
-    # The canary's record is in ``visto`` once its block has ended.
     return Precio(n, nombres, filas_lote, dict(ms), dict(enviadas), visto[0] if visto else None)
 
 
